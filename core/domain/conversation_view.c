@@ -1,0 +1,70 @@
+/* Builds the `c` a rule sees: conversation, contact, visitor and call. */
+#include "conversation_view.h"
+
+static json_t *string_set(GPtrArray *items)
+{
+	json_t *set = json_object();
+	for (unsigned i = 0; items && i < items->len; i++)
+		json_object_set_new(set, items->pdata[i], json_true());
+	return set;
+}
+
+static json_t *contact_view(tsunagu_core *core, const tsunagu_store_conversation *conv)
+{
+	tsunagu_store_contact *contact = NULL;
+	json_t *o = json_object();
+	if (tsunagu_store_contact_get(core->store, conv->contact_id, &contact) < 0)
+		return o;
+	json_t *attrs = json_object();
+	GHashTableIter it;
+	void *k, *v;
+	g_hash_table_iter_init(&it, contact->attributes);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		json_object_set_new(attrs, k, json_string(v));
+	if (contact->name)
+		json_object_set_new(o, "name", json_string(contact->name));
+	const char *email = g_hash_table_lookup(contact->attributes, "email");
+	const char *phone = g_hash_table_lookup(contact->attributes, "phone");
+	if (email)
+		json_object_set_new(o, "email", json_string(email));
+	if (phone)
+		json_object_set_new(o, "phone", json_string(phone));
+	json_object_set_new(o, "attributes", attrs);
+	json_object_set_new(o, "tags", string_set(contact->tags));
+	int64_t past = 0;
+	tsunagu_store_contact_conversation_count(core->store, conv->contact_id, conv->id, &past);
+	json_object_set_new(o, "past_conversations", json_integer(past));
+	tsunagu_store_contact_free(contact);
+	return o;
+}
+
+json_t *tsunagu_conversation_view(tsunagu_core *core, const tsunagu_store_conversation *conv)
+{
+	json_t *c = json_object();
+	json_object_set_new(c, "id", json_string(conv->public_id));
+	char *link = g_strconcat("/inbox/#/conversations/", conv->public_id, NULL);
+	json_object_set_new(c, "link", json_string(link));
+	g_free(link);
+	json_object_set_new(c, "channel", json_string(conv->channel));
+	json_object_set_new(c, "state", json_string(tsunagu_conv_state_name(conv->state)));
+	json_object_set_new(c, "created_at", json_integer(conv->created_at_us / G_USEC_PER_SEC));
+	if (conv->last_customer_message_at_us)
+		json_object_set_new(c, "last_customer_message_at",
+				    json_integer(conv->last_customer_message_at_us / G_USEC_PER_SEC));
+	if (conv->assignee_id) {
+		tsunagu_store_staff *s = NULL;
+		if (tsunagu_store_staff_get(core->store, conv->assignee_id, &s) == 0)
+			json_object_set_new(c, "assignee", json_string(s->login));
+		tsunagu_store_staff_free(s);
+	}
+	if (conv->category)
+		json_object_set_new(c, "category", json_string(conv->category));
+	GPtrArray *tags = NULL;
+	tsunagu_store_conversation_tags(core->store, conv->id, &tags);
+	json_object_set_new(c, "tags", string_set(tags));
+	if (tags)
+		g_ptr_array_unref(tags);
+	json_object_set_new(c, "contact", contact_view(core, conv));
+	json_object_set_new(c, "visitor", json_pack("{s:{}}", "utm"));
+	return c;
+}

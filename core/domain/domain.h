@@ -1,0 +1,64 @@
+/* The domain: conversations and messages as channels and staff see them.
+ * Channel plugins hand inbound customer messages here; operators' replies go
+ * out through the channel that owns the conversation. Every change is stored
+ * and emitted as an event; acknowledgements wait for the commit.
+ * Thread: loop thread only.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core.h"
+#include "store.h"
+
+/* A customer message arriving on a channel. All strings borrowed. */
+typedef struct {
+	const char *channel;       /* the channel's name (the plugin's) */
+	const char *sender_id;     /* the customer's identity on that channel */
+	const char *sender_name;   /* may be NULL */
+	const char *text;          /* UTF-8, non-empty */
+	const char *provider_message_id; /* may be NULL; dedups retries */
+} tsunagu_inbound_message;
+
+/* After the commit: status 0 and where it went; or -EEXIST for a retry of a
+ * message already stored (still a success to acknowledge; message_id is the
+ * stored one, conversation_id 0 and conversation_public_id NULL); or another
+ * negative errno when it was not stored. Strings borrowed for the call. */
+typedef void (*tsunagu_inbound_cb)(int status, int64_t conversation_id,
+				   const char *conversation_public_id, int64_t message_id,
+				   void *user_data);
+
+/* Outbound delivery to a channel: called (loop thread) for every message of
+ * kind operator/system in a conversation of that channel, after it is
+ * committed. Notes and drafts never reach it. Strings borrowed for the call.
+ * Return 0 or a negative errno (logged, and emitted as message.failed). */
+typedef int (*tsunagu_deliver_fn)(const char *channel, const char *recipient_id,
+				  const char *conversation_public_id, int64_t message_id,
+				  tsunagu_msg_kind kind, const char *text, void *user_data);
+
+int tsunagu_domain_new(tsunagu_core *core, tsunagu_domain **out);
+void tsunagu_domain_free(tsunagu_domain *domain);
+
+/* -EEXIST when another owner has the channel name. */
+int tsunagu_domain_register_channel(tsunagu_domain *domain, const char *channel,
+				    tsunagu_deliver_fn deliver, void *user_data, const void *owner);
+void tsunagu_domain_unregister_owner(tsunagu_domain *domain, const void *owner);
+
+/* Stores the message in the contact's active conversation on that channel
+ * (or a new one, which goes through the route rules), emits
+ * conversation.created / message.customer, then calls cb after the commit.
+ * Returns 0 (cb will run) or a negative errno (cb will not run). */
+int tsunagu_domain_inbound(tsunagu_domain *domain, const tsunagu_inbound_message *msg,
+			   tsunagu_inbound_cb cb, void *user_data);
+
+/* A message written by staff (or the system when staff_id is 0). kind is
+ * operator, note, or system. Customer-facing kinds are delivered through the
+ * channel after the commit. *message_id_out may be NULL. cb may be NULL. */
+int tsunagu_domain_post(tsunagu_domain *domain, int64_t conversation_id, int64_t staff_id,
+			tsunagu_msg_kind kind, const char *text, int64_t *message_id_out,
+			tsunagu_store_commit_cb cb, void *user_data);
+
+/* Operator joins a conversation (CONV-2): becomes a participant; an unassigned
+ * conversation is assigned to them and opened. */
+int tsunagu_domain_join(tsunagu_domain *domain, int64_t conversation_id, int64_t staff_id);

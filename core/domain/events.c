@@ -1,0 +1,185 @@
+/* The event bus: append to the store, deliver after the commit, in order. */
+#define TSUNAGU_LOG_TOPIC "events"
+#include "events.h"
+
+#include <errno.h>
+
+#include "log.h"
+
+typedef struct {
+	unsigned id; /* 0 once unsubscribed */
+	tsunagu_event_fn fn;
+	void *user_data;
+} subscriber;
+
+struct tsunagu_events {
+	tsunagu_store *store;
+	int64_t committed_seq;
+	GPtrArray *pending;     /* tsunagu_store_event*, appended in the open batch */
+	bool commit_cb_armed;
+	GArray *subscribers;    /* subscriber */
+	unsigned next_id;
+	unsigned delivering;    /* depth of delivery; unsubscribe compacts only at 0 */
+	bool *alive;            /* cleared by free() during a delivery */
+};
+
+int tsunagu_events_new(tsunagu_store *store, tsunagu_events **out)
+{
+	tsunagu_events *ev = g_new0(tsunagu_events, 1);
+	ev->store = store;
+	ev->committed_seq = tsunagu_store_events_last_seq(store);
+	ev->pending = g_ptr_array_new_with_free_func((GDestroyNotify)tsunagu_store_event_free);
+	ev->subscribers = g_array_new(FALSE, TRUE, sizeof(subscriber));
+	ev->next_id = 1;
+	*out = ev;
+	return 0;
+}
+
+void tsunagu_events_free(tsunagu_events *events)
+{
+	if (!events)
+		return;
+	if (events->commit_cb_armed)
+		tlog_error("freed with a commit callback armed: flush the store first");
+	if (events->alive)
+		*events->alive = false;
+	g_ptr_array_unref(events->pending);
+	g_array_unref(events->subscribers);
+	g_free(events);
+}
+
+static void compact(tsunagu_events *events)
+{
+	for (unsigned i = events->subscribers->len; i-- > 0;)
+		if (g_array_index(events->subscribers, subscriber, i).id == 0)
+			g_array_remove_index(events->subscribers, i);
+}
+
+/* Runs on the loop thread after the batch holding the pending events has
+ * committed (or failed). */
+static void on_commit(int status, void *user_data)
+{
+	tsunagu_events *events = user_data;
+	GPtrArray *batch = events->pending;
+	events->pending = g_ptr_array_new_with_free_func((GDestroyNotify)tsunagu_store_event_free);
+	events->commit_cb_armed = false;
+	if (status < 0) {
+		tlog_error("%u events lost: their batch failed to commit (%s)", batch->len,
+			   g_strerror(-status));
+		g_ptr_array_unref(batch);
+		return;
+	}
+	bool alive = true;
+	bool *outer_alive = events->alive;
+	events->alive = &alive;
+	events->delivering++;
+	for (unsigned i = 0; i < batch->len && alive; i++) {
+		const tsunagu_store_event *e = batch->pdata[i];
+		events->committed_seq = e->seq;
+		/* Subscribers added during this delivery start with the next
+		 * event: they replayed up to committed_seq already. */
+		unsigned n = events->subscribers->len;
+		for (unsigned s = 0; s < n && alive; s++) {
+			subscriber sub = g_array_index(events->subscribers, subscriber, s);
+			if (sub.id)
+				sub.fn(e, sub.user_data);
+		}
+	}
+	if (alive) {
+		events->delivering--;
+		events->alive = outer_alive;
+		if (!events->delivering)
+			compact(events);
+	}
+	g_ptr_array_unref(batch);
+}
+
+int tsunagu_events_emit(tsunagu_events *events, const char *type, int64_t conversation_id,
+			int64_t actor_staff_id, json_t *payload, int64_t *seq_out)
+{
+	int ret;
+	char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+	int64_t seq = 0;
+
+	ret = tsunagu_store_event_append(events->store, type, conversation_id, actor_staff_id,
+					 text ? text : "{}", &seq);
+	if (ret < 0) {
+		tlog_error("cannot append event %s: %s", type, g_strerror(-ret));
+		goto out;
+	}
+	tsunagu_store_event *e = g_new0(tsunagu_store_event, 1);
+	e->seq = seq;
+	e->at_us = tsunagu_core_now_us();
+	e->type = g_strdup(type);
+	e->conversation_id = conversation_id;
+	e->actor_staff_id = actor_staff_id;
+	e->payload_json = text ? g_strdup(text) : g_strdup("{}");
+	g_ptr_array_add(events->pending, e);
+	if (!events->commit_cb_armed) {
+		events->commit_cb_armed = true;
+		tsunagu_store_on_commit(events->store, on_commit, events);
+	}
+	if (seq_out)
+		*seq_out = seq;
+out:
+	free(text);
+	return ret;
+}
+
+unsigned tsunagu_events_mark(const tsunagu_events *events)
+{
+	return events->pending->len;
+}
+
+void tsunagu_events_rollback_to(tsunagu_events *events, unsigned mark)
+{
+	if (mark < events->pending->len)
+		g_ptr_array_set_size(events->pending, mark);
+}
+
+int64_t tsunagu_events_committed_seq(const tsunagu_events *events)
+{
+	return events->committed_seq;
+}
+
+unsigned tsunagu_events_subscribe(tsunagu_events *events, tsunagu_event_fn fn, void *user_data)
+{
+	subscriber sub = {.id = events->next_id++, .fn = fn, .user_data = user_data};
+	g_array_append_val(events->subscribers, sub);
+	return sub.id;
+}
+
+void tsunagu_events_unsubscribe(tsunagu_events *events, unsigned id)
+{
+	for (unsigned i = 0; i < events->subscribers->len; i++) {
+		subscriber *sub = &g_array_index(events->subscribers, subscriber, i);
+		if (sub->id == id)
+			sub->id = 0;
+	}
+	if (!events->delivering)
+		compact(events);
+}
+
+json_t *tsunagu_event_to_json(const tsunagu_store_event *ev)
+{
+	GDateTime *dt = g_date_time_new_from_unix_utc(ev->at_us / G_USEC_PER_SEC);
+	char *at = NULL;
+	if (dt) {
+		char *base = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S");
+		at = g_strdup_printf("%s.%03dZ", base, (int)((ev->at_us / 1000) % 1000));
+		g_free(base);
+		g_date_time_unref(dt);
+	}
+	json_error_t jerr;
+	json_t *data = json_loads(ev->payload_json ? ev->payload_json : "{}", 0, &jerr);
+	if (!data)
+		data = json_object();
+	json_t *o = json_pack("{s:I, s:s?, s:s, s:o}", "seq", (json_int_t)ev->seq, "at", at, "type",
+			      ev->type, "data", data);
+	if (ev->conversation_id)
+		json_object_set_new(o, "conversation_id", json_integer(ev->conversation_id));
+	if (ev->actor_staff_id)
+		json_object_set_new(o, "actor", json_integer(ev->actor_staff_id));
+	g_free(at);
+	return o;
+}

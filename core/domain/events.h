@@ -1,0 +1,44 @@
+/* The event bus: everything that happens is appended to the store's events
+ * table (monotonic sequence) and, once its batch has committed, handed to
+ * subscribers in sequence order (the inbox WebSocket, plugins, rules).
+ *
+ * A subscriber sees only committed events, each once, in order: committed_seq
+ * is the highest sequence delivered so far, so a client that resumes after
+ * sequence N replays (N, committed_seq] from the store and then receives live
+ * events, which all have a greater sequence — no gap, no duplicate.
+ * Thread: loop thread only.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core.h"
+#include "store.h"
+
+typedef void (*tsunagu_event_fn)(const tsunagu_store_event *ev, void *user_data);
+
+int tsunagu_events_new(tsunagu_store *store, tsunagu_events **out);
+void tsunagu_events_free(tsunagu_events *events);
+
+/* Appends an event. payload is borrowed (NULL: {}). *seq_out (may be NULL)
+ * gets its sequence. Subscribers get it after the commit. */
+int tsunagu_events_emit(tsunagu_events *events, const char *type, int64_t conversation_id,
+			int64_t actor_staff_id, json_t *payload, int64_t *seq_out);
+/* For a domain operation that may undo its writes: mark before it, and
+ * rollback_to(mark) after tsunagu_store_atomic_end(store, false) so the
+ * events of the undone writes are never delivered. */
+unsigned tsunagu_events_mark(const tsunagu_events *events);
+void tsunagu_events_rollback_to(tsunagu_events *events, unsigned mark);
+
+/* Highest sequence handed to subscribers (every lower one is durable). */
+int64_t tsunagu_events_committed_seq(const tsunagu_events *events);
+
+/* ev is borrowed for the call. Returns a subscription id (> 0). */
+unsigned tsunagu_events_subscribe(tsunagu_events *events, tsunagu_event_fn fn, void *user_data);
+void tsunagu_events_unsubscribe(tsunagu_events *events, unsigned id);
+
+/* An event as the JSON the API and WebSocket send:
+ * {"seq":N,"at":"ISO-8601","type":..,"conversation":..,"actor":..,"data":{..}}.
+ * Caller owns the reference. */
+json_t *tsunagu_event_to_json(const tsunagu_store_event *ev);

@@ -1,0 +1,343 @@
+/* tsunagud: start-up order, the main loop, signals and an orderly stop.
+ *
+ * Start: config -> data dir -> store (migrations) -> events -> domain ->
+ * first admin -> rules -> HTTP -> plugins -> RUNNING.
+ * SIGTERM/SIGINT: stop intake (listen socket, plugins), let what was accepted
+ * commit and answer, stop plugins, close the store, exit 0 — within
+ * shutdown.timeout. A second signal exits at once. SIGHUP reloads the rules.
+ */
+#define TSUNAGU_LOG_TOPIC "main"
+#include <errno.h>
+#include <glib-unix.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "domain.h"
+#include "events.h"
+#include "first_admin.h"
+#include "http.h"
+#include "log.h"
+#include "paths.h"
+#include "plugins.h"
+#include "rules.h"
+#include "store.h"
+#include "tsunagu_build_config.h"
+
+typedef struct {
+	char *config_path;
+	char *conf_d;
+	char *data_dir;
+	char **sets;
+	gboolean check_config;
+	gboolean dump_config;
+	gboolean version;
+} options;
+
+static tsunagu_core core_instance;
+static guint drain_source;
+static int64_t drain_deadline_us;
+
+static int parse_args(int *argc, char ***argv, options *o)
+{
+	GOptionEntry entries[] = {
+		{"config", 'c', 0, G_OPTION_ARG_FILENAME, &o->config_path,
+		 "configuration file (default: none, built-in defaults)", "FILE"},
+		{"conf-d", 0, 0, G_OPTION_ARG_FILENAME, &o->conf_d,
+		 "directory of *.conf overrides (default: conf.d beside the file)", "DIR"},
+		{"data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &o->data_dir,
+		 "data directory (overrides server.data_dir)", "DIR"},
+		{"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &o->sets,
+		 "override one option, e.g. --set http.listen=127.0.0.1:9000", "KEY=VALUE"},
+		{"check-config", 0, 0, G_OPTION_ARG_NONE, &o->check_config,
+		 "check the configuration (core and plugin sections) and exit", NULL},
+		{"dump-config", 0, 0, G_OPTION_ARG_NONE, &o->dump_config,
+		 "print the effective configuration with every option documented", NULL},
+		{"version", 'V', 0, G_OPTION_ARG_NONE, &o->version, "print the version", NULL},
+		{NULL, 0, 0, 0, NULL, NULL, NULL},
+	};
+	GOptionContext *ctx = g_option_context_new("- tsunagu contact-center server");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	GError *err = NULL;
+	bool ok = g_option_context_parse(ctx, argc, argv, &err);
+	g_option_context_free(ctx);
+	if (!ok) {
+		fprintf(stderr, "tsunagud: %s\n", err->message);
+		g_error_free(err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static tsunagu_config *load_config(const options *o)
+{
+	GError *err = NULL;
+	tsunagu_config *cfg = tsunagu_config_load(o->config_path, o->conf_d, &err);
+	for (char **s = o->sets; cfg && s && *s; s++)
+		if (!tsunagu_config_set(cfg, *s, &err)) {
+			tsunagu_config_free(cfg);
+			cfg = NULL;
+		}
+	if (cfg && o->data_dir) {
+		char *a = g_strconcat("server.data_dir=", o->data_dir, NULL);
+		tsunagu_config_set(cfg, a, &err);
+		g_free(a);
+	}
+	if (!cfg) {
+		fprintf(stderr, "tsunagud: configuration error: %s\n", err->message);
+		g_error_free(err);
+	}
+	return cfg;
+}
+
+static int make_data_dir(tsunagu_core *core)
+{
+	const char *dir = tsunagu_config_string(core->config, "server.data_dir");
+	char *abs = g_canonicalize_filename(dir, NULL);
+	if (g_mkdir_with_parents(abs, 0700) < 0) {
+		int e = errno;
+		tlog_error("cannot create data directory %s: %s", abs, g_strerror(e));
+		g_free(abs);
+		return -e;
+	}
+	core->data_dir = abs;
+	return 0;
+}
+
+static void finish_stop(tsunagu_core *core)
+{
+	if (drain_source)
+		g_source_remove(drain_source);
+	drain_source = 0;
+	g_main_loop_quit(core->loop);
+}
+
+/* Drain: the listen socket is closed; wait until the store has nothing left
+ * to commit and answers had a moment to be written, or the deadline. */
+static gboolean drain_tick(void *p)
+{
+	tsunagu_core *core = p;
+	static int quiet_ticks;
+	int ret = tsunagu_store_flush(core->store);
+	if (ret < 0)
+		tlog_error("final commit failed: %s", g_strerror(-ret));
+	quiet_ticks++;
+	if (quiet_ticks >= 3 || g_get_monotonic_time() >= drain_deadline_us) {
+		drain_source = 0;
+		g_main_loop_quit(core->loop);
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_stop_signal(void *p)
+{
+	tsunagu_core *core = p;
+	if (core->state >= TSUNAGU_CORE_DRAINING) {
+		tlog_warn("second stop signal: exiting now");
+		finish_stop(core);
+		return G_SOURCE_CONTINUE;
+	}
+	tlog_info("stop requested: draining");
+	core->state = TSUNAGU_CORE_DRAINING;
+	int64_t timeout_ms = tsunagu_config_duration_ms(core->config, "shutdown.timeout");
+	/* Leave a third of the budget for stopping plugins and closing. */
+	drain_deadline_us = g_get_monotonic_time() + timeout_ms * 1000 * 2 / 3;
+	if (core->http)
+		tsunagu_http_stop_intake(core->http);
+	if (core->plugins)
+		tsunagu_plugins_stop_all(core->plugins, drain_deadline_us);
+	drain_source = g_timeout_add(50, drain_tick, core);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_reload_signal(void *p)
+{
+	tsunagu_core *core = p;
+	if (!core->rules)
+		return G_SOURCE_CONTINUE;
+	GError *err = NULL;
+	int ret = tsunagu_rules_reload(core->rules, &err);
+	if (ret < 0) {
+		tlog_error("rules reload refused, generation %u keeps serving: %s",
+			   tsunagu_rules_generation(core->rules), err ? err->message : "?");
+		g_clear_error(&err);
+	} else {
+		tlog_info("rules reloaded: generation %u", tsunagu_rules_generation(core->rules));
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static int start_rules(tsunagu_core *core)
+{
+	char *dir = tsunagu_path_rules_dir(core->config);
+	tsunagu_rules_options ro = {
+		.dir = dir,
+		.instruction_limit = (uint64_t)tsunagu_config_int(core->config,
+								  "rules.instruction_limit"),
+		.time_limit_ms = tsunagu_config_duration_ms(core->config, "rules.time_limit"),
+		.memory_limit = (size_t)tsunagu_config_int(core->config, "rules.memory_limit"),
+	};
+	GError *err = NULL;
+	int ret = tsunagu_rules_new(core, &ro, &core->rules, &err);
+	if (ret < 0)
+		tlog_error("rules in %s not loaded: %s", dir, err ? err->message : g_strerror(-ret));
+	g_clear_error(&err);
+	g_free(dir);
+	return ret;
+}
+
+static int start(tsunagu_core *core)
+{
+	int ret = make_data_dir(core);
+	if (ret < 0)
+		return ret;
+
+	char *db = tsunagu_path_database(core->config, core->data_dir);
+	tsunagu_store_options so = {
+		.path = db,
+		.synchronous = tsunagu_config_string(core->config, "store.synchronous"),
+		.busy_timeout_ms = (int)tsunagu_config_duration_ms(core->config,
+								   "store.busy_timeout"),
+		.max_batch = (int)tsunagu_config_int(core->config, "store.max_batch"),
+		.context = core->context,
+	};
+	ret = tsunagu_store_open(&so, &core->store);
+	if (ret < 0) {
+		tlog_error("cannot open the store %s: %s", db, g_strerror(-ret));
+		g_free(db);
+		return ret;
+	}
+	tlog_info("store %s (schema %d)", db, tsunagu_store_schema_version(core->store));
+	g_free(db);
+
+	if ((ret = tsunagu_events_new(core->store, &core->events)) < 0 ||
+	    (ret = tsunagu_domain_new(core, &core->domain)) < 0)
+		return ret;
+	if ((ret = tsunagu_first_admin_ensure(core)) < 0)
+		return ret;
+	if ((ret = start_rules(core)) < 0)
+		return ret;
+
+	char *static_dir = tsunagu_path_inbox_dir(core->config);
+	tsunagu_http_options ho = {
+		.listen = tsunagu_config_string(core->config, "http.listen"),
+		.max_body = (size_t)tsunagu_config_int(core->config, "http.max_body"),
+		.max_ws_message = (size_t)tsunagu_config_int(core->config, "http.max_ws_message"),
+		.static_dir = static_dir,
+	};
+	ret = tsunagu_http_start(core, &ho, &core->http);
+	g_free(static_dir);
+	if (ret < 0) {
+		tlog_error("HTTP server not started: %s", g_strerror(-ret));
+		return ret;
+	}
+
+	if ((ret = tsunagu_plugins_new(core, &core->plugins)) < 0)
+		return ret;
+	tsunagu_plugins_load_all(core->plugins);
+	tsunagu_plugins_start_all(core->plugins);
+	return 0;
+}
+
+static void stop(tsunagu_core *core)
+{
+	core->state = TSUNAGU_CORE_STOPPED;
+	if (core->plugins) {
+		/* Stopped already when draining; destroy ends their threads. */
+		tsunagu_plugins_stop_all(core->plugins, g_get_monotonic_time() + 1000000);
+		tsunagu_plugins_free(core->plugins);
+		core->plugins = NULL;
+	}
+	tsunagu_http_free(core->http);
+	core->http = NULL;
+	if (core->store) {
+		int ret = tsunagu_store_flush(core->store);
+		if (ret < 0)
+			tlog_error("final commit failed: %s", g_strerror(-ret));
+	}
+	tsunagu_rules_free(core->rules);
+	core->rules = NULL;
+	tsunagu_domain_free(core->domain);
+	core->domain = NULL;
+	tsunagu_events_free(core->events);
+	core->events = NULL;
+	tsunagu_store_close(core->store);
+	core->store = NULL;
+}
+
+int main(int argc, char **argv)
+{
+	options o = {0};
+	tsunagu_core *core = &core_instance;
+	int ret;
+
+	setlocale(LC_ALL, "");
+	if (parse_args(&argc, &argv, &o) < 0)
+		return 2;
+	if (o.version) {
+		printf("tsunagud %s\n", TSUNAGU_VERSION);
+		return 0;
+	}
+	core->config = load_config(&o);
+	if (!core->config)
+		return 2;
+	tsunagu_log_level level = TSUNAGU_LOG_INFO;
+	tsunagu_log_level_parse(tsunagu_config_string(core->config, "log.level"), &level);
+	tsunagu_log_set_level(level);
+
+	if (o.check_config || o.dump_config) {
+		GError *err = NULL;
+		ret = tsunagu_plugins_check_config(core->config, &err);
+		if (ret < 0) {
+			fprintf(stderr, "tsunagud: configuration error: %s\n", err->message);
+			g_error_free(err);
+			return 2;
+		}
+		if (o.dump_config) {
+			GString *out = g_string_new(NULL);
+			tsunagu_config_dump(core->config, out);
+			fputs(out->str, stdout);
+			g_string_free(out, TRUE);
+		} else {
+			printf("configuration ok\n");
+		}
+		return 0;
+	}
+
+	/* A peer that vanishes mid-write must not kill the server. */
+	signal(SIGPIPE, SIG_IGN);
+	core->context = g_main_context_default();
+	core->loop = g_main_loop_new(core->context, FALSE);
+	core->loop_thread = g_thread_self();
+	core->config_path = g_strdup(o.config_path);
+	core->state = TSUNAGU_CORE_STARTING;
+
+	g_unix_signal_add(SIGTERM, on_stop_signal, core);
+	g_unix_signal_add(SIGINT, on_stop_signal, core);
+	g_unix_signal_add(SIGHUP, on_reload_signal, core);
+
+	ret = start(core);
+	if (ret == 0) {
+		core->state = TSUNAGU_CORE_RUNNING;
+		tlog_info("tsunagud %s ready", TSUNAGU_VERSION);
+		g_main_loop_run(core->loop);
+	}
+	stop(core);
+	tlog_info("stopped");
+
+	g_main_loop_unref(core->loop);
+	tsunagu_config_free(core->config);
+	g_free(core->config_path);
+	g_free(core->data_dir);
+	g_free(o.config_path);
+	g_free(o.conf_d);
+	g_free(o.data_dir);
+	g_strfreev(o.sets);
+	return ret == 0 ? 0 : 1;
+}

@@ -1,0 +1,306 @@
+/* The store: every durable thing goes through this interface, so a second
+ * backend (PostgreSQL, for several nodes) can be added without touching the
+ * callers. store.c dispatches to a backend's ops table (store_sqlite.c is the
+ * embedded default).
+ *
+ * Group commit. Writes do not commit one by one. The first write of a loop
+ * iteration opens a transaction; every write of that iteration joins it; a
+ * GSource of the store commits it before the loop next sleeps, then runs the
+ * on-commit callbacks registered meanwhile, in registration order, with the
+ * outcome. A caller acknowledges outside data (HTTP 2xx, a widget ack) only
+ * from such a callback with status 0. If the commit fails every write of the
+ * batch is lost and every callback gets the negative errno.
+ *
+ * Each multi-row operation below is atomic on its own (a savepoint): it
+ * writes all its rows or none, even inside a larger batch.
+ *
+ * Ids are positive int64. Times are microseconds since the epoch (UTC).
+ * Strings passed in are borrowed (copied if kept); structs returned are owned
+ * by the caller and freed with the matching *_free().
+ * Thread: everything here runs on the loop thread only, except where noted.
+ * Errors: 0 or a negative errno: -ENOENT (no such row), -EEXIST (unique key
+ * taken; the existing id is still returned where an out id exists), -EINVAL
+ * (bad argument), -EIO (backend failure, logged with details).
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct tsunagu_store tsunagu_store;
+
+typedef struct {
+	const char *path;      /* SQLite file; ":memory:" allowed in tests */
+	const char *synchronous; /* "full" (default), "normal", "off" */
+	int busy_timeout_ms;
+	int max_batch;         /* commit early after this many writes (0: 10000) */
+	GMainContext *context; /* where the commit source runs (NULL: default) */
+} tsunagu_store_options;
+
+/* Opens (creating if needed), sets WAL mode, applies pending numbered
+ * migrations in one transaction each. Loop thread. */
+int tsunagu_store_open(const tsunagu_store_options *opts, tsunagu_store **out);
+/* Commits what is pending (callbacks run), then closes. NULL is a no-op. */
+void tsunagu_store_close(tsunagu_store *store);
+
+/* ---- group commit ------------------------------------------------------ */
+
+/* status: 0 when the writes before this registration are durable, or a
+ * negative errno when they were rolled back. Runs on the loop thread. */
+typedef void (*tsunagu_store_commit_cb)(int status, void *user_data);
+/* Runs cb after the current batch commits; with no batch open, on the next
+ * iteration with status 0 (still asynchronous, never re-entrant). */
+void tsunagu_store_on_commit(tsunagu_store *store, tsunagu_store_commit_cb cb, void *user_data);
+/* Commits the open batch now and runs its callbacks. Returns the commit's
+ * status. For shutdown, the CLI and tests. */
+int tsunagu_store_flush(tsunagu_store *store);
+/* Makes the writes between begin and end one unit inside the batch (a
+ * savepoint): end(store, false) undoes all of them, end(store, true) keeps
+ * them. Nestable. For domain operations that span several calls below. */
+int tsunagu_store_atomic_begin(tsunagu_store *store);
+int tsunagu_store_atomic_end(tsunagu_store *store, bool keep);
+/* Applied schema version (highest migration number). */
+int tsunagu_store_schema_version(tsunagu_store *store);
+/* Writes a consistent copy of the database to path while running (ADM-6). */
+int tsunagu_store_backup(tsunagu_store *store, const char *path);
+
+/* ---- events: append-only, monotonic sequence --------------------------- */
+
+typedef struct {
+	int64_t seq;
+	int64_t at_us;
+	char *type;            /* "message.customer", "staff.login", ... */
+	int64_t conversation_id; /* 0 when none */
+	int64_t actor_staff_id;  /* 0 when none (system, customer) */
+	char *payload_json;    /* a JSON object, never NULL ("{}") */
+} tsunagu_store_event;
+void tsunagu_store_event_free(tsunagu_store_event *ev);
+
+/* Appends; *seq_out gets the new sequence (greater than every earlier one,
+ * also across restarts). The event is durable when the batch commits. */
+int tsunagu_store_event_append(tsunagu_store *store, const char *type, int64_t conversation_id,
+			       int64_t actor_staff_id, const char *payload_json, int64_t *seq_out);
+/* Events with after_seq < seq <= upto_seq in order, at most limit (0: all).
+ * Returns a GPtrArray of tsunagu_store_event* with a free func set. */
+int tsunagu_store_events_range(tsunagu_store *store, int64_t after_seq, int64_t upto_seq,
+			       unsigned limit, GPtrArray **out);
+int64_t tsunagu_store_events_last_seq(tsunagu_store *store);
+
+/* ---- staff ------------------------------------------------------------- */
+
+typedef enum {
+	TSUNAGU_ROLE_OPERATOR = 1,
+	TSUNAGU_ROLE_SUPERVISOR = 2,
+	TSUNAGU_ROLE_ADMIN = 3,
+} tsunagu_role;
+const char *tsunagu_role_name(tsunagu_role role);
+int tsunagu_role_parse(const char *name, tsunagu_role *out);
+
+typedef struct {
+	int64_t id;
+	char *login;         /* unique, case-sensitive */
+	char *display_name;
+	char *email;         /* may be NULL */
+	tsunagu_role role;
+	char *password_hash; /* libsodium crypto_pwhash_str (Argon2id) */
+	bool disabled;
+	int64_t created_at_us;
+} tsunagu_store_staff;
+void tsunagu_store_staff_free(tsunagu_store_staff *s);
+
+int tsunagu_store_staff_create(tsunagu_store *store, const char *login, const char *display_name,
+			       const char *email, tsunagu_role role, const char *password_hash,
+			       int64_t *id_out);
+int tsunagu_store_staff_get(tsunagu_store *store, int64_t id, tsunagu_store_staff **out);
+int tsunagu_store_staff_get_by_login(tsunagu_store *store, const char *login,
+				     tsunagu_store_staff **out);
+/* GPtrArray of tsunagu_store_staff*, ordered by id. */
+int tsunagu_store_staff_list(tsunagu_store *store, GPtrArray **out);
+int tsunagu_store_staff_count(tsunagu_store *store, int64_t *count);
+/* NULL arguments leave the field unchanged; role 0 too. */
+int tsunagu_store_staff_update(tsunagu_store *store, int64_t id, const char *display_name,
+			       const char *email, tsunagu_role role, const char *password_hash,
+			       int disabled /* -1 unchanged, 0, 1 */);
+
+/* ---- sessions (staff logins) -------------------------------------------- */
+
+typedef struct {
+	char *token_hash;    /* hex SHA-256 of the cookie token; the token itself is never stored */
+	int64_t staff_id;
+	char *csrf_token;
+	int64_t created_at_us;
+	int64_t expires_at_us;
+} tsunagu_store_session;
+void tsunagu_store_session_free(tsunagu_store_session *s);
+
+int tsunagu_store_session_create(tsunagu_store *store, const char *token_hash, int64_t staff_id,
+				 const char *csrf_token, int64_t expires_at_us);
+/* -ENOENT when unknown or expired (now_us > expires). */
+int tsunagu_store_session_get(tsunagu_store *store, const char *token_hash, int64_t now_us,
+			      tsunagu_store_session **out);
+int tsunagu_store_session_delete(tsunagu_store *store, const char *token_hash);
+int tsunagu_store_session_delete_for_staff(tsunagu_store *store, int64_t staff_id);
+int tsunagu_store_session_purge_expired(tsunagu_store *store, int64_t now_us);
+
+/* ---- teams --------------------------------------------------------------- */
+
+int tsunagu_store_team_create(tsunagu_store *store, const char *name, int64_t *id_out);
+int tsunagu_store_team_get_by_name(tsunagu_store *store, const char *name, int64_t *id_out);
+int tsunagu_store_team_add_member(tsunagu_store *store, int64_t team_id, int64_t staff_id);
+int tsunagu_store_team_remove_member(tsunagu_store *store, int64_t team_id, int64_t staff_id);
+/* GArray of int64_t staff ids. */
+int tsunagu_store_team_members(tsunagu_store *store, int64_t team_id, GArray **out);
+
+/* ---- master keywords (ADM-4) and contacts -------------------------------- */
+
+int tsunagu_store_keyword_define(tsunagu_store *store, const char *key, const char *title);
+int tsunagu_store_keyword_delete(tsunagu_store *store, const char *key);
+/* GPtrArray of char* pairs flattened: key0, title0, key1, title1, ... */
+int tsunagu_store_keyword_list(tsunagu_store *store, GPtrArray **out);
+
+typedef struct {
+	int64_t id;
+	char *public_id;     /* random, unguessable; what URLs and tokens show */
+	char *name;          /* may be NULL */
+	GHashTable *attributes; /* key (a master keyword) -> value; owned */
+	GPtrArray *tags;     /* char* */
+	int64_t created_at_us;
+} tsunagu_store_contact;
+void tsunagu_store_contact_free(tsunagu_store_contact *c);
+
+int tsunagu_store_contact_create(tsunagu_store *store, const char *name, int64_t *id_out);
+int tsunagu_store_contact_get(tsunagu_store *store, int64_t id, tsunagu_store_contact **out);
+/* Finds a contact by an attribute value (e.g. "phone"), -ENOENT if none. */
+int tsunagu_store_contact_find_by_attribute(tsunagu_store *store, const char *key,
+					    const char *value, int64_t *id_out);
+/* -EINVAL when key is not a defined master keyword. value NULL deletes. */
+int tsunagu_store_contact_set_attribute(tsunagu_store *store, int64_t contact_id,
+					const char *key, const char *value);
+int tsunagu_store_contact_tag(tsunagu_store *store, int64_t contact_id, const char *tag, bool on);
+/* The contact a channel knows by external_id (a phone number, a LINE user
+ * id, a widget visitor token); created with name when new (*created true). */
+int tsunagu_store_contact_identity(tsunagu_store *store, const char *channel,
+				   const char *external_id, const char *name, int64_t *contact_id,
+				   bool *created);
+
+/* The external id by which channel knows contact (newest identity), for
+ * outbound delivery. *external_id_out is g_free()d by the caller. */
+int tsunagu_store_contact_identity_get(tsunagu_store *store, int64_t contact_id,
+				       const char *channel, char **external_id_out);
+
+/* ---- conversations, participants, tags ------------------------------------ */
+
+typedef enum {
+	TSUNAGU_CONV_WAITING = 1, /* unassigned, in the queue */
+	TSUNAGU_CONV_OPEN = 2,
+	TSUNAGU_CONV_SNOOZED = 3,
+	TSUNAGU_CONV_CLOSE_REQUESTED = 4,
+	TSUNAGU_CONV_CLOSED = 5,
+} tsunagu_conv_state;
+const char *tsunagu_conv_state_name(tsunagu_conv_state s);
+int tsunagu_conv_state_parse(const char *name, tsunagu_conv_state *out);
+
+typedef struct {
+	int64_t id;
+	char *public_id;       /* random; the conversation's link (CONV-6) */
+	char *channel;         /* "web", "phone", "sms", "line" or a plugin's name */
+	int64_t contact_id;
+	tsunagu_conv_state state;
+	int64_t assignee_id;   /* staff id, 0 when none */
+	int64_t team_id;       /* 0 when none */
+	char *category;        /* may be NULL */
+	char *memo;            /* may be NULL */
+	int64_t created_at_us;
+	int64_t updated_at_us;
+	int64_t last_customer_message_at_us; /* 0 when none */
+	int64_t last_operator_message_at_us; /* 0 when none */
+	int64_t closed_at_us;  /* 0 when open */
+} tsunagu_store_conversation;
+void tsunagu_store_conversation_free(tsunagu_store_conversation *c);
+
+int tsunagu_store_conversation_create(tsunagu_store *store, const char *channel,
+				      int64_t contact_id, int64_t *id_out);
+int tsunagu_store_conversation_get(tsunagu_store *store, int64_t id,
+				   tsunagu_store_conversation **out);
+int tsunagu_store_conversation_get_by_public_id(tsunagu_store *store, const char *public_id,
+						tsunagu_store_conversation **out);
+/* The newest conversation of contact on channel that is not closed,
+ * -ENOENT when there is none. */
+int tsunagu_store_conversation_find_active(tsunagu_store *store, int64_t contact_id,
+					   const char *channel, int64_t *id_out);
+/* Newest first; state 0 = any; limit 0 = 100. */
+int tsunagu_store_conversation_list(tsunagu_store *store, tsunagu_conv_state state,
+				    int64_t assignee_id, unsigned limit, GPtrArray **out);
+int tsunagu_store_conversation_set_state(tsunagu_store *store, int64_t id, tsunagu_conv_state s);
+/* assignee 0 unassigns; team -1 leaves the team unchanged. */
+int tsunagu_store_conversation_assign(tsunagu_store *store, int64_t id, int64_t assignee_id,
+				      int64_t team_id);
+int tsunagu_store_conversation_set_category(tsunagu_store *store, int64_t id, const char *category);
+int tsunagu_store_conversation_tag(tsunagu_store *store, int64_t id, const char *tag, bool on);
+/* GPtrArray of char*. */
+int tsunagu_store_conversation_tags(tsunagu_store *store, int64_t id, GPtrArray **out);
+/* Adds a staff participant (role "participant" or "follower"), idempotent. */
+int tsunagu_store_participant_add(tsunagu_store *store, int64_t conversation_id,
+				  int64_t staff_id, const char *role);
+int tsunagu_store_participant_is(tsunagu_store *store, int64_t conversation_id, int64_t staff_id,
+				 bool *out);
+/* Past conversations of a contact, excluding one (for rules). */
+int tsunagu_store_contact_conversation_count(tsunagu_store *store, int64_t contact_id,
+					     int64_t exclude_conversation_id, int64_t *count);
+
+/* ---- messages ------------------------------------------------------------ */
+
+typedef enum {
+	TSUNAGU_MSG_CUSTOMER = 1,
+	TSUNAGU_MSG_OPERATOR = 2,
+	TSUNAGU_MSG_NOTE = 3,     /* internal, never leaves the inbox (CONV-3) */
+	TSUNAGU_MSG_SYSTEM = 4,
+	TSUNAGU_MSG_DRAFT = 5,    /* trainee draft awaiting approval (CONV-10) */
+} tsunagu_msg_kind;
+const char *tsunagu_msg_kind_name(tsunagu_msg_kind k);
+int tsunagu_msg_kind_parse(const char *name, tsunagu_msg_kind *out);
+
+typedef struct {
+	int64_t id;
+	int64_t conversation_id;
+	tsunagu_msg_kind kind;
+	int64_t author_staff_id;  /* 0 for customer/system */
+	char *body;
+	char *provider_message_id; /* may be NULL; unique per channel */
+	int64_t created_at_us;
+} tsunagu_store_message;
+void tsunagu_store_message_free(tsunagu_store_message *m);
+
+/* Stores a message, indexes it for full-text search, and updates the
+ * conversation's last_*_message_at. With a provider_message_id that this
+ * channel already has, nothing is written, -EEXIST is returned and *id_out
+ * is the existing message (a retried webhook is stored once). */
+int tsunagu_store_message_insert(tsunagu_store *store, int64_t conversation_id,
+				 tsunagu_msg_kind kind, int64_t author_staff_id, const char *body,
+				 const char *provider_message_id, int64_t *id_out);
+/* Oldest first, id > after_id, at most limit (0: 200). */
+int tsunagu_store_message_list(tsunagu_store *store, int64_t conversation_id, int64_t after_id,
+			       unsigned limit, GPtrArray **out);
+/* Full-text search (FTS5 trigram: finds Japanese); GArray of int64 message ids,
+ * newest first, at most limit. */
+int tsunagu_store_message_search(tsunagu_store *store, const char *text, unsigned limit,
+				 GArray **out);
+
+/* ---- durable rule timers --------------------------------------------------- */
+
+typedef struct {
+	char *key;           /* unique name chosen by the rules host */
+	int64_t due_at_us;
+	char *payload_json;
+} tsunagu_store_timer;
+void tsunagu_store_timer_free(tsunagu_store_timer *t);
+
+/* Inserts or replaces the timer with this key. */
+int tsunagu_store_timer_set(tsunagu_store *store, const char *key, int64_t due_at_us,
+			    const char *payload_json);
+int tsunagu_store_timer_cancel(tsunagu_store *store, const char *key);
+/* Timers due at or before now_us, oldest first, at most limit (0: 1000). */
+int tsunagu_store_timer_due(tsunagu_store *store, int64_t now_us, unsigned limit, GPtrArray **out);
+/* Earliest due time, or -ENOENT when there is none. */
+int tsunagu_store_timer_next(tsunagu_store *store, int64_t *due_at_us);

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs everything tsunagu needs to build, run and test on Debian 12.
+# Idempotent: packages already present are left alone; safe to run again.
+set -eu
+
+PKGS="build-essential pkg-config meson ninja-build
+ libglib2.0-dev libwebsockets-dev libwebsockets-evlib-glib
+ liblua5.4-dev lua5.4 libsqlite3-dev sqlite3 libsodium-dev libjansson-dev
+ clang libclang-rt-14-dev iproute2 curl ca-certificates"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: run as root (apt-get needs it)" >&2
+	exit 1
+fi
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+# Node.js runs only the black-box and browser tests; a machine that already
+# has a node (nodesource) keeps it, otherwise Debian's is used.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+
+if [ -n "$missing" ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing
+fi
+echo "install-deps: all dependencies present"
