@@ -94,6 +94,9 @@ typedef enum {
 	TSUNAGU_ROLE_SUPERVISOR = 2,
 	TSUNAGU_ROLE_ADMIN = 3,
 } tsunagu_role;
+/* Enum names, as stored and shown ("operator", ...): *_name returns NULL
+ * for a value outside the enum; *_parse returns -EINVAL for an unknown name
+ * (exact, case-sensitive). */
 const char *tsunagu_role_name(tsunagu_role role);
 int tsunagu_role_parse(const char *name, tsunagu_role *out);
 
@@ -229,7 +232,8 @@ int tsunagu_store_conversation_get_by_public_id(tsunagu_store *store, const char
  * -ENOENT when there is none. */
 int tsunagu_store_conversation_find_active(tsunagu_store *store, int64_t contact_id,
 					   const char *channel, int64_t *id_out);
-/* Newest first; state 0 = any; limit 0 = 100. */
+/* Newest activity (updated_at) first; state 0 = any; assignee_id 0 = any,
+ * > 0 that staff member, -1 unassigned only; limit 0 = 100. */
 int tsunagu_store_conversation_list(tsunagu_store *store, tsunagu_conv_state state,
 				    int64_t assignee_id, unsigned limit, GPtrArray **out);
 int tsunagu_store_conversation_set_state(tsunagu_store *store, int64_t id, tsunagu_conv_state s);
@@ -283,7 +287,11 @@ int tsunagu_store_message_insert(tsunagu_store *store, int64_t conversation_id,
 int tsunagu_store_message_list(tsunagu_store *store, int64_t conversation_id, int64_t after_id,
 			       unsigned limit, GPtrArray **out);
 /* Full-text search (FTS5 trigram: finds Japanese); GArray of int64 message ids,
- * newest first, at most limit. */
+ * newest first, at most limit (0: 100). Substring match, ASCII
+ * case-insensitive, % and _ literal. Text of 3 characters or more uses the
+ * index; 1-2 characters scan the messages (trigrams need 3). Messages of the
+ * open batch are indexed at its commit, so search sees committed messages
+ * only. -EINVAL for empty text or invalid UTF-8. */
 int tsunagu_store_message_search(tsunagu_store *store, const char *text, unsigned limit,
 				 GArray **out);
 

@@ -1,0 +1,145 @@
+/* The contract between store.c (dispatch, group commit) and a storage
+ * backend (store_sqlite.c today, PostgreSQL later).
+ *
+ * store.c owns the batch: it calls begin() before the first write of a loop
+ * iteration, commit() from its GSource, and wraps every multi-row operation
+ * in savepoint()/release()/rollback_to(). A backend therefore never opens or
+ * ends a transaction inside an operation; it only runs its statements on the
+ * connection and maps its failures to negative errnos:
+ *   -ENOENT no such row, -EEXIST unique key taken, -EINVAL a constraint or
+ *   argument refused, -EBUSY locked too long, -EIO anything else (logged).
+ *
+ * Adding a backend: fill a static tsunagu_store_backend_ops with
+ * .abi_version = TSUNAGU_STORE_BACKEND_ABI and .size = sizeof(ops), make
+ * accepts() recognise its paths (e.g. "postgresql://"), and list it in the
+ * backends[] array of store.c. Every operation must be present; store.c
+ * refuses a table of another ABI version or a smaller size.
+ *
+ * Thread: all calls come from the loop thread. `be` is the backend's own
+ * handle returned by open(); strings are borrowed, results owned by the
+ * caller exactly as documented in store.h.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define TSUNAGU_STORE_BACKEND_ABI 1u
+
+typedef struct tsunagu_store_backend_ops {
+	uint32_t abi_version; /* TSUNAGU_STORE_BACKEND_ABI */
+	uint32_t size;        /* sizeof(tsunagu_store_backend_ops) the backend was built with */
+	const char *name;     /* "sqlite" */
+
+	/* True when this backend handles opts->path. */
+	bool (*accepts)(const char *path);
+	/* Opens, configures and migrates. *be_out is owned by the backend until close. */
+	int (*open)(const tsunagu_store_options *opts, void **be_out);
+	void (*close)(void *be);
+	int (*schema_version)(void *be);
+	int (*backup)(void *be, const char *path);
+
+	/* Batch control. begin starts a write transaction that takes the write
+	 * lock at once. commit either makes the batch durable or leaves no
+	 * transaction open (rolled back) and returns the error. in_transaction
+	 * tells store.c whether a failed operation destroyed the batch.
+	 * Savepoints nest (LIFO): release and rollback_to act on the innermost;
+	 * store.c always ends a savepoint with release, after rollback_to when
+	 * its writes are to be undone. */
+	int (*begin)(void *be);
+	int (*commit)(void *be);
+	void (*rollback)(void *be);
+	bool (*in_transaction)(void *be);
+	int (*savepoint)(void *be);
+	int (*release)(void *be);
+	int (*rollback_to)(void *be);
+
+	/* Operations: same meaning and arguments as the store.h functions. */
+	int (*event_append)(void *be, const char *type, int64_t conversation_id,
+			    int64_t actor_staff_id, const char *payload_json, int64_t *seq_out);
+	int (*events_range)(void *be, int64_t after_seq, int64_t upto_seq, unsigned limit,
+			    GPtrArray **out);
+	int64_t (*events_last_seq)(void *be);
+
+	int (*staff_create)(void *be, const char *login, const char *display_name,
+			    const char *email, tsunagu_role role, const char *password_hash,
+			    int64_t *id_out);
+	int (*staff_get)(void *be, int64_t id, tsunagu_store_staff **out);
+	int (*staff_get_by_login)(void *be, const char *login, tsunagu_store_staff **out);
+	int (*staff_list)(void *be, GPtrArray **out);
+	int (*staff_count)(void *be, int64_t *count);
+	int (*staff_update)(void *be, int64_t id, const char *display_name, const char *email,
+			    tsunagu_role role, const char *password_hash, int disabled);
+
+	int (*session_create)(void *be, const char *token_hash, int64_t staff_id,
+			      const char *csrf_token, int64_t expires_at_us);
+	int (*session_get)(void *be, const char *token_hash, int64_t now_us,
+			   tsunagu_store_session **out);
+	int (*session_delete)(void *be, const char *token_hash);
+	int (*session_delete_for_staff)(void *be, int64_t staff_id);
+	int (*session_purge_expired)(void *be, int64_t now_us);
+
+	int (*team_create)(void *be, const char *name, int64_t *id_out);
+	int (*team_get_by_name)(void *be, const char *name, int64_t *id_out);
+	int (*team_add_member)(void *be, int64_t team_id, int64_t staff_id);
+	int (*team_remove_member)(void *be, int64_t team_id, int64_t staff_id);
+	int (*team_members)(void *be, int64_t team_id, GArray **out);
+
+	int (*keyword_define)(void *be, const char *key, const char *title);
+	int (*keyword_delete)(void *be, const char *key);
+	int (*keyword_list)(void *be, GPtrArray **out);
+
+	int (*contact_create)(void *be, const char *name, int64_t *id_out);
+	int (*contact_get)(void *be, int64_t id, tsunagu_store_contact **out);
+	int (*contact_find_by_attribute)(void *be, const char *key, const char *value,
+					 int64_t *id_out);
+	int (*contact_set_attribute)(void *be, int64_t contact_id, const char *key,
+				     const char *value);
+	int (*contact_tag)(void *be, int64_t contact_id, const char *tag, bool on);
+	int (*contact_identity)(void *be, const char *channel, const char *external_id,
+				const char *name, int64_t *contact_id, bool *created);
+	int (*contact_identity_get)(void *be, int64_t contact_id, const char *channel,
+				    char **external_id_out);
+	int (*contact_conversation_count)(void *be, int64_t contact_id,
+					  int64_t exclude_conversation_id, int64_t *count);
+
+	int (*conversation_create)(void *be, const char *channel, int64_t contact_id,
+				   int64_t *id_out);
+	int (*conversation_get)(void *be, int64_t id, tsunagu_store_conversation **out);
+	int (*conversation_get_by_public_id)(void *be, const char *public_id,
+					     tsunagu_store_conversation **out);
+	int (*conversation_find_active)(void *be, int64_t contact_id, const char *channel,
+					int64_t *id_out);
+	int (*conversation_list)(void *be, tsunagu_conv_state state, int64_t assignee_id,
+				 unsigned limit, GPtrArray **out);
+	int (*conversation_set_state)(void *be, int64_t id, tsunagu_conv_state s);
+	int (*conversation_assign)(void *be, int64_t id, int64_t assignee_id, int64_t team_id);
+	int (*conversation_set_category)(void *be, int64_t id, const char *category);
+	int (*conversation_tag)(void *be, int64_t id, const char *tag, bool on);
+	int (*conversation_tags)(void *be, int64_t id, GPtrArray **out);
+	int (*participant_add)(void *be, int64_t conversation_id, int64_t staff_id,
+			       const char *role);
+	int (*participant_is)(void *be, int64_t conversation_id, int64_t staff_id, bool *out);
+
+	int (*message_insert)(void *be, int64_t conversation_id, tsunagu_msg_kind kind,
+			      int64_t author_staff_id, const char *body,
+			      const char *provider_message_id, int64_t *id_out);
+	int (*message_list)(void *be, int64_t conversation_id, int64_t after_id, unsigned limit,
+			    GPtrArray **out);
+	int (*message_search)(void *be, const char *text, unsigned limit, GArray **out);
+
+	int (*timer_set)(void *be, const char *key, int64_t due_at_us, const char *payload_json);
+	int (*timer_cancel)(void *be, const char *key);
+	int (*timer_due)(void *be, int64_t now_us, unsigned limit, GPtrArray **out);
+	int (*timer_next)(void *be, int64_t *due_at_us);
+} tsunagu_store_backend_ops;
+
+/* The embedded default (store_sqlite.c). */
+extern const tsunagu_store_backend_ops tsunagu_store_sqlite_ops;
+
+/* The backend and its handle behind an open store. For backend-specific
+ * tests and tools only; domain code never needs them. Loop thread. */
+const tsunagu_store_backend_ops *tsunagu_store_backend(tsunagu_store *store);
+void *tsunagu_store_backend_handle(tsunagu_store *store);

@@ -1,0 +1,516 @@
+/* The SQLite backend: the connection (WAL, synchronous, foreign keys, busy
+ * timeout), its statement cache, batch control, backup, and the ops table
+ * that joins the topic files (store_sqlite_*.c). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#define TSUNAGU_LOG_TOPIC "store"
+#include "core.h"
+#include "log.h"
+#include "store_sqlite.h"
+
+#define SQLITE_DEFAULT_BUSY_MS 5000
+
+static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
+static const char SQL_COMMIT[] = "COMMIT";
+static const char SQL_ROLLBACK[] = "ROLLBACK";
+static const char SQL_SAVEPOINT[] = "SAVEPOINT op";
+static const char SQL_RELEASE[] = "RELEASE op";
+static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO op";
+
+/* ---- helpers --------------------------------------------------------------- */
+
+sqlite3_stmt *tsunagu_sqlite_stmt(tsunagu_sqlite *sq, const char *sql)
+{
+	sqlite3_stmt *st = g_hash_table_lookup(sq->stmts, sql);
+	int rc;
+
+	if (st)
+		return st;
+	rc = sqlite3_prepare_v3(sq->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK) {
+		tlog_error("cannot prepare \"%s\": %s", sql, sqlite3_errmsg(sq->db));
+		return NULL;
+	}
+	g_hash_table_insert(sq->stmts, (gpointer)sql, st);
+	return st;
+}
+
+void tsunagu_sqlite_done(sqlite3_stmt *st)
+{
+	if (!st)
+		return;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+int tsunagu_sqlite_errno(tsunagu_sqlite *sq, int rc, const char *what)
+{
+	switch (rc) {
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		return -EEXIST;
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		return -ENOENT;
+	default:
+		break;
+	}
+	switch (rc & 0xff) {
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_TOOBIG:
+	case SQLITE_RANGE:
+		tlog_debug("%s refused: %s", what, sqlite3_errmsg(sq->db));
+		return -EINVAL;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		tlog_warn("%s: database locked: %s", what, sqlite3_errmsg(sq->db));
+		return -EBUSY;
+	case SQLITE_READONLY:
+		tlog_error("%s: %s", what, sqlite3_errmsg(sq->db));
+		return -EROFS;
+	case SQLITE_FULL:
+		tlog_error("%s: %s", what, sqlite3_errmsg(sq->db));
+		return -ENOSPC;
+	default:
+		tlog_error("%s: %s (%d)", what, sqlite3_errmsg(sq->db), rc);
+		return -EIO;
+	}
+}
+
+int tsunagu_sqlite_run(tsunagu_sqlite *sq, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	int r = 0;
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db), what);
+	tsunagu_sqlite_done(st);
+	return r;
+}
+
+int tsunagu_sqlite_step_row(tsunagu_sqlite *sq, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	tsunagu_sqlite_done(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db), what);
+}
+
+int tsunagu_sqlite_bind_text(sqlite3_stmt *st, int idx, const char *text)
+{
+	if (!text)
+		return sqlite3_bind_null(st, idx);
+	return sqlite3_bind_text(st, idx, text, -1, SQLITE_STATIC);
+}
+
+char *tsunagu_sqlite_column_dup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t ? g_strdup((const char *)t) : NULL;
+}
+
+int tsunagu_sqlite_random_public_id(char out[33])
+{
+	guint8 bytes[16];
+	size_t got = 0;
+
+	while (got < sizeof(bytes)) {
+		ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			tlog_error("getrandom: %s", g_strerror(e));
+			return -e;
+		}
+		got += (size_t)n;
+	}
+	for (size_t i = 0; i < sizeof(bytes); i++)
+		g_snprintf(out + 2 * i, 3, "%02x", bytes[i]);
+	return 0;
+}
+
+int64_t tsunagu_sqlite_now_us(void)
+{
+	return tsunagu_core_now_us();
+}
+
+sqlite3 *tsunagu_store_sqlite_db(tsunagu_store *store)
+{
+	tsunagu_sqlite *sq;
+
+	if (!store || tsunagu_store_backend(store) != &tsunagu_store_sqlite_ops)
+		return NULL;
+	sq = tsunagu_store_backend_handle(store);
+	return sq->db;
+}
+
+static void stmt_finalize(gpointer st)
+{
+	sqlite3_finalize(st);
+}
+
+/* ---- open and close ---------------------------------------------------------- */
+
+static bool sq_accepts(const char *path)
+{
+	return !g_str_has_prefix(path, "postgres://") && !g_str_has_prefix(path, "postgresql://");
+}
+
+static int sq_pragma(tsunagu_sqlite *sq, const char *sql, char **result)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(sq->db, sql, -1, &st, NULL);
+	int r = 0;
+
+	if (rc != SQLITE_OK) {
+		r = tsunagu_sqlite_errno(sq, rc, sql);
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && result)
+		*result = tsunagu_sqlite_column_dup(st, 0);
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db), sql);
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static void sq_close(void *be)
+{
+	tsunagu_sqlite *sq = be;
+
+	if (!sq)
+		return;
+	if (sq->stmts)
+		g_hash_table_destroy(sq->stmts); /* finalizes the statements */
+	if (sq->fts_marks)
+		g_array_free(sq->fts_marks, TRUE);
+	if (sq->db && sqlite3_close(sq->db) != SQLITE_OK)
+		tlog_error("closing %s: %s", sq->path, sqlite3_errmsg(sq->db));
+	g_free(sq->path);
+	g_free(sq);
+}
+
+static int sq_open(const tsunagu_store_options *opts, void **be_out)
+{
+	static const char *const sync_sql[][2] = {
+		{ "full", "PRAGMA synchronous=FULL" },
+		{ "normal", "PRAGMA synchronous=NORMAL" },
+		{ "off", "PRAGMA synchronous=OFF" },
+	};
+	const char *sync = opts->synchronous && *opts->synchronous ? opts->synchronous : "full";
+	const char *sync_pragma = NULL;
+	tsunagu_sqlite *sq = NULL;
+	char *mode = NULL;
+	int rc, r;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(sync_sql); i++)
+		if (g_ascii_strcasecmp(sync, sync_sql[i][0]) == 0)
+			sync_pragma = sync_sql[i][1];
+	if (!sync_pragma) {
+		tlog_error("store.synchronous: \"%s\" is not one of full, normal, off", sync);
+		return -EINVAL;
+	}
+
+	sq = g_new0(tsunagu_sqlite, 1);
+	sq->path = g_strdup(opts->path);
+	sq->memory = strcmp(opts->path, ":memory:") == 0;
+	sq->busy_timeout_ms = opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms
+							: SQLITE_DEFAULT_BUSY_MS;
+	sq->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+					  stmt_finalize);
+	sq->fts_marks = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	rc = sqlite3_open_v2(opts->path, &sq->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		tlog_error("cannot open %s: %s", opts->path,
+			   sq->db ? sqlite3_errmsg(sq->db) : sqlite3_errstr(rc));
+		r = rc == SQLITE_CANTOPEN ? -ENOENT : -EIO;
+		goto out;
+	}
+	sqlite3_extended_result_codes(sq->db, 1);
+	sqlite3_busy_timeout(sq->db, sq->busy_timeout_ms);
+
+	r = sq_pragma(sq, "PRAGMA journal_mode=WAL", &mode);
+	if (r < 0)
+		goto out;
+	if (!sq->memory && g_ascii_strcasecmp(mode ? mode : "", "wal") != 0) {
+		tlog_error("%s: cannot switch to WAL mode (journal_mode is %s)", opts->path,
+			   mode ? mode : "unknown");
+		r = -EIO;
+		goto out;
+	}
+	if ((r = sq_pragma(sq, sync_pragma, NULL)) < 0 ||
+	    (r = sq_pragma(sq, "PRAGMA foreign_keys=ON", NULL)) < 0 ||
+	    (r = sq_pragma(sq, "PRAGMA temp_store=MEMORY", NULL)) < 0)
+		goto out;
+
+	r = tsunagu_sqlite_migrate(sq, &sq->schema_version);
+	if (r < 0)
+		goto out;
+	tlog_info("opened %s (schema %d, WAL, synchronous=%s)", opts->path, sq->schema_version,
+		  sync);
+	*be_out = sq;
+	sq = NULL;
+out:
+	g_free(mode);
+	sq_close(sq);
+	return r;
+}
+
+static int sq_schema_version(void *be)
+{
+	return ((tsunagu_sqlite *)be)->schema_version;
+}
+
+/* ---- batch control ----------------------------------------------------------- */
+
+static int sq_exec_cached(tsunagu_sqlite *sq, const char *sql)
+{
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, sql);
+
+	if (!st)
+		return -EIO;
+	return tsunagu_sqlite_run(sq, st, sql);
+}
+
+static int sq_begin(void *be)
+{
+	tsunagu_sqlite *sq = be;
+
+	sq->fts_from = 0;
+	g_array_set_size(sq->fts_marks, 0);
+	return sq_exec_cached(sq, SQL_BEGIN);
+}
+
+static void sq_rollback(void *be)
+{
+	tsunagu_sqlite *sq = be;
+
+	sq->fts_from = 0;
+
+	if (!sqlite3_get_autocommit(sq->db))
+		sq_exec_cached(sq, SQL_ROLLBACK);
+}
+
+static int sq_commit(void *be)
+{
+	tsunagu_sqlite *sq = be;
+	int r = tsunagu_sqlite_messages_index_batch(sq);
+
+	sq->fts_from = 0;
+	g_array_set_size(sq->fts_marks, 0);
+	if (r == 0)
+		r = sq_exec_cached(sq, SQL_COMMIT);
+
+	/* A failed COMMIT may leave the transaction open (SQLITE_BUSY); the
+	 * contract is that a failed batch is gone, so end it here. */
+	if (r < 0) {
+		sq_rollback(sq);
+		/* A constraint at COMMIT (deferred key, commit hook) is not the
+		 * caller's bad argument: the batch failed. */
+		if (r != -EBUSY && r != -ENOSPC && r != -EROFS)
+			r = -EIO;
+	}
+	return r;
+}
+
+static bool sq_in_transaction(void *be)
+{
+	return !sqlite3_get_autocommit(((tsunagu_sqlite *)be)->db);
+}
+
+/* Savepoints share one name: SQLite then releases and rolls back to the
+ * innermost, which is the nesting store.c needs. */
+static int sq_savepoint(void *be)
+{
+	tsunagu_sqlite *sq = be;
+	int r = sq_exec_cached(sq, SQL_SAVEPOINT);
+
+	if (r == 0)
+		g_array_append_val(sq->fts_marks, sq->fts_from);
+	return r;
+}
+
+static int sq_release(void *be)
+{
+	tsunagu_sqlite *sq = be;
+	int r = sq_exec_cached(sq, SQL_RELEASE);
+
+	if (r == 0 && sq->fts_marks->len > 0)
+		g_array_set_size(sq->fts_marks, sq->fts_marks->len - 1);
+	return r;
+}
+
+static int sq_rollback_to(void *be)
+{
+	tsunagu_sqlite *sq = be;
+
+	if (sq->fts_marks->len > 0)
+		sq->fts_from = g_array_index(sq->fts_marks, int64_t, sq->fts_marks->len - 1);
+	return sq_exec_cached(sq, SQL_ROLLBACK_TO);
+}
+
+/* ---- backup -------------------------------------------------------------------- */
+
+/* Copies from a connection of its own when the database is a file: in WAL
+ * mode that reader sees the last committed state and neither blocks nor sees
+ * the open batch. The copy is written beside the target and renamed over it,
+ * so the target is always a whole database. */
+static int sq_backup(void *be, const char *path)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3 *src = NULL, *dst = NULL;
+	sqlite3_backup *bk = NULL;
+	char *tmp = g_strconcat(path, ".tmp", NULL);
+	int rc, r = 0;
+
+	if (!sq->memory) {
+		rc = sqlite3_open_v2(sq->path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+				     NULL);
+		if (rc != SQLITE_OK) {
+			tlog_error("backup: cannot open %s: %s", sq->path, sqlite3_errstr(rc));
+			r = -EIO;
+			goto out;
+		}
+		sqlite3_busy_timeout(src, sq->busy_timeout_ms);
+	}
+	unlink(tmp);
+	rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		tlog_error("backup: cannot create %s: %s", tmp, sqlite3_errstr(rc));
+		r = -EIO;
+		goto out;
+	}
+	bk = sqlite3_backup_init(dst, "main", src ? src : sq->db, "main");
+	if (!bk) {
+		tlog_error("backup to %s: %s", path, sqlite3_errmsg(dst));
+		r = -EIO;
+		goto out;
+	}
+	do {
+		rc = sqlite3_backup_step(bk, -1);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(10);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	sqlite3_backup_finish(bk);
+	if (rc != SQLITE_DONE) {
+		tlog_error("backup to %s: %s", path, sqlite3_errstr(rc));
+		r = -EIO;
+		goto out;
+	}
+	rc = sqlite3_close(dst);
+	dst = NULL;
+	if (rc != SQLITE_OK) {
+		r = -EIO;
+		goto out;
+	}
+	/* A stale WAL beside an older copy would be replayed into the new one. */
+	{
+		char *wal = g_strconcat(path, "-wal", NULL);
+		char *shm = g_strconcat(path, "-shm", NULL);
+		unlink(wal);
+		unlink(shm);
+		g_free(wal);
+		g_free(shm);
+	}
+	if (rename(tmp, path) < 0) {
+		r = -errno;
+		tlog_error("backup: rename to %s: %s", path, g_strerror(-r));
+		goto out;
+	}
+	tlog_info("backup written to %s", path);
+out:
+	if (dst)
+		sqlite3_close(dst);
+	if (src)
+		sqlite3_close(src);
+	if (r < 0)
+		unlink(tmp);
+	g_free(tmp);
+	return r;
+}
+
+const tsunagu_store_backend_ops tsunagu_store_sqlite_ops = {
+	.abi_version = TSUNAGU_STORE_BACKEND_ABI,
+	.size = sizeof(tsunagu_store_backend_ops),
+	.name = "sqlite",
+	.accepts = sq_accepts,
+	.open = sq_open,
+	.close = sq_close,
+	.schema_version = sq_schema_version,
+	.backup = sq_backup,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.in_transaction = sq_in_transaction,
+	.savepoint = sq_savepoint,
+	.release = sq_release,
+	.rollback_to = sq_rollback_to,
+
+	.event_append = tsunagu_sqlite_event_append,
+	.events_range = tsunagu_sqlite_events_range,
+	.events_last_seq = tsunagu_sqlite_events_last_seq,
+
+	.staff_create = tsunagu_sqlite_staff_create,
+	.staff_get = tsunagu_sqlite_staff_get,
+	.staff_get_by_login = tsunagu_sqlite_staff_get_by_login,
+	.staff_list = tsunagu_sqlite_staff_list,
+	.staff_count = tsunagu_sqlite_staff_count,
+	.staff_update = tsunagu_sqlite_staff_update,
+	.session_create = tsunagu_sqlite_session_create,
+	.session_get = tsunagu_sqlite_session_get,
+	.session_delete = tsunagu_sqlite_session_delete,
+	.session_delete_for_staff = tsunagu_sqlite_session_delete_for_staff,
+	.session_purge_expired = tsunagu_sqlite_session_purge_expired,
+	.team_create = tsunagu_sqlite_team_create,
+	.team_get_by_name = tsunagu_sqlite_team_get_by_name,
+	.team_add_member = tsunagu_sqlite_team_add_member,
+	.team_remove_member = tsunagu_sqlite_team_remove_member,
+	.team_members = tsunagu_sqlite_team_members,
+
+	.keyword_define = tsunagu_sqlite_keyword_define,
+	.keyword_delete = tsunagu_sqlite_keyword_delete,
+	.keyword_list = tsunagu_sqlite_keyword_list,
+	.contact_create = tsunagu_sqlite_contact_create,
+	.contact_get = tsunagu_sqlite_contact_get,
+	.contact_find_by_attribute = tsunagu_sqlite_contact_find_by_attribute,
+	.contact_set_attribute = tsunagu_sqlite_contact_set_attribute,
+	.contact_tag = tsunagu_sqlite_contact_tag,
+	.contact_identity = tsunagu_sqlite_contact_identity,
+	.contact_identity_get = tsunagu_sqlite_contact_identity_get,
+	.contact_conversation_count = tsunagu_sqlite_contact_conversation_count,
+
+	.conversation_create = tsunagu_sqlite_conversation_create,
+	.conversation_get = tsunagu_sqlite_conversation_get,
+	.conversation_get_by_public_id = tsunagu_sqlite_conversation_get_by_public_id,
+	.conversation_find_active = tsunagu_sqlite_conversation_find_active,
+	.conversation_list = tsunagu_sqlite_conversation_list,
+	.conversation_set_state = tsunagu_sqlite_conversation_set_state,
+	.conversation_assign = tsunagu_sqlite_conversation_assign,
+	.conversation_set_category = tsunagu_sqlite_conversation_set_category,
+	.conversation_tag = tsunagu_sqlite_conversation_tag,
+	.conversation_tags = tsunagu_sqlite_conversation_tags,
+	.participant_add = tsunagu_sqlite_participant_add,
+	.participant_is = tsunagu_sqlite_participant_is,
+
+	.message_insert = tsunagu_sqlite_message_insert,
+	.message_list = tsunagu_sqlite_message_list,
+	.message_search = tsunagu_sqlite_message_search,
+
+	.timer_set = tsunagu_sqlite_timer_set,
+	.timer_cancel = tsunagu_sqlite_timer_cancel,
+	.timer_due = tsunagu_sqlite_timer_due,
+	.timer_next = tsunagu_sqlite_timer_next,
+};

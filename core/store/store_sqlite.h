@@ -1,0 +1,160 @@
+/* Private to the SQLite backend: the connection handle, the helpers shared by
+ * its topic files (store_sqlite_*.c) and their operations, which
+ * store_sqlite.c puts into tsunagu_store_sqlite_ops.
+ *
+ * Statements are prepared once per connection and cached by the address of
+ * their SQL text, so every SQL string handed to tsunagu_sqlite_stmt() must be
+ * a static constant. Thread: loop thread only (the connection is opened
+ * SQLITE_OPEN_NOMUTEX).
+ */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "store_backend.h"
+
+typedef struct {
+	sqlite3 *db;
+	char *path;
+	bool memory;          /* ":memory:": no WAL, backup from this connection */
+	int busy_timeout_ms;
+	int schema_version;
+	GHashTable *stmts;    /* const char *sql (by address) -> sqlite3_stmt*, owned */
+	/* Full-text indexing is deferred to the commit: the first message id of
+	 * the open batch (0: none), and its value when each open savepoint began.
+	 * FTS5 flushes its pending index data at every SAVEPOINT, so indexing
+	 * message by message inside savepoints would write one index segment
+	 * per message; indexing the batch at once before COMMIT writes one. */
+	int64_t fts_from;
+	GArray *fts_marks;    /* int64_t: fts_from when each open savepoint began */
+} tsunagu_sqlite;
+
+/* Test and tool hook: the connection of a store opened on the SQLite backend,
+ * NULL for another backend. Loop thread. */
+sqlite3 *tsunagu_store_sqlite_db(tsunagu_store *store);
+
+/* ---- helpers (store_sqlite.c) --------------------------------------------- */
+
+/* The cached statement for sql (static text), reset and unbound; NULL after
+ * logging when it does not prepare. */
+sqlite3_stmt *tsunagu_sqlite_stmt(tsunagu_sqlite *sq, const char *sql);
+/* Resets st after use (NULL is a no-op). */
+void tsunagu_sqlite_done(sqlite3_stmt *st);
+/* Maps a SQLite result code to a negative errno; logs what failed when it is
+ * not a plain constraint: UNIQUE/PRIMARY KEY -> -EEXIST, FOREIGN KEY ->
+ * -ENOENT, other constraints -> -EINVAL, BUSY -> -EBUSY, else -EIO. */
+int tsunagu_sqlite_errno(tsunagu_sqlite *sq, int rc, const char *what);
+/* Steps st once to completion and resets it: 0 or a negative errno. */
+int tsunagu_sqlite_run(tsunagu_sqlite *sq, sqlite3_stmt *st, const char *what);
+/* Steps a statement that yields at most one row: 1 with a row (the caller
+ * reads the columns, then calls tsunagu_sqlite_done), 0 with none (already
+ * reset), or a negative errno (already reset). */
+int tsunagu_sqlite_step_row(tsunagu_sqlite *sq, sqlite3_stmt *st, const char *what);
+/* Binds text, or NULL when text is NULL. */
+int tsunagu_sqlite_bind_text(sqlite3_stmt *st, int idx, const char *text);
+/* A column as a new string (NULL stays NULL). */
+char *tsunagu_sqlite_column_dup(sqlite3_stmt *st, int col);
+/* 32 hex characters from 128 random bits of the kernel's CSPRNG. */
+int tsunagu_sqlite_random_public_id(char out[33]);
+/* The domain clock (tsunagu_core_now_us). */
+int64_t tsunagu_sqlite_now_us(void);
+
+/* ---- migrations (store_sqlite_migrations.c) ------------------------------------ */
+
+/* Applies every migration newer than the database, each in its own
+ * transaction; -EPROTO when the database is newer than this binary. */
+int tsunagu_sqlite_migrate(tsunagu_sqlite *sq, int *version_out);
+/* Number of the newest migration this binary knows. */
+int tsunagu_sqlite_migrations_latest(void);
+
+/* ---- events and timers (store_sqlite_events.c, store_sqlite_timers.c) ----------- */
+
+int tsunagu_sqlite_event_append(void *be, const char *type, int64_t conversation_id,
+				int64_t actor_staff_id, const char *payload_json, int64_t *seq_out);
+int tsunagu_sqlite_events_range(void *be, int64_t after_seq, int64_t upto_seq, unsigned limit,
+				GPtrArray **out);
+int64_t tsunagu_sqlite_events_last_seq(void *be);
+int tsunagu_sqlite_timer_set(void *be, const char *key, int64_t due_at_us,
+			     const char *payload_json);
+int tsunagu_sqlite_timer_cancel(void *be, const char *key);
+int tsunagu_sqlite_timer_due(void *be, int64_t now_us, unsigned limit, GPtrArray **out);
+int tsunagu_sqlite_timer_next(void *be, int64_t *due_at_us);
+
+/* ---- staff, sessions, teams (store_sqlite_staff.c) -------------------------------- */
+
+int tsunagu_sqlite_staff_create(void *be, const char *login, const char *display_name,
+				const char *email, tsunagu_role role, const char *password_hash,
+				int64_t *id_out);
+int tsunagu_sqlite_staff_get(void *be, int64_t id, tsunagu_store_staff **out);
+int tsunagu_sqlite_staff_get_by_login(void *be, const char *login, tsunagu_store_staff **out);
+int tsunagu_sqlite_staff_list(void *be, GPtrArray **out);
+int tsunagu_sqlite_staff_count(void *be, int64_t *count);
+int tsunagu_sqlite_staff_update(void *be, int64_t id, const char *display_name,
+				const char *email, tsunagu_role role, const char *password_hash,
+				int disabled);
+int tsunagu_sqlite_session_create(void *be, const char *token_hash, int64_t staff_id,
+				  const char *csrf_token, int64_t expires_at_us);
+int tsunagu_sqlite_session_get(void *be, const char *token_hash, int64_t now_us,
+			       tsunagu_store_session **out);
+int tsunagu_sqlite_session_delete(void *be, const char *token_hash);
+int tsunagu_sqlite_session_delete_for_staff(void *be, int64_t staff_id);
+int tsunagu_sqlite_session_purge_expired(void *be, int64_t now_us);
+int tsunagu_sqlite_team_create(void *be, const char *name, int64_t *id_out);
+int tsunagu_sqlite_team_get_by_name(void *be, const char *name, int64_t *id_out);
+int tsunagu_sqlite_team_add_member(void *be, int64_t team_id, int64_t staff_id);
+int tsunagu_sqlite_team_remove_member(void *be, int64_t team_id, int64_t staff_id);
+int tsunagu_sqlite_team_members(void *be, int64_t team_id, GArray **out);
+
+/* ---- master keywords and contacts (store_sqlite_contacts.c) ------------------------- */
+
+int tsunagu_sqlite_keyword_define(void *be, const char *key, const char *title);
+int tsunagu_sqlite_keyword_delete(void *be, const char *key);
+int tsunagu_sqlite_keyword_list(void *be, GPtrArray **out);
+int tsunagu_sqlite_contact_create(void *be, const char *name, int64_t *id_out);
+int tsunagu_sqlite_contact_get(void *be, int64_t id, tsunagu_store_contact **out);
+int tsunagu_sqlite_contact_find_by_attribute(void *be, const char *key, const char *value,
+					     int64_t *id_out);
+int tsunagu_sqlite_contact_set_attribute(void *be, int64_t contact_id, const char *key,
+					 const char *value);
+int tsunagu_sqlite_contact_tag(void *be, int64_t contact_id, const char *tag, bool on);
+int tsunagu_sqlite_contact_identity(void *be, const char *channel, const char *external_id,
+				    const char *name, int64_t *contact_id, bool *created);
+int tsunagu_sqlite_contact_identity_get(void *be, int64_t contact_id, const char *channel,
+					char **external_id_out);
+
+/* ---- conversations (store_sqlite_conversations.c) ------------------------------------ */
+
+int tsunagu_sqlite_contact_conversation_count(void *be, int64_t contact_id,
+					      int64_t exclude_conversation_id, int64_t *count);
+int tsunagu_sqlite_conversation_create(void *be, const char *channel, int64_t contact_id,
+				       int64_t *id_out);
+int tsunagu_sqlite_conversation_get(void *be, int64_t id, tsunagu_store_conversation **out);
+int tsunagu_sqlite_conversation_get_by_public_id(void *be, const char *public_id,
+						 tsunagu_store_conversation **out);
+int tsunagu_sqlite_conversation_find_active(void *be, int64_t contact_id, const char *channel,
+					    int64_t *id_out);
+int tsunagu_sqlite_conversation_list(void *be, tsunagu_conv_state state, int64_t assignee_id,
+				     unsigned limit, GPtrArray **out);
+int tsunagu_sqlite_conversation_set_state(void *be, int64_t id, tsunagu_conv_state s);
+int tsunagu_sqlite_conversation_assign(void *be, int64_t id, int64_t assignee_id,
+				       int64_t team_id);
+int tsunagu_sqlite_conversation_set_category(void *be, int64_t id, const char *category);
+int tsunagu_sqlite_conversation_tag(void *be, int64_t id, const char *tag, bool on);
+int tsunagu_sqlite_conversation_tags(void *be, int64_t id, GPtrArray **out);
+int tsunagu_sqlite_participant_add(void *be, int64_t conversation_id, int64_t staff_id,
+				   const char *role);
+int tsunagu_sqlite_participant_is(void *be, int64_t conversation_id, int64_t staff_id,
+				  bool *out);
+
+/* ---- messages (store_sqlite_messages.c) ----------------------------------------------- */
+
+int tsunagu_sqlite_message_insert(void *be, int64_t conversation_id, tsunagu_msg_kind kind,
+				  int64_t author_staff_id, const char *body,
+				  const char *provider_message_id, int64_t *id_out);
+int tsunagu_sqlite_message_list(void *be, int64_t conversation_id, int64_t after_id,
+				unsigned limit, GPtrArray **out);
+int tsunagu_sqlite_message_search(void *be, const char *text, unsigned limit, GArray **out);
+/* Indexes the messages of the open batch (ids >= sq->fts_from) for search;
+ * called right before COMMIT. 0 or a negative errno. */
+int tsunagu_sqlite_messages_index_batch(tsunagu_sqlite *sq);

@@ -1,0 +1,91 @@
+/* SQLite backend: the append-only events table. */
+#include <errno.h>
+
+#define TSUNAGU_LOG_TOPIC "store"
+#include "log.h"
+#include "store_sqlite.h"
+
+static const char SQL_APPEND[] =
+	"INSERT INTO events (at, type, conversation_id, actor_staff_id, payload)"
+	" VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char SQL_RANGE[] =
+	"SELECT seq, at, type, coalesce(conversation_id, 0), coalesce(actor_staff_id, 0), payload"
+	" FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3";
+/* sqlite_sequence keeps the highest sequence ever handed out, also when the
+ * newest events were deleted since. */
+static const char SQL_LAST_SEQ[] =
+	"SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)";
+
+int tsunagu_sqlite_event_append(void *be, const char *type, int64_t conversation_id,
+				int64_t actor_staff_id, const char *payload_json, int64_t *seq_out)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_APPEND);
+	int r;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, tsunagu_sqlite_now_us());
+	sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+	if (conversation_id > 0)
+		sqlite3_bind_int64(st, 3, conversation_id);
+	if (actor_staff_id > 0)
+		sqlite3_bind_int64(st, 4, actor_staff_id);
+	sqlite3_bind_text(st, 5, payload_json, -1, SQLITE_STATIC);
+	r = tsunagu_sqlite_run(sq, st, "appending an event");
+	if (r == 0 && seq_out)
+		*seq_out = sqlite3_last_insert_rowid(sq->db);
+	return r;
+}
+
+int tsunagu_sqlite_events_range(void *be, int64_t after_seq, int64_t upto_seq, unsigned limit,
+				GPtrArray **out)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_RANGE);
+	GPtrArray *list;
+	int rc, r = 0;
+
+	if (!st)
+		return -EIO;
+	list = g_ptr_array_new_with_free_func((GDestroyNotify)tsunagu_store_event_free);
+	sqlite3_bind_int64(st, 1, after_seq);
+	sqlite3_bind_int64(st, 2, upto_seq);
+	sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		tsunagu_store_event *ev = g_new0(tsunagu_store_event, 1);
+		ev->seq = sqlite3_column_int64(st, 0);
+		ev->at_us = sqlite3_column_int64(st, 1);
+		ev->type = tsunagu_sqlite_column_dup(st, 2);
+		ev->conversation_id = sqlite3_column_int64(st, 3);
+		ev->actor_staff_id = sqlite3_column_int64(st, 4);
+		ev->payload_json = tsunagu_sqlite_column_dup(st, 5);
+		g_ptr_array_add(list, ev);
+	}
+	if (rc != SQLITE_DONE)
+		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db), "reading events");
+	tsunagu_sqlite_done(st);
+	if (r < 0) {
+		g_ptr_array_unref(list);
+		return r;
+	}
+	*out = list;
+	return 0;
+}
+
+int64_t tsunagu_sqlite_events_last_seq(void *be)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_LAST_SEQ);
+	int64_t seq;
+	int r;
+
+	if (!st)
+		return -EIO;
+	r = tsunagu_sqlite_step_row(sq, st, "reading the last event sequence");
+	if (r <= 0)
+		return r < 0 ? r : 0;
+	seq = sqlite3_column_int64(st, 0);
+	tsunagu_sqlite_done(st);
+	return seq;
+}

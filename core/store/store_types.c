@@ -1,0 +1,164 @@
+/* The store's value types: names of its enums (as stored and as the API
+ * shows them) and the *_free functions of the structs it returns. */
+#include <errno.h>
+#include <string.h>
+
+#include "store.h"
+
+static const char *const role_names[] = {
+	[TSUNAGU_ROLE_OPERATOR] = "operator",
+	[TSUNAGU_ROLE_SUPERVISOR] = "supervisor",
+	[TSUNAGU_ROLE_ADMIN] = "admin",
+};
+
+static const char *const conv_state_names[] = {
+	[TSUNAGU_CONV_WAITING] = "waiting",
+	[TSUNAGU_CONV_OPEN] = "open",
+	[TSUNAGU_CONV_SNOOZED] = "snoozed",
+	[TSUNAGU_CONV_CLOSE_REQUESTED] = "close_requested",
+	[TSUNAGU_CONV_CLOSED] = "closed",
+};
+
+static const char *const msg_kind_names[] = {
+	[TSUNAGU_MSG_CUSTOMER] = "customer",
+	[TSUNAGU_MSG_OPERATOR] = "operator",
+	[TSUNAGU_MSG_NOTE] = "note",
+	[TSUNAGU_MSG_SYSTEM] = "system",
+	[TSUNAGU_MSG_DRAFT] = "draft",
+};
+
+static const char *enum_name(const char *const *names, size_t n, int value)
+{
+	if (value <= 0 || (size_t)value >= n)
+		return NULL;
+	return names[value];
+}
+
+static int enum_parse(const char *const *names, size_t n, const char *name, int *out)
+{
+	if (!name)
+		return -EINVAL;
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(names[i], name) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *tsunagu_role_name(tsunagu_role role)
+{
+	return enum_name(role_names, G_N_ELEMENTS(role_names), (int)role);
+}
+
+int tsunagu_role_parse(const char *name, tsunagu_role *out)
+{
+	int v = 0;
+	int r = enum_parse(role_names, G_N_ELEMENTS(role_names), name, &v);
+
+	if (r == 0 && out)
+		*out = (tsunagu_role)v;
+	return r;
+}
+
+const char *tsunagu_conv_state_name(tsunagu_conv_state s)
+{
+	return enum_name(conv_state_names, G_N_ELEMENTS(conv_state_names), (int)s);
+}
+
+int tsunagu_conv_state_parse(const char *name, tsunagu_conv_state *out)
+{
+	int v = 0;
+	int r = enum_parse(conv_state_names, G_N_ELEMENTS(conv_state_names), name, &v);
+
+	if (r == 0 && out)
+		*out = (tsunagu_conv_state)v;
+	return r;
+}
+
+const char *tsunagu_msg_kind_name(tsunagu_msg_kind k)
+{
+	return enum_name(msg_kind_names, G_N_ELEMENTS(msg_kind_names), (int)k);
+}
+
+int tsunagu_msg_kind_parse(const char *name, tsunagu_msg_kind *out)
+{
+	int v = 0;
+	int r = enum_parse(msg_kind_names, G_N_ELEMENTS(msg_kind_names), name, &v);
+
+	if (r == 0 && out)
+		*out = (tsunagu_msg_kind)v;
+	return r;
+}
+
+void tsunagu_store_event_free(tsunagu_store_event *ev)
+{
+	if (!ev)
+		return;
+	g_free(ev->type);
+	g_free(ev->payload_json);
+	g_free(ev);
+}
+
+void tsunagu_store_staff_free(tsunagu_store_staff *s)
+{
+	if (!s)
+		return;
+	g_free(s->login);
+	g_free(s->display_name);
+	g_free(s->email);
+	g_free(s->password_hash);
+	g_free(s);
+}
+
+void tsunagu_store_session_free(tsunagu_store_session *s)
+{
+	if (!s)
+		return;
+	g_free(s->token_hash);
+	g_free(s->csrf_token);
+	g_free(s);
+}
+
+void tsunagu_store_contact_free(tsunagu_store_contact *c)
+{
+	if (!c)
+		return;
+	g_free(c->public_id);
+	g_free(c->name);
+	if (c->attributes)
+		g_hash_table_unref(c->attributes);
+	if (c->tags)
+		g_ptr_array_unref(c->tags);
+	g_free(c);
+}
+
+void tsunagu_store_conversation_free(tsunagu_store_conversation *c)
+{
+	if (!c)
+		return;
+	g_free(c->public_id);
+	g_free(c->channel);
+	g_free(c->category);
+	g_free(c->memo);
+	g_free(c);
+}
+
+void tsunagu_store_message_free(tsunagu_store_message *m)
+{
+	if (!m)
+		return;
+	g_free(m->body);
+	g_free(m->provider_message_id);
+	g_free(m);
+}
+
+void tsunagu_store_timer_free(tsunagu_store_timer *t)
+{
+	if (!t)
+		return;
+	g_free(t->key);
+	g_free(t->payload_json);
+	g_free(t);
+}
