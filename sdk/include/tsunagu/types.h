@@ -1,0 +1,118 @@
+/* tsunagu plugin SDK: versions, plain types and opaque handles shared by
+ * plugin.h (what a plugin exports) and host.h (what the host hands it).
+ *
+ * Plain C only: a plugin needs nothing but these headers (no GLib, no
+ * jansson, no libwebsockets). Every struct that crosses the boundary starts
+ * with its size or sits behind a version check, and ends with reserved slots,
+ * so a later minor version can grow it without breaking built plugins.
+ */
+#ifndef TSUNAGU_SDK_TYPES_H
+#define TSUNAGU_SDK_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The ABI this header describes.
+ *
+ * MAJOR changes when a built plugin can no longer work with the host (a field
+ * moved, a meaning changed): the host refuses a plugin of another major.
+ * MINOR grows when something is appended (a host function, a description
+ * field, a capability): a plugin built against 1.N loads in every 1.M host;
+ * when M < N it must check api->abi_minor / api->struct_size before using what
+ * 1.N added (TSUNAGU_HOST_HAS()). */
+#define TSUNAGU_PLUGIN_ABI_MAJOR 1u
+#define TSUNAGU_PLUGIN_ABI_MINOR 0u
+
+/* Marks the one symbol a plugin exports. Build plugins with
+ * -fvisibility=hidden (the pkg-config Cflags add it) so nothing else leaks. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TSUNAGU_PLUGIN_EXPORT __attribute__((visibility("default")))
+#define TSUNAGU_PLUGIN_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define TSUNAGU_PLUGIN_EXPORT
+#define TSUNAGU_PLUGIN_PRINTF(fmt, args)
+#endif
+
+/* The host's handle for one loaded plugin, passed to init() and given back to
+ * every host function. Owned by the host; valid from init() until destroy()
+ * returns. */
+typedef struct tsunagu_host tsunagu_host;
+/* One HTTP request routed to the plugin (see host.h). Owned by the host. */
+typedef struct tsunagu_host_request tsunagu_host_request;
+/* One WebSocket connection on a path of the plugin. Owned by the host. */
+typedef struct tsunagu_host_ws tsunagu_host_ws;
+
+typedef enum {
+	TSUNAGU_PLUGIN_LOG_ERROR = 0,
+	TSUNAGU_PLUGIN_LOG_WARN = 1,
+	TSUNAGU_PLUGIN_LOG_INFO = 2,
+	TSUNAGU_PLUGIN_LOG_DEBUG = 3,
+} tsunagu_plugin_log_level;
+
+/* Message kinds as a channel sees them (numbers fixed by the ABI). */
+typedef enum {
+	TSUNAGU_PLUGIN_MSG_CUSTOMER = 1,
+	TSUNAGU_PLUGIN_MSG_OPERATOR = 2, /* written by staff */
+	TSUNAGU_PLUGIN_MSG_SYSTEM = 4,   /* written by the system, a rule or a plugin */
+} tsunagu_plugin_msg_kind;
+
+/* ---- configuration schema --------------------------------------------------
+ * A plugin declares the keys of its [plugin.NAME] section; the host checks the
+ * section against it before init() (an unknown key or a malformed value is an
+ * error naming file and line, and the plugin is not loaded). The key
+ * `enabled` (bool, default true) is implicit: do not declare it. */
+typedef enum {
+	TSUNAGU_PLUGIN_CONF_STRING = 0,
+	TSUNAGU_PLUGIN_CONF_INT = 1,      /* decimal, optional K/M/G suffix (x1024) */
+	TSUNAGU_PLUGIN_CONF_BOOL = 2,     /* true/false/yes/no/on/off/1/0 */
+	TSUNAGU_PLUGIN_CONF_DURATION = 3, /* "250ms", "90s", "10m", "24h", "7d" */
+} tsunagu_plugin_conf_type;
+
+/* One key. An array of these ends with an entry whose key is NULL. All
+ * strings are static in the plugin. */
+typedef struct {
+	const char *key;           /* [a-z0-9_] */
+	uint32_t type;             /* tsunagu_plugin_conf_type */
+	const char *default_value; /* as written in the file; NULL = "" */
+	const char *doc;           /* one line for the admin guide / --dump-config */
+} tsunagu_plugin_conf_key;
+
+/* ---- messages ---------------------------------------------------------------- */
+
+/* A customer message arriving on the plugin's channel (host.h: inbound()).
+ * Set struct_size = sizeof(tsunagu_plugin_inbound); zero what you do not use.
+ * All strings are borrowed for the call (the host copies them). */
+typedef struct {
+	uint32_t struct_size;
+	uint32_t flags;                  /* none defined in 1.0; must be 0 */
+	const char *channel;             /* a channel this plugin registered */
+	const char *sender_id;           /* the customer's identity on the channel */
+	const char *sender_name;         /* may be NULL */
+	const char *text;                /* UTF-8, non-empty */
+	const char *provider_message_id; /* may be NULL; a retry with the same id is stored once */
+	void *reserved[4];
+} tsunagu_plugin_inbound;
+
+/* A staff or system message leaving through the plugin's channel
+ * (plugin.h: deliver()). Owned by the host, valid during the call only. */
+typedef struct {
+	uint32_t struct_size;            /* the host's sizeof; fields past it are absent */
+	uint32_t kind;                   /* tsunagu_plugin_msg_kind: OPERATOR or SYSTEM */
+	const char *channel;
+	const char *recipient_id;        /* the sender_id the customer came with */
+	const char *conversation;        /* the conversation's public id */
+	int64_t message_id;
+	const char *text;
+	void *reserved[4];
+} tsunagu_plugin_outbound;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TSUNAGU_SDK_TYPES_H */
