@@ -20,7 +20,7 @@
 #include "core.h"
 #include "domain.h"
 #include "events.h"
-#include "first_admin.h"
+#include "auth_first_admin.h"
 #include "http.h"
 #include "log.h"
 #include "paths.h"

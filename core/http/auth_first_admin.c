@@ -1,12 +1,13 @@
 /* Creates the first admin on first start and prints its password once. */
 #define TSUNAGU_LOG_TOPIC "staff"
-#include "first_admin.h"
+#include "auth_first_admin.h"
 
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
 #include "events.h"
 #include "log.h"
 #include "store.h"
@@ -14,23 +15,15 @@
 int tsunagu_first_admin_ensure(tsunagu_core *core)
 {
 	int64_t count = 0, id = 0;
-	char hash[crypto_pwhash_STRBYTES];
-	unsigned char raw[15];
-	char password[sodium_base64_ENCODED_LEN(sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+	char *hash = NULL, *password = NULL;
 	int ret = tsunagu_store_staff_count(core->store, &count);
 	if (ret < 0 || count > 0)
 		return ret;
-	if (sodium_init() < 0)
-		return -EIO;
 
-	randombytes_buf(raw, sizeof raw);
-	sodium_bin2base64(password, sizeof password, raw, sizeof raw,
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	if (crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_MODERATE,
-			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-		ret = -ENOMEM;
+	password = tsunagu_auth_random_password();
+	ret = tsunagu_auth_password_hash(password, TSUNAGU_ROLE_ADMIN, &hash);
+	if (ret < 0)
 		goto out;
-	}
 	ret = tsunagu_store_staff_create(core->store, "admin", "Administrator", NULL,
 					 TSUNAGU_ROLE_ADMIN, hash, &id);
 	if (ret < 0)
@@ -51,7 +44,9 @@ int tsunagu_first_admin_ensure(tsunagu_core *core)
 	fflush(stdout);
 	tlog_info("first start: created the admin account \"admin\"");
 out:
-	sodium_memzero(password, sizeof password);
-	sodium_memzero(raw, sizeof raw);
+	if (password)
+		sodium_memzero(password, strlen(password));
+	g_free(password);
+	g_free(hash);
 	return ret;
 }

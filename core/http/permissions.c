@@ -1,0 +1,82 @@
+/* The permission table of the API (OP-1: operator < supervisor < admin). */
+#include "permissions.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define OP TSUNAGU_ROLE_OPERATOR
+#define SUP TSUNAGU_ROLE_SUPERVISOR
+#define ADM TSUNAGU_ROLE_ADMIN
+#define NONE TSUNAGU_ROLE_NONE
+
+static const tsunagu_permission table[] = {
+	{ "health.read", NONE, NONE, true, "GET /healthz, /readyz" },
+	{ "auth.login", NONE, NONE, true, "log in" },
+	{ "auth.logout", OP, NONE, false, "log out (own session)" },
+	{ "auth.me", OP, NONE, false, "who am I" },
+	{ "staff.list", SUP, NONE, false, "list staff accounts" },
+	{ "staff.read", SUP, OP, false, "one staff account (own: anyone)" },
+	{ "staff.create", ADM, NONE, false, "create a staff account" },
+	{ "staff.update", ADM, OP, false, "display name, email, password (own: anyone)" },
+	{ "staff.set_role", ADM, NONE, false, "change a role (never one's own)" },
+	{ "staff.disable", ADM, NONE, false, "disable an account" },
+	{ "teams.list", OP, NONE, false, "list teams and members" },
+	{ "teams.create", ADM, NONE, false, "create a team" },
+	{ "teams.members", SUP, NONE, false, "add or remove team members" },
+	{ "keywords.list", OP, NONE, false, "list master keywords (ADM-4)" },
+	{ "keywords.define", ADM, NONE, false, "define a master keyword" },
+	{ "keywords.delete", ADM, NONE, false, "delete a master keyword" },
+	{ "conversations.list", OP, NONE, false, "list conversations" },
+	{ "conversations.read", OP, NONE, false, "one conversation, its tags and messages" },
+	{ "conversations.join", OP, NONE, false, "join a conversation (CONV-2)" },
+	{ "conversations.note", OP, NONE, false, "write an internal note (CONV-3)" },
+	/* CONV-2: writing to the customer needs having joined, whatever the role */
+	{ "conversations.reply", NONE, OP, false, "write to the customer (participants)" },
+	{ "rules.status", SUP, NONE, false, "rules generation and state" },
+	{ "rules.reload", ADM, NONE, false, "reload the Lua rules" },
+	{ "events.read", OP, NONE, false, "events page and the events WebSocket" },
+	{ NULL, NONE, NONE, false, NULL },
+};
+
+const tsunagu_permission *tsunagu_permissions(void)
+{
+	return table;
+}
+
+const tsunagu_permission *tsunagu_permission_find(const char *action)
+{
+	if (!action)
+		return NULL;
+	for (const tsunagu_permission *p = table; p->action; p++)
+		if (strcmp(p->action, action) == 0)
+			return p;
+	return NULL;
+}
+
+int tsunagu_permission_check(const char *action, tsunagu_role role, bool is_owner)
+{
+	const tsunagu_permission *p = tsunagu_permission_find(action);
+
+	if (!p)
+		return -ENOENT;
+	if (p->public_action)
+		return 0;
+	if (p->any_role != NONE && (int)role >= p->any_role)
+		return 0;
+	if (is_owner && p->own_role != NONE && (int)role >= p->own_role)
+		return 0;
+	return -EACCES;
+}
+
+int tsunagu_permission_min_role(const char *action)
+{
+	const tsunagu_permission *p = tsunagu_permission_find(action);
+
+	if (!p)
+		return NONE;
+	if (p->any_role == NONE)
+		return p->own_role;
+	if (p->own_role == NONE)
+		return p->any_role;
+	return MIN(p->any_role, p->own_role);
+}
