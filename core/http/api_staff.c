@@ -393,16 +393,31 @@ static json_t *team_json(tsunagu_api_call *call, int64_t id, const char *name)
 	return json_pack("{s:I,s:s,s:o}", "id", (json_int_t)id, "name", name, "members", m);
 }
 
-/* GET /api/v1/teams?name=NAME: the store has no listing of every team yet,
- * so a team is looked up by its name. */
+/* GET /api/v1/teams: every team with its members; ?name=NAME: that one. */
 static void teams_get(tsunagu_api_call *call)
 {
 	const char *name = tsunagu_http_request_query(call->req, "name");
 	int64_t id;
 	int ret;
 
-	if (!name || !*name) {
-		tsunagu_api_error(call, 400, "bad_request", "the name parameter is required");
+	if (!name) {
+		GPtrArray *teams = NULL;
+		ret = tsunagu_store_team_list(call->core->store, &teams);
+		if (ret < 0) {
+			tsunagu_api_error_errno(call, ret, "cannot list teams");
+			return;
+		}
+		json_t *arr = json_array();
+		for (guint i = 0; i < teams->len; i++) {
+			tsunagu_store_team *t = teams->pdata[i];
+			json_array_append_new(arr, team_json(call, t->id, t->name));
+		}
+		g_ptr_array_unref(teams);
+		tsunagu_api_reply(call, 200, json_pack("{s:o}", "teams", arr));
+		return;
+	}
+	if (!*name) {
+		tsunagu_api_error(call, 400, "bad_request", "name must not be empty");
 		return;
 	}
 	ret = tsunagu_store_team_get_by_name(call->core->store, name, &id);

@@ -469,6 +469,13 @@ int tsunagu_store_team_remove_member(tsunagu_store *store, int64_t team_id, int6
 	WRITE(store, false, store->ops->team_remove_member(store->be, team_id, staff_id));
 }
 
+int tsunagu_store_team_list(tsunagu_store *store, GPtrArray **out)
+{
+	if (!store || !out)
+		return -EINVAL;
+	return store->ops->team_list(store->be, out);
+}
+
 int tsunagu_store_team_members(tsunagu_store *store, int64_t team_id, GArray **out)
 {
 	if (!store || !out)

@@ -152,6 +152,13 @@ int tsunagu_store_team_create(tsunagu_store *store, const char *name, int64_t *i
 int tsunagu_store_team_get_by_name(tsunagu_store *store, const char *name, int64_t *id_out);
 int tsunagu_store_team_add_member(tsunagu_store *store, int64_t team_id, int64_t staff_id);
 int tsunagu_store_team_remove_member(tsunagu_store *store, int64_t team_id, int64_t staff_id);
+typedef struct {
+	int64_t id;
+	char *name;
+} tsunagu_store_team;
+void tsunagu_store_team_free(tsunagu_store_team *t);
+/* Every team, by name. GPtrArray of tsunagu_store_team*, free func set. */
+int tsunagu_store_team_list(tsunagu_store *store, GPtrArray **out);
 /* GArray of int64_t staff ids. */
 int tsunagu_store_team_members(tsunagu_store *store, int64_t team_id, GArray **out);
 

@@ -86,6 +86,7 @@ typedef struct tsunagu_store_backend_ops {
 	int (*team_add_member)(void *be, int64_t team_id, int64_t staff_id);
 	int (*team_remove_member)(void *be, int64_t team_id, int64_t staff_id);
 	int (*team_members)(void *be, int64_t team_id, GArray **out);
+	int (*team_list)(void *be, GPtrArray **out);
 
 	int (*keyword_define)(void *be, const char *key, const char *title);
 	int (*keyword_delete)(void *be, const char *key);

@@ -479,6 +479,7 @@ const tsunagu_store_backend_ops tsunagu_store_sqlite_ops = {
 	.team_add_member = tsunagu_sqlite_team_add_member,
 	.team_remove_member = tsunagu_sqlite_team_remove_member,
 	.team_members = tsunagu_sqlite_team_members,
+	.team_list = tsunagu_sqlite_team_list,
 
 	.keyword_define = tsunagu_sqlite_keyword_define,
 	.keyword_delete = tsunagu_sqlite_keyword_delete,

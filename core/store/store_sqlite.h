@@ -105,6 +105,7 @@ int tsunagu_sqlite_team_get_by_name(void *be, const char *name, int64_t *id_out)
 int tsunagu_sqlite_team_add_member(void *be, int64_t team_id, int64_t staff_id);
 int tsunagu_sqlite_team_remove_member(void *be, int64_t team_id, int64_t staff_id);
 int tsunagu_sqlite_team_members(void *be, int64_t team_id, GArray **out);
+int tsunagu_sqlite_team_list(void *be, GPtrArray **out);
 
 /* ---- master keywords and contacts (store_sqlite_contacts.c) ------------------------- */
 

@@ -40,6 +40,7 @@ static const char SQL_TEAM_REMOVE[] =
 static const char SQL_TEAM_MEMBERS[] =
 	"SELECT staff_id FROM team_members WHERE team_id = ?1 ORDER BY staff_id";
 static const char SQL_TEAM_EXISTS[] = "SELECT 1 FROM teams WHERE id = ?1";
+static const char SQL_TEAM_LIST[] = "SELECT id, name FROM teams ORDER BY name";
 
 /* Reads one id from a single-column query bound with one text; -ENOENT
  * when there is no row. */
@@ -362,5 +363,32 @@ int tsunagu_sqlite_team_members(void *be, int64_t team_id, GArray **out)
 		return r;
 	}
 	*out = ids;
+	return 0;
+}
+
+int tsunagu_sqlite_team_list(void *be, GPtrArray **out)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_TEAM_LIST);
+	GPtrArray *list;
+	int rc, r = 0;
+
+	if (!st)
+		return -EIO;
+	list = g_ptr_array_new_with_free_func((GDestroyNotify)tsunagu_store_team_free);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		tsunagu_store_team *t = g_new0(tsunagu_store_team, 1);
+		t->id = sqlite3_column_int64(st, 0);
+		t->name = tsunagu_sqlite_column_dup(st, 1);
+		g_ptr_array_add(list, t);
+	}
+	if (rc != SQLITE_DONE)
+		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db), "listing teams");
+	tsunagu_sqlite_done(st);
+	if (r < 0) {
+		g_ptr_array_unref(list);
+		return r;
+	}
+	*out = list;
 	return 0;
 }

@@ -101,6 +101,14 @@ void tsunagu_store_event_free(tsunagu_store_event *ev)
 	g_free(ev);
 }
 
+void tsunagu_store_team_free(tsunagu_store_team *t)
+{
+	if (!t)
+		return;
+	g_free(t->name);
+	g_free(t);
+}
+
 void tsunagu_store_staff_free(tsunagu_store_staff *s)
 {
 	if (!s)

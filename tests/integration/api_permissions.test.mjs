@@ -87,6 +87,11 @@ test('teams: admins create, supervisors add members, operators only read', async
   const r = await operator.get('/api/v1/teams?name=support');
   assert.equal(r.status, 200);
   assert.deepEqual(r.json.teams[0].members, [opStaff.id]);
+  assert.equal((await admin.post('/api/v1/teams', { name: 'billing' })).status, 201);
+  const all = await operator.get('/api/v1/teams');
+  assert.equal(all.status, 200);
+  assert.deepEqual(all.json.teams.map((x) => x.name), ['billing', 'support']);
+  assert.equal((await operator.get('/api/v1/teams?name=nosuch')).status, 404);
   assert.equal((await admin.post('/api/v1/teams', { name: 'support' })).status, 409);
 });
 

@@ -313,6 +313,13 @@ static void test_staff_teams(store_fixture *fx, gconstpointer data)
 	g_assert_cmpint(tsunagu_store_team_get_by_name(fx->store, "support", &team2), ==, 0);
 	g_assert_cmpint(team2, ==, team);
 	g_assert_cmpint(tsunagu_store_team_get_by_name(fx->store, "premium", &team2), ==, -ENOENT);
+	g_assert_cmpint(tsunagu_store_team_create(fx->store, "billing", &team2), ==, 0);
+	GPtrArray *teams = NULL;
+	g_assert_cmpint(tsunagu_store_team_list(fx->store, &teams), ==, 0);
+	g_assert_cmpuint(teams->len, ==, 2);
+	g_assert_cmpstr(((tsunagu_store_team *)teams->pdata[0])->name, ==, "billing");
+	g_assert_cmpint(((tsunagu_store_team *)teams->pdata[1])->id, ==, team);
+	g_ptr_array_unref(teams);
 	g_assert_cmpint(tsunagu_store_team_add_member(fx->store, team, b), ==, 0);
 	g_assert_cmpint(tsunagu_store_team_add_member(fx->store, team, a), ==, 0);
 	g_assert_cmpint(tsunagu_store_team_add_member(fx->store, team, a), ==, 0); /* idempotent */
