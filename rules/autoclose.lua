@@ -1,0 +1,16 @@
+-- Auto-close: what to do with quiet conversations. `after` counts from the
+-- last message; `action` is "close_request" (ask the customer) or "close".
+-- Declarations are checked now; running them is a later release (see
+-- docs/rules.md). Examples (remove the leading "--"):
+--
+-- autoclose "Ask to close after 24 h of quiet" {
+--   after  = "24h",
+--   when   = function(c) return c.state == "open" end,
+--   action = "close_request",
+-- }
+--
+-- autoclose "Close snoozed conversations after 7 days" {
+--   after  = "7d",
+--   when   = function(c) return c.state == "snoozed" end,
+--   action = "close",
+-- }

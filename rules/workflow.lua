@@ -1,0 +1,32 @@
+-- Workflows: what happens on an event. Every workflow whose `on` event
+-- happens and whose `when` is true runs; `run` returns actions (tag "x",
+-- assign(team "support"), send { ... }, ...) that the core then performs.
+-- With `after`, the run waits (durably: a restart does not lose it) and is
+-- called off by a `cancel_on` event. See docs/rules.md.
+--
+-- Nothing is active by default. Examples (remove the leading "--"):
+--
+-- workflow "Tag conversations from LINE" {
+--   on  = "conversation.created",
+--   when = function(c) return c.channel == "line" end,
+--   run = function(c) return tag "line" end,
+-- }
+--
+-- workflow "Reassign when the assignee is silent" {
+--   on        = "message.customer",
+--   when      = function(c) return c.assignee ~= nil end,
+--   after     = "10m",
+--   cancel_on = "message.operator",
+--   run       = function(c)
+--     return assign(team(c.team or "support"), { exclude = c.assignee })
+--   end,
+-- }
+--
+-- workflow "SMS the chat link after a call" {
+--   on   = "call.ended",
+--   when = function(c) return c.contact.phone and not c.contact.tags.blacklist end,
+--   run  = function(c)
+--     return send { channel = "sms", to = c.contact.phone,
+--                   text = "お電話ありがとうございました。続きはこちら: " .. c.link }
+--   end,
+-- }

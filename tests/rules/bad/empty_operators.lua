@@ -1,0 +1,2 @@
+-- expect: 2: operators: give at least one
+route "Nobody listed" { to = operators {} }

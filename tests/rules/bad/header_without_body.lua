@@ -1,0 +1,3 @@
+-- expect: 3: has no { ... } body
+-- A declaration without its body.
+route "Forgot the body"

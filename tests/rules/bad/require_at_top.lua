@@ -1,0 +1,2 @@
+-- expect: 2: attempt to call a nil value (global 'require')
+local json = require("json")

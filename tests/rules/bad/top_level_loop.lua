@@ -1,0 +1,2 @@
+-- expect: 2: instruction limit exceeded
+while true do end
