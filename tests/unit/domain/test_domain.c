@@ -1,0 +1,280 @@
+/* The event bus and the domain on a real store: events reach subscribers
+ * only after the commit, in order; inbound messages open conversations and
+ * dedup retries; notes never reach a channel; nothing partial survives. */
+#include <errno.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "core.h"
+#include "domain.h"
+#include "events.h"
+#include "store.h"
+
+typedef struct {
+	tsunagu_core core;
+	char *dir;
+	char *db;
+	GPtrArray *seen;      /* char* "seq:type" delivered to the subscriber */
+	GPtrArray *delivered; /* char* "recipient:text" through the channel */
+	int acks;
+	int last_ack_status;
+	char *last_conv;
+	int64_t last_msg;
+} fixture;
+
+static void on_event(const tsunagu_store_event *ev, void *p)
+{
+	fixture *f = p;
+	g_ptr_array_add(f->seen, g_strdup_printf("%" G_GINT64_FORMAT ":%s", ev->seq, ev->type));
+}
+
+static int deliver(const char *channel, const char *recipient, const char *conv, int64_t msg_id,
+		   tsunagu_msg_kind kind, const char *text, void *p)
+{
+	fixture *f = p;
+	g_ptr_array_add(f->delivered, g_strdup_printf("%s:%s", recipient, text));
+	return 0;
+}
+
+static void setup(fixture *f, gconstpointer data)
+{
+	memset(f, 0, sizeof *f);
+	f->dir = g_dir_make_tmp("test-domain-XXXXXX", NULL);
+	f->db = g_build_filename(f->dir, "t.db", NULL);
+	f->core.context = g_main_context_default();
+	f->core.loop = g_main_loop_new(f->core.context, FALSE);
+	f->core.loop_thread = g_thread_self();
+	f->core.state = TSUNAGU_CORE_RUNNING;
+	tsunagu_store_options so = {.path = f->db, .synchronous = "full"};
+	g_assert_cmpint(tsunagu_store_open(&so, &f->core.store), ==, 0);
+	g_assert_cmpint(tsunagu_events_new(f->core.store, &f->core.events), ==, 0);
+	g_assert_cmpint(tsunagu_domain_new(&f->core, &f->core.domain), ==, 0);
+	f->seen = g_ptr_array_new_with_free_func(g_free);
+	f->delivered = g_ptr_array_new_with_free_func(g_free);
+	tsunagu_events_subscribe(f->core.events, on_event, f);
+	g_assert_cmpint(tsunagu_domain_register_channel(f->core.domain, "test", deliver, f, f), ==,
+			0);
+}
+
+static void teardown(fixture *f, gconstpointer data)
+{
+	tsunagu_store_flush(f->core.store);
+	tsunagu_domain_free(f->core.domain);
+	tsunagu_events_free(f->core.events);
+	tsunagu_store_close(f->core.store);
+	g_main_loop_unref(f->core.loop);
+	g_ptr_array_unref(f->seen);
+	g_ptr_array_unref(f->delivered);
+	char *wal = g_strconcat(f->db, "-wal", NULL), *shm = g_strconcat(f->db, "-shm", NULL);
+	g_unlink(wal);
+	g_unlink(shm);
+	g_unlink(f->db);
+	g_rmdir(f->dir);
+	g_free(wal);
+	g_free(shm);
+	g_free(f->db);
+	g_free(f->dir);
+	g_free(f->last_conv);
+}
+
+/* Runs loop iterations until nothing is pending (the commit source ran). */
+static void spin(void)
+{
+	for (int i = 0; i < 10; i++)
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+}
+
+static void on_ack(int status, int64_t conv_id, const char *public_id, int64_t msg_id, void *p)
+{
+	fixture *f = p;
+	f->acks++;
+	f->last_ack_status = status;
+	g_free(f->last_conv);
+	f->last_conv = g_strdup(public_id);
+	f->last_msg = msg_id;
+}
+
+static void test_events_after_commit_in_order(fixture *f, gconstpointer data)
+{
+	int64_t s1 = 0, s2 = 0;
+	int64_t before = tsunagu_events_committed_seq(f->core.events);
+	g_assert_cmpint(tsunagu_events_emit(f->core.events, "test.one", 0, 0, NULL, &s1), ==, 0);
+	json_t *p = json_pack("{s:s}", "k", "値");
+	g_assert_cmpint(tsunagu_events_emit(f->core.events, "test.two", 0, 0, p, &s2), ==, 0);
+	json_decref(p);
+	g_assert_cmpint(s2, >, s1);
+	/* Not committed yet: nobody has seen them. */
+	g_assert_cmpuint(f->seen->len, ==, 0);
+	g_assert_cmpint(tsunagu_events_committed_seq(f->core.events), ==, before);
+	spin();
+	g_assert_cmpuint(f->seen->len, ==, 2);
+	char *want1 = g_strdup_printf("%" G_GINT64_FORMAT ":test.one", s1);
+	g_assert_cmpstr(f->seen->pdata[0], ==, want1);
+	g_free(want1);
+	g_assert_cmpint(tsunagu_events_committed_seq(f->core.events), ==, s2);
+
+	/* The JSON form carries the payload. */
+	GPtrArray *evs = NULL;
+	g_assert_cmpint(tsunagu_store_events_range(f->core.store, s1, s2, 0, &evs), ==, 0);
+	g_assert_cmpuint(evs->len, ==, 1);
+	json_t *j = tsunagu_event_to_json(evs->pdata[0]);
+	g_assert_cmpstr(json_string_value(json_object_get(json_object_get(j, "data"), "k")), ==,
+			"値");
+	g_assert_cmpint(json_integer_value(json_object_get(j, "seq")), ==, s2);
+	json_decref(j);
+	g_ptr_array_unref(evs);
+}
+
+static void test_rolled_back_events_are_never_delivered(fixture *f, gconstpointer data)
+{
+	unsigned mark = tsunagu_events_mark(f->core.events);
+	g_assert_cmpint(tsunagu_store_atomic_begin(f->core.store), ==, 0);
+	g_assert_cmpint(tsunagu_events_emit(f->core.events, "test.undone", 0, 0, NULL, NULL), ==, 0);
+	g_assert_cmpint(tsunagu_store_atomic_end(f->core.store, false), ==, 0);
+	tsunagu_events_rollback_to(f->core.events, mark);
+	g_assert_cmpint(tsunagu_events_emit(f->core.events, "test.kept", 0, 0, NULL, NULL), ==, 0);
+	spin();
+	g_assert_cmpuint(f->seen->len, ==, 1);
+	g_assert_true(g_str_has_suffix(f->seen->pdata[0], ":test.kept"));
+	GPtrArray *evs = NULL;
+	g_assert_cmpint(tsunagu_store_events_range(f->core.store, 0, INT64_MAX, 0, &evs), ==, 0);
+	for (unsigned i = 0; i < evs->len; i++)
+		g_assert_cmpstr(((tsunagu_store_event *)evs->pdata[i])->type, !=, "test.undone");
+	g_ptr_array_unref(evs);
+}
+
+static void test_inbound_opens_once_and_acks_after_commit(fixture *f, gconstpointer data)
+{
+	tsunagu_inbound_message m = {.channel = "test", .sender_id = "u1", .sender_name = "花子",
+				     .text = "こんにちは", .provider_message_id = "p1"};
+	g_assert_cmpint(tsunagu_domain_inbound(f->core.domain, &m, on_ack, f), ==, 0);
+	g_assert_cmpint(f->acks, ==, 0); /* not before the commit */
+	spin();
+	g_assert_cmpint(f->acks, ==, 1);
+	g_assert_cmpint(f->last_ack_status, ==, 0);
+	char *first_conv = g_strdup(f->last_conv);
+	g_assert_cmpuint(strlen(first_conv), >=, 16);
+	int64_t first_msg = f->last_msg;
+
+	/* Same sender, new message: same conversation. */
+	m.text = "二通目";
+	m.provider_message_id = "p2";
+	g_assert_cmpint(tsunagu_domain_inbound(f->core.domain, &m, on_ack, f), ==, 0);
+	spin();
+	g_assert_cmpstr(f->last_conv, ==, first_conv);
+
+	/* A retried webhook (same provider id): acknowledged, stored once. */
+	m.text = "こんにちは";
+	m.provider_message_id = "p1";
+	g_assert_cmpint(tsunagu_domain_inbound(f->core.domain, &m, on_ack, f), ==, 0);
+	spin();
+	g_assert_cmpint(f->last_ack_status, ==, -EEXIST);
+	g_assert_cmpint(f->last_msg, ==, first_msg);
+
+	tsunagu_store_conversation *c = NULL;
+	g_assert_cmpint(tsunagu_store_conversation_get_by_public_id(f->core.store, first_conv, &c),
+			==, 0);
+	GPtrArray *msgs = NULL;
+	g_assert_cmpint(tsunagu_store_message_list(f->core.store, c->id, 0, 0, &msgs), ==, 0);
+	g_assert_cmpuint(msgs->len, ==, 2);
+	g_assert_cmpstr(((tsunagu_store_message *)msgs->pdata[0])->body, ==, "こんにちは");
+	g_assert_cmpint(c->state, ==, TSUNAGU_CONV_WAITING);
+	g_ptr_array_unref(msgs);
+	tsunagu_store_conversation_free(c);
+
+	/* Events: created once, two customer messages. */
+	unsigned created = 0, customer = 0;
+	for (unsigned i = 0; i < f->seen->len; i++) {
+		created += g_str_has_suffix(f->seen->pdata[i], ":conversation.created");
+		customer += g_str_has_suffix(f->seen->pdata[i], ":message.customer");
+	}
+	g_assert_cmpuint(created, ==, 1);
+	g_assert_cmpuint(customer, ==, 2);
+	g_free(first_conv);
+}
+
+static void test_inbound_rejects_bad_input(fixture *f, gconstpointer data)
+{
+	tsunagu_inbound_message m = {.channel = "test", .sender_id = "u1", .text = ""};
+	g_assert_cmpint(tsunagu_domain_inbound(f->core.domain, &m, on_ack, f), ==, -EINVAL);
+	m.text = "\xff\xfe";
+	g_assert_cmpint(tsunagu_domain_inbound(f->core.domain, &m, on_ack, f), ==, -EINVAL);
+	m.text = "ok";
+	m.channel = "Bad Channel";
+	g_assert_cmpint(tsunagu_domain_inbound(f->core.domain, &m, on_ack, f), ==, -EINVAL);
+	m.channel = "test";
+	m.sender_id = "";
+	g_assert_cmpint(tsunagu_domain_inbound(f->core.domain, &m, on_ack, f), ==, -EINVAL);
+	char *huge = g_malloc(70 * 1024 + 1);
+	memset(huge, 'a', 70 * 1024);
+	huge[70 * 1024] = 0;
+	m.sender_id = "u1";
+	m.text = huge;
+	g_assert_cmpint(tsunagu_domain_inbound(f->core.domain, &m, on_ack, f), ==, -EINVAL);
+	g_free(huge);
+	spin();
+	g_assert_cmpint(f->acks, ==, 0);
+	g_assert_cmpuint(f->seen->len, ==, 0);
+	f->core.state = TSUNAGU_CORE_DRAINING;
+	m.text = "late";
+	g_assert_cmpint(tsunagu_domain_inbound(f->core.domain, &m, on_ack, f), ==, -ESHUTDOWN);
+}
+
+static void test_notes_never_reach_the_channel(fixture *f, gconstpointer data)
+{
+	tsunagu_inbound_message m = {.channel = "test", .sender_id = "+81-90-1", .text = "hi"};
+	g_assert_cmpint(tsunagu_domain_inbound(f->core.domain, &m, on_ack, f), ==, 0);
+	spin();
+	tsunagu_store_conversation *c = NULL;
+	g_assert_cmpint(tsunagu_store_conversation_get_by_public_id(f->core.store, f->last_conv, &c),
+			==, 0);
+	int64_t staff = 0;
+	g_assert_cmpint(tsunagu_store_staff_create(f->core.store, "sato", "佐藤", NULL,
+						   TSUNAGU_ROLE_OPERATOR, "x", &staff), ==, 0);
+	g_assert_cmpint(tsunagu_domain_join(f->core.domain, c->id, staff), ==, 0);
+	g_assert_cmpint(tsunagu_domain_post(f->core.domain, c->id, staff, TSUNAGU_MSG_NOTE,
+					    "社内メモ: VIP", NULL, NULL, NULL), ==, 0);
+	g_assert_cmpint(tsunagu_domain_post(f->core.domain, c->id, staff, TSUNAGU_MSG_OPERATOR,
+					    "お待たせしました", NULL, NULL, NULL), ==, 0);
+	g_assert_cmpint(tsunagu_domain_post(f->core.domain, c->id, staff, TSUNAGU_MSG_CUSTOMER,
+					    "forged", NULL, NULL, NULL), ==, -EINVAL);
+	g_assert_cmpuint(f->delivered->len, ==, 0); /* nothing before the commit */
+	spin();
+	g_assert_cmpuint(f->delivered->len, ==, 1);
+	g_assert_cmpstr(f->delivered->pdata[0], ==, "+81-90-1:お待たせしました");
+
+	tsunagu_store_conversation *after = NULL;
+	g_assert_cmpint(tsunagu_store_conversation_get(f->core.store, c->id, &after), ==, 0);
+	g_assert_cmpint(after->assignee_id, ==, staff);
+	g_assert_cmpint(after->state, ==, TSUNAGU_CONV_OPEN);
+	tsunagu_store_conversation_free(after);
+	tsunagu_store_conversation_free(c);
+}
+
+static void test_channel_registry(fixture *f, gconstpointer data)
+{
+	int other;
+	g_assert_cmpint(tsunagu_domain_register_channel(f->core.domain, "test", deliver, f, &other),
+			==, -EEXIST);
+	g_assert_cmpint(tsunagu_domain_register_channel(f->core.domain, "UPPER", deliver, f, f), ==,
+			-EINVAL);
+	tsunagu_domain_unregister_owner(f->core.domain, f);
+	g_assert_cmpint(tsunagu_domain_register_channel(f->core.domain, "test", deliver, f, &other),
+			==, 0);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add(path, fixture, NULL, setup, fn, teardown)
+	ADD("/events/after-commit-in-order", test_events_after_commit_in_order);
+	ADD("/events/rolled-back-never-delivered", test_rolled_back_events_are_never_delivered);
+	ADD("/domain/inbound-opens-once-acks-after-commit",
+	    test_inbound_opens_once_and_acks_after_commit);
+	ADD("/domain/inbound-rejects-bad-input", test_inbound_rejects_bad_input);
+	ADD("/domain/notes-never-reach-the-channel", test_notes_never_reach_the_channel);
+	ADD("/domain/channel-registry", test_channel_registry);
+	return g_test_run();
+}
