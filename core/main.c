@@ -28,6 +28,7 @@
 #include "rules.h"
 #include "store.h"
 #include "tsunagu_build_config.h"
+#include "workflows.h"
 
 typedef struct {
 	char *config_path;
@@ -176,20 +177,22 @@ static gboolean on_reload_signal(void *p)
 static int start_rules(tsunagu_core *core)
 {
 	char *dir = tsunagu_path_rules_dir(core->config);
-	tsunagu_rules_options ro = {
-		.dir = dir,
-		.instruction_limit = (uint64_t)tsunagu_config_int(core->config,
-								  "rules.instruction_limit"),
-		.time_limit_ms = tsunagu_config_duration_ms(core->config, "rules.time_limit"),
-		.memory_limit = (size_t)tsunagu_config_int(core->config, "rules.memory_limit"),
-	};
+	tsunagu_rules_options ro;
+	tsunagu_rules_options_from_config(core->config, dir, &ro);
+	ro.dir = dir;
 	GError *err = NULL;
 	int ret = tsunagu_rules_new(core, &ro, &core->rules, &err);
+	/* Broken rules at start do not keep the server down: it routes by the
+	 * built-in default (a conversation is never lost) until a reload
+	 * (SIGHUP or the API) brings good rules. */
 	if (ret < 0)
-		tlog_error("rules in %s not loaded: %s", dir, err ? err->message : g_strerror(-ret));
+		tlog_error("rules in %s not loaded, serving the built-in default until a good "
+			   "reload: %s", dir, err ? err->message : g_strerror(-ret));
 	g_clear_error(&err);
 	g_free(dir);
-	return ret;
+	if (!core->rules)
+		return ret;
+	return tsunagu_workflows_new(core, &core->workflows);
 }
 
 static int start(tsunagu_core *core)
@@ -261,6 +264,8 @@ static void stop(tsunagu_core *core)
 		if (ret < 0)
 			tlog_error("final commit failed: %s", g_strerror(-ret));
 	}
+	tsunagu_workflows_free(core->workflows);
+	core->workflows = NULL;
 	tsunagu_rules_free(core->rules);
 	core->rules = NULL;
 	tsunagu_domain_free(core->domain);

@@ -19,6 +19,7 @@ typedef struct tsunagu_rules tsunagu_rules;
 typedef struct tsunagu_http tsunagu_http;
 typedef struct tsunagu_plugins tsunagu_plugins;
 typedef struct tsunagu_domain tsunagu_domain;
+typedef struct tsunagu_workflows tsunagu_workflows;
 
 typedef enum {
 	TSUNAGU_CORE_STARTING,
@@ -39,6 +40,7 @@ typedef struct tsunagu_core {
 	tsunagu_events *events;
 	tsunagu_domain *domain;
 	tsunagu_rules *rules;
+	tsunagu_workflows *workflows;
 	tsunagu_http *http;
 	tsunagu_plugins *plugins;
 

@@ -255,7 +255,7 @@ static void test_notes_never_reach_the_channel(fixture *f, gconstpointer data)
 
 static void test_channel_registry(fixture *f, gconstpointer data)
 {
-	int other;
+	int other = 0;
 	g_assert_cmpint(tsunagu_domain_register_channel(f->core.domain, "test", deliver, f, &other),
 			==, -EEXIST);
 	g_assert_cmpint(tsunagu_domain_register_channel(f->core.domain, "UPPER", deliver, f, f), ==,
