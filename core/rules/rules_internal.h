@@ -120,6 +120,9 @@ int rules_protected(rules_file *f, lua_CFunction fn, void *ud, int nres, char **
 /* Pushes a read-only proxy of the table at idx (writes raise, pairs and #
  * work, getmetatable gives false). */
 void rules_push_readonly(lua_State *L, int idx);
+/* Replaces find/match/gmatch/gsub of the string table at idx with guarded
+ * versions that refuse a pattern whose worst case is too costly. */
+void rules_patterns_guard(lua_State *L, int string_table);
 /* Like rules_push_readonly and remembers the proxy as made by the host (a
  * target, an action, a step), which rule code cannot forge. */
 void rules_push_genuine(lua_State *L, int idx);

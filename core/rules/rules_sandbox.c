@@ -425,6 +425,8 @@ static int open_sandbox(lua_State *L)
 	lua_getfield(L, G, LUA_STRLIBNAME);
 	lua_pushnil(L);
 	lua_setfield(L, -2, "dump");
+	/* Matching runs in C, out of the hook's reach: bound its cost. */
+	rules_patterns_guard(L, -1);
 	lua_pop(L, 1);
 	/* getmetatable("") gives false: the string methods cannot be reached,
 	 * let alone replaced. */

@@ -79,6 +79,12 @@ static const sandbox_case cases[] = {
 	  "error object is a table value"),
 	C("gc-finalizer", "setmetatable({}, {__gc = function() while true do end end}) "
 			  "return true", "__gc is not allowed"),
+	/* Pattern matching runs in C where the hook cannot stop it. */
+	C("pattern-blowup", "return string.rep('a', 5000):find('.-.-.-.-x')", "too costly"),
+	C("pattern-method-blowup", "return (('1'):rep(60000)):match('(%d+)x')", "too costly"),
+	C("gmatch-blowup", "for w in (('a'):rep(3000)):gmatch('a*a*a*b') do end return true",
+	  "too costly"),
+	C("gsub-blowup", "return (('ab'):rep(2000)):gsub('(.-)(.-)(.-)z', '')", "too costly"),
 	C("declare-at-runtime", "route 'late' { to = team 'x' } return true", "top level"),
 	CT("to-hostile-table", "return true", "must be a target",
 	   "function(c) return setmetatable({}, {__index = function() error('gotcha') end}) end"),
@@ -187,6 +193,35 @@ static void test_case(const void *data)
 	g_free(dir);
 }
 
+/* The pattern guard refuses only what is costly: ordinary matching, plain
+ * searches of long text and anchored patterns keep working. */
+static void test_patterns_still_work(void)
+{
+	char *dir = rtu_tmpdir();
+	rtu_write(dir, "route.lua",
+		  "route \"patterns\" {\n"
+		  "  when = function(c)\n"
+		  "    local long = ('あいう'):rep(20000) .. '注文番号: 12345'\n"
+		  "    return ('注文番号: 12345'):match('(%d+)') == '12345'\n"
+		  "      and select(2, ('a,b,c'):gsub(',', ';')) == 2\n"
+		  "      and long:find('注文番号', 1, true) ~= nil\n"
+		  "      and long:find('12345') ~= nil\n"
+		  "      and ('sato@example.jp'):match('^[^@]+@(.+)$') == 'example.jp'\n"
+		  "      and #{('x y z'):match('(%a) (%a) (%a)')} == 3\n"
+		  "  end,\n"
+		  "  to = team \"ok\",\n"
+		  "}\n");
+	tsunagu_rules *rules = rtu_open(dir);
+	tsunagu_route_decision *d = route(rules, "calm", "web");
+	if (d->errors->len)
+		g_error("%s", (const char *)d->errors->pdata[0]);
+	expect_rule(d, "patterns", "ok");
+	tsunagu_route_decision_free(d);
+	tsunagu_rules_free(rules);
+	rtu_rmdir(dir);
+	g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -195,5 +230,6 @@ int main(int argc, char **argv)
 		g_test_add_data_func(path, &cases[i], test_case);
 		g_free(path);
 	}
+	g_test_add_func("/rules/sandbox/patterns-still-work", test_patterns_still_work);
 	return g_test_run();
 }
