@@ -55,6 +55,7 @@ struct tsunagu_api {
 	int64_t session_ttl_ms;
 	bool cookie_secure;
 	GHashTable *event_clients; /* api_events.c: open events WebSockets */
+	guint session_check_source; /* api_events.c: periodic session expiry check */
 };
 
 /* Route tables of the api_*.c files, each ended by a NULL method. */

@@ -25,6 +25,7 @@ typedef struct {
 	tsunagu_api *api;
 	tsunagu_ws_conn *conn;
 	int64_t staff_id;
+	char *token_hash; /* the session the socket was opened with */
 	int64_t last_sent;
 	bool replaying;
 	bool dead;        /* the connection is closing: send nothing more */
@@ -85,17 +86,41 @@ done:
 	return G_SOURCE_REMOVE;
 }
 
-static bool disables_client(const ev_client *cl, const tsunagu_store_event *ev)
+/* A socket lives only as long as the session it was opened with: logout,
+ * a password change, disabling the account or plain expiry end it. */
+static bool session_ended(ev_client *cl)
 {
-	json_t *p;
-	bool hit;
-
-	if (strcmp(ev->type, "staff.disabled") != 0)
+	tsunagu_store_session *s = NULL;
+	int ret = tsunagu_store_session_get(cl->api->core->store, cl->token_hash,
+					    tsunagu_core_now_us(), &s);
+	tsunagu_store_session_free(s);
+	if (ret != -ENOENT)
 		return false;
-	p = json_loads(ev->payload_json, 0, NULL);
-	hit = p && json_integer_value(json_object_get(p, "staff")) == cl->staff_id;
-	json_decref(p);
-	return hit;
+	cl->dead = true;
+	tsunagu_ws_close(cl->conn, 1008, "session ended");
+	return true;
+}
+
+/* Staff events may end sessions; check this client's before delivering. */
+static bool ends_client(ev_client *cl, const tsunagu_store_event *ev)
+{
+	return g_str_has_prefix(ev->type, "staff.") && session_ended(cl);
+}
+
+/* Every 30 s: expired sessions end their sockets too. Loop thread. */
+static gboolean check_sessions(gpointer data)
+{
+	tsunagu_api *api = data;
+	GHashTableIter it;
+	gpointer key;
+
+	g_hash_table_iter_init(&it, api->event_clients);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		ev_client *cl = key;
+		if (!cl->dead)
+			session_ended(cl);
+	}
+	return G_SOURCE_CONTINUE;
 }
 
 /* Events bus subscriber: loop thread, ev borrowed. */
@@ -105,11 +130,8 @@ static void on_event(const tsunagu_store_event *ev, void *user_data)
 
 	if (cl->dead)
 		return;
-	if (disables_client(cl, ev)) {
-		cl->dead = true;
-		tsunagu_ws_close(cl->conn, 1008, "account disabled");
+	if (ends_client(cl, ev))
 		return;
-	}
 	/* during the replay the store delivers it; afterwards only newer */
 	if (cl->replaying || ev->seq <= cl->last_sent)
 		return;
@@ -151,7 +173,10 @@ static int ws_open(tsunagu_ws_conn *conn, const tsunagu_http_request *req, void 
 	cl->api = api;
 	cl->conn = conn;
 	cl->staff_id = auth->staff->id;
+	cl->token_hash = g_strdup(auth->session->token_hash);
 	cl->last_sent = since;
+	if (!api->session_check_source)
+		api->session_check_source = g_timeout_add_seconds(30, check_sessions, api);
 	tsunagu_auth_session_free(auth);
 	tsunagu_ws_set_data(conn, cl);
 	g_hash_table_add(api->event_clients, cl);
@@ -200,6 +225,7 @@ static void ws_close(tsunagu_ws_conn *conn, void *user_data)
 		g_source_remove(cl->replay_source);
 	g_hash_table_remove(api->event_clients, cl);
 	tsunagu_ws_set_data(conn, NULL);
+	g_free(cl->token_hash);
 	g_free(cl);
 }
 
@@ -216,6 +242,9 @@ int tsunagu_api_events_ws_register(tsunagu_api *api)
 
 void tsunagu_api_events_ws_free(tsunagu_api *api)
 {
+	if (api->session_check_source)
+		g_source_remove(api->session_check_source);
+	api->session_check_source = 0;
 	/* every client was closed (on_close) when the API's routes went away */
 	if (g_hash_table_size(api->event_clients))
 		tlog_error("%u events clients left at shutdown",

@@ -150,3 +150,44 @@ test('logging out does not break other sockets; a new session can resume', async
   assert.equal(ev.seq, hello.committed_seq + 1);
   await ws.close();
 });
+
+// Resolves with the close code once the socket is closed by the server.
+function closedBy(ws, ms = 5000) {
+  if (ws.closed) return Promise.resolve(ws.closed);
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('socket still open')), ms);
+    ws.ws.once('close', (code, reason) => { clearTimeout(t); resolve({ code, reason: reason.toString() }); });
+  });
+}
+
+test('a socket ends with its session: logout and a password change close it (1008)', async () => {
+  const login = `op${Date.now()}`;
+  const created = await admin.post('/api/v1/staff', {
+    login, display_name: 'Op', role: 'operator', password: 'first-password-123',
+  });
+  assert.equal(created.status, 201, created.text);
+
+  // Logout closes that session's socket, and only that one.
+  const a = new ApiClient(srv.url);
+  assert.equal((await a.login(login, 'first-password-123')).status, 200);
+  const b = new ApiClient(srv.url);
+  assert.equal((await b.login(login, 'first-password-123')).status, 200);
+  const wsA = await a.openEvents();
+  const wsB = await b.openEvents();
+  await wsA.next();
+  await wsB.next();
+  assert.equal((await a.post('/api/v1/auth/logout', {})).status, 200);
+  const closedA = await closedBy(wsA);
+  assert.equal(closedA.code, 1008);
+  assert.match(closedA.reason, /session ended/);
+  // B's session is alive: it still gets events (its own logout event first).
+  const key = await emit();
+  const got = await wsB.until((m) => m.type === 'keyword.defined' && m.data.key === key);
+  assert.ok(got.length >= 1);
+
+  // A new password ends every session of the account: B's socket closes.
+  const r = await admin.patch(`/api/v1/staff/${created.json.staff.id}`, { password: 'second-password-456' });
+  assert.equal(r.status, 200, r.text);
+  const closedB = await closedBy(wsB);
+  assert.equal(closedB.code, 1008);
+});
