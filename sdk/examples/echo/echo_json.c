@@ -107,6 +107,34 @@ static int add_utf8(echo_buf *b, uint32_t cp)
 }
 
 /* Reads a string literal at r->p; into out when out is not NULL. */
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	size_t n;
+	uint32_t cp, min;
+	if (p[0] < 0x80)
+		return 1;
+	if ((p[0] & 0xe0) == 0xc0)
+		n = 2, cp = p[0] & 0x1f, min = 0x80;
+	else if ((p[0] & 0xf0) == 0xe0)
+		n = 3, cp = p[0] & 0x0f, min = 0x800;
+	else if ((p[0] & 0xf8) == 0xf0)
+		n = 4, cp = p[0] & 0x07, min = 0x10000;
+	else
+		return 0;
+	if ((size_t)(end - p) < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
 static int read_string(reader *r, echo_buf *out)
 {
 	if (r->p >= r->end || *r->p != '"')
@@ -118,6 +146,18 @@ static int read_string(reader *r, echo_buf *out)
 			return 0;
 		if (c < 0x20)
 			return -EINVAL;
+		if (c >= 0x80) {
+			/* Raw bytes must be UTF-8: the host would refuse the text,
+			 * and a client deserves the reason from the parser. */
+			const unsigned char *start = (const unsigned char *)r->p - 1;
+			size_t n = utf8_len(start, (const unsigned char *)r->end);
+			if (!n)
+				return -EINVAL;
+			if (out && echo_buf_add(out, (const char *)start, n))
+				return -ENOMEM;
+			r->p += n - 1;
+			continue;
+		}
 		if (c != '\\') {
 			if (out && echo_buf_add(out, (const char *)&c, 1))
 				return -ENOMEM;

@@ -57,9 +57,16 @@ static void test_malformed(void)
 		"{\"t\":\"v\",}", "{\"t\" \"v\"}", "{\"t\":\"v\"} x", "{\"t\":\"v\"}}",
 		"{\"a\":[1,2}, \"t\":\"v\"}", "{\"t\":\"line\nbreak\"}", "{t:\"v\"}",
 		"{\"a\":,\"t\":\"v\"}", "{\"t\":\"v\\",
+		/* raw bytes that are not UTF-8: stray continuation, truncated
+		 * sequence, overlong '/', an encoded surrogate, past U+10FFFF */
+		"{\"t\":\"\x80\"}", "{\"t\":\"\xe3\x81\"}", "{\"t\":\"\xc0\xaf\"}",
+		"{\"t\":\"\xed\xa0\x80\"}", "{\"t\":\"\xf4\x90\x80\x80\"}",
 	};
 	for (unsigned i = 0; i < G_N_ELEMENTS(bad); i++)
 		expect(bad[i], "t", NULL);
+	/* and well-formed UTF-8 in every length still reads */
+	expect("{\"t\":\"\xc3\xa9\xe3\x81\x82\xf0\x9f\x98\x80\"}", "t",
+	       "\xc3\xa9\xe3\x81\x82\xf0\x9f\x98\x80");
 }
 
 static void test_depth_bounded(void)
