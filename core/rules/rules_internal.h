@@ -28,7 +28,8 @@ typedef enum {
 /* One rule file: its own lua_State, limits and accounting. */
 typedef struct rules_file {
 	char *path;          /* as opened */
-	char *src;           /* the name Lua prints in messages: the "file" of file:line */
+	char *src;           /* the "file" of file:line in every message we report */
+	char *chunk;         /* the chunk name Lua prints (the base name: never cut short) */
 	unsigned index;      /* position in gen->files */
 	lua_State *L;
 	rules_generation *gen; /* owner (borrowed back pointer) */
@@ -42,7 +43,7 @@ typedef struct rules_file {
 	uint64_t instr_limit, instr_used;
 	int64_t time_limit_us, deadline_us;
 	rules_trip tripped;
-	char trip_msg[256];
+	char trip_msg[1024]; /* "path:line: ..." with the full path of the file */
 } rules_file;
 
 typedef struct {

@@ -55,7 +55,7 @@ static void trip(rules_file *f, lua_State *L, lua_Debug *ar, rules_trip why)
 	const char *src = "?";
 	int line = 0;
 	if (lua_getinfo(L, "Sl", ar)) {
-		src = ar->short_src;
+		src = strcmp(ar->short_src, f->chunk) == 0 ? f->src : ar->short_src;
 		line = ar->currentline;
 	}
 	if (why == RULES_TRIP_INSTRUCTIONS)
@@ -110,15 +110,17 @@ static int message_handler(lua_State *L)
 		msg = lua_tostring(L, 1);
 	else
 		msg = lua_pushfstring(L, "error object is a %s value", lua_typename(L, t));
-	size_t n = strlen(f->src);
-	if (strncmp(msg, f->src, n) == 0 && msg[n] == ':')
+	size_t n = strlen(f->chunk);
+	if (strncmp(msg, f->chunk, n) == 0 && msg[n] == ':') {
+		lua_pushfstring(L, "%s%s", f->src, msg + n);
 		return 1;
+	}
 	/* Name the innermost line of this file on the stack. */
 	lua_Debug ar;
 	for (int level = 1; lua_getstack(L, level, &ar); level++) {
 		if (!lua_getinfo(L, "Sl", &ar))
 			break;
-		if (ar.currentline > 0 && strcmp(ar.short_src, f->src) == 0) {
+		if (ar.currentline > 0 && strcmp(ar.short_src, f->chunk) == 0) {
 			lua_pushfstring(L, "%s:%d: %s", f->src, ar.currentline, msg);
 			return 1;
 		}
@@ -141,6 +143,9 @@ static char *format_failure(rules_file *f, int status, int line)
 	size_t n = strlen(f->src);
 	if (strncmp(msg, f->src, n) == 0 && msg[n] == ':')
 		return g_strdup(msg);
+	n = strlen(f->chunk);
+	if (strncmp(msg, f->chunk, n) == 0 && msg[n] == ':')
+		return g_strconcat(f->src, msg + n, NULL);
 	return g_strdup_printf("%s:%d: %s", f->src, line, msg);
 }
 
@@ -504,10 +509,10 @@ rules_file *rules_file_new(rules_generation *gen, const char *path, bool short_n
 	f->instr_limit = gen->opts.instruction_limit;
 	f->time_limit_us = gen->opts.time_limit_ms * 1000;
 
-	/* What Lua will print for the chunk "@path" (shortened when long). */
-	char *base = g_path_get_basename(path);
-	f->src = g_strdup(!short_name && strlen(path) < LUA_IDSIZE - 4 ? path : base);
-	g_free(base);
+	/* Lua cuts a long chunk name short ("...h/route.lua"), so it gets the
+	 * base name, and messages are renamed to the path the admin gave. */
+	f->chunk = g_path_get_basename(path);
+	f->src = g_strdup(short_name ? f->chunk : path);
 
 	f->L = lua_newstate(capped_alloc, f);
 	if (!f->L) {
@@ -537,13 +542,14 @@ void rules_file_free(rules_file *f)
 	g_free(f->pending_name);
 	g_free(f->path);
 	g_free(f->src);
+	g_free(f->chunk);
 	g_free(f);
 }
 
 int rules_file_load(rules_file *f, const char *text, size_t len, char **err)
 {
 	lua_State *L = f->L;
-	char *chunkname = g_strconcat("@", f->src, NULL);
+	char *chunkname = g_strconcat("@", f->chunk, NULL);
 	f->mem_refused = 0;
 	int status = luaL_loadbufferx(L, text, len, chunkname, "t");
 	g_free(chunkname);
@@ -551,8 +557,9 @@ int rules_file_load(rules_file *f, const char *text, size_t len, char **err)
 		const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
 		if (status == LUA_ERRMEM || !msg)
 			*err = g_strdup_printf("%s:0: memory limit exceeded while compiling", f->src);
-		else if (strncmp(msg, f->src, strlen(f->src)) == 0)
-			*err = g_strdup(msg);
+		else if (strncmp(msg, f->chunk, strlen(f->chunk)) == 0 &&
+			 msg[strlen(f->chunk)] == ':')
+			*err = g_strconcat(f->src, msg + strlen(f->chunk), NULL);
 		else /* "attempt to load a binary chunk" has no position */
 			*err = g_strdup_printf("%s:1: %s", f->src, msg);
 		lua_settop(L, 0);

@@ -18,7 +18,10 @@ void rtu_rmdir(const char *dir)
 	const char *name;
 	while (d && (name = g_dir_read_name(d))) {
 		char *path = g_build_filename(dir, name, NULL);
-		g_unlink(path);
+		if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK))
+			rtu_rmdir(path);
+		else
+			g_unlink(path);
 		g_free(path);
 	}
 	if (d)

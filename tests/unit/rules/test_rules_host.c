@@ -4,6 +4,8 @@
  * the rule fixtures of tests/rules/: every bad/NAME.lua names its expected
  * error on its first line ("-- expect: LINE: text"), good/ compiles clean
  * and decides as documented. */
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "rules_test_util.h"
@@ -218,6 +220,56 @@ static json_t *load_conv(const char *name)
 	return c;
 }
 
+/* Lua cuts chunk names past 60 bytes; errors must still name the whole
+ * path the admin gave, whatever its length. */
+static void test_long_paths_named_whole(void)
+{
+	char *dir = rtu_tmpdir();
+	char *deep = g_build_filename(dir, "a-directory-name-long-enough-to-pass-lua-idsize",
+				      "and-then-some-more", NULL);
+	g_assert_cmpint(g_mkdir_with_parents(deep, 0700), ==, 0);
+	rtu_write(deep, "route.lua", "route \"spin\" {\n  when = function(c)\n"
+				     "    if c.id == 'x' then while true do end end\n"
+				     "    return false\n  end,\n  to = nobody(),\n}\n"
+				     "route \"bad\" { to = team(nil) }\n");
+	char *file = g_build_filename(deep, "route.lua", NULL);
+	g_assert_cmpuint(strlen(file), >, 100);
+	const char *paths[] = {file, NULL};
+	tsunagu_rules_options opts;
+	rtu_options(&opts, NULL);
+	GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
+	g_assert_cmpint(tsunagu_rules_check_paths(paths, &opts, errors, NULL, NULL), ==, -EINVAL);
+	g_assert_cmpuint(errors->len, ==, 1);
+	char *want = g_strconcat(file, ":8: ", NULL);
+	if (!g_str_has_prefix(errors->pdata[0], want))
+		g_error("got \"%s\", want \"%s...\"", (const char *)errors->pdata[0], want);
+	g_free(want);
+	g_ptr_array_unref(errors);
+
+	/* a limit tripped at run time names the whole path too */
+	rtu_write(deep, "route.lua", "route \"spin\" {\n  when = function(c)\n"
+				     "    if c.id == 'x' then while true do end end\n"
+				     "    return false\n  end,\n  to = nobody(),\n}\n");
+	tsunagu_rules *rules = NULL;
+	GError *err = NULL;
+	g_assert_cmpint(tsunagu_rules_open_paths(paths, &opts, &rules, &err), ==, 0);
+	json_t *c = rtu_conv("x", "web");
+	tsunagu_route_decision *d = tsunagu_rules_route(rules, c);
+	g_assert_cmpuint(d->errors->len, ==, 1);
+	want = g_strconcat(file, ":3: instruction limit exceeded", NULL);
+	if (!g_str_has_prefix(d->errors->pdata[0], want))
+		g_error("got \"%s\", want \"%s...\"", (const char *)d->errors->pdata[0], want);
+	g_free(want);
+	tsunagu_route_decision_free(d);
+	json_decref(c);
+	tsunagu_rules_free(rules);
+	g_unlink(file);
+	g_free(file);
+	g_free(deep);
+	rtu_rmdir(dir);
+	g_free(dir);
+}
+
 static void test_good_fixtures(void)
 {
 	char *dir = fixture("good");
@@ -270,5 +322,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/rules/host/check-missing-path", test_check_missing_path);
 	g_test_add_func("/rules/fixtures/bad", test_bad_fixtures);
 	g_test_add_func("/rules/fixtures/good", test_good_fixtures);
+	g_test_add_func("/rules/host/long-paths-named-whole", test_long_paths_named_whole);
 	return g_test_run();
 }
