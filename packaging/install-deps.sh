@@ -3,10 +3,13 @@
 # Idempotent: packages already present are left alone; safe to run again.
 set -eu
 
-PKGS="build-essential pkg-config meson ninja-build
+# Build: compiler, meson, and the libraries of DESIGN.md. Tests: python3
+# (meson itself) counts results; valgrind for `meson test --setup valgrind`;
+# clang + its runtime for the libFuzzer builds of the fuzz targets.
+PKGS="build-essential pkg-config meson ninja-build python3
  libglib2.0-dev libwebsockets-dev libwebsockets-evlib-glib
- liblua5.4-dev lua5.4 libsqlite3-dev sqlite3 libsodium-dev libjansson-dev
- clang libclang-rt-14-dev iproute2 curl ca-certificates"
+ liblua5.4-dev libsqlite3-dev libsodium-dev libjansson-dev
+ valgrind clang libclang-rt-14-dev ca-certificates"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: run as root (apt-get needs it)" >&2

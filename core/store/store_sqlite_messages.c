@@ -169,6 +169,11 @@ static char *like_pattern(const char *text, bool exact)
 		g_string_append_c(s, wild && !exact ? '_' : *p);
 	}
 	g_string_append_c(s, '%');
+	/* SQLite 3.40's FTS5 LIKE scanner (fts5ExprPattern) reads up to two
+	 * bytes past the terminating NUL; bound with SQLITE_STATIC it reads
+	 * ours, so they must exist and be zero. */
+	g_string_append_len(s, "\0\0\0", 3);
+	g_string_truncate(s, s->len - 3);
 	return g_string_free(s, FALSE);
 }
 
