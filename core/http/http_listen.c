@@ -19,6 +19,28 @@
 
 #include "log.h"
 
+static gboolean on_listen_ready(gint fd, GIOCondition cond, gpointer user_data);
+
+static void watch_listen_fd(tsunagu_http *http)
+{
+	http->listen_source = g_unix_fd_source_new(http->listen_fd, G_IO_IN);
+	g_source_set_callback(http->listen_source, G_SOURCE_FUNC(on_listen_ready), http, NULL);
+	g_source_attach(http->listen_source, http->core->context ? http->core->context
+								 : g_main_context_default());
+}
+
+/* Out of file descriptors: the pending connection stays in the backlog and
+ * the level-triggered source would fire again at once, spinning the loop.
+ * Stop watching for a moment instead; connections wait in the backlog. */
+static gboolean resume_accepting(gpointer user_data)
+{
+	tsunagu_http *http = user_data;
+	http->accept_pause_source = 0;
+	if (http->listen_fd >= 0 && !http->listen_source)
+		watch_listen_fd(http);
+	return G_SOURCE_REMOVE;
+}
+
 /* Accepts everything pending. Loop thread (a GSource of core->context). */
 static gboolean on_listen_ready(gint fd, GIOCondition cond, gpointer user_data)
 {
@@ -27,6 +49,14 @@ static gboolean on_listen_ready(gint fd, GIOCondition cond, gpointer user_data)
 	for (int i = 0; i < 64; i++) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				tlog_warn("accept: %s: not accepting for 250 ms", g_strerror(errno));
+				g_source_unref(http->listen_source);
+				http->listen_source = NULL;
+				http->accept_pause_source = g_timeout_add(250, resume_accepting, http);
+				return G_SOURCE_REMOVE;
+			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
 			    errno != ECONNABORTED)
 				tlog_warn("accept: %s", g_strerror(errno));
@@ -81,10 +111,7 @@ int tsunagu_http_listen_open(tsunagu_http *http)
 	http->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
 						       : ((struct sockaddr_in *)&bound)->sin_port);
 	http->listen_fd = fd;
-	http->listen_source = g_unix_fd_source_new(fd, G_IO_IN);
-	g_source_set_callback(http->listen_source, G_SOURCE_FUNC(on_listen_ready), http, NULL);
-	g_source_attach(http->listen_source, http->core->context ? http->core->context
-								 : g_main_context_default());
+	watch_listen_fd(http);
 	fd = -1;
 	ret = 0;
 out:
@@ -97,6 +124,10 @@ out:
 
 void tsunagu_http_listen_close(tsunagu_http *http)
 {
+	if (http->accept_pause_source) {
+		g_source_remove(http->accept_pause_source);
+		http->accept_pause_source = 0;
+	}
 	if (http->listen_source) {
 		g_source_destroy(http->listen_source);
 		g_source_unref(http->listen_source);

@@ -31,7 +31,8 @@ struct tsunagu_http {
 	struct lws_context *ctx;
 	struct lws_vhost *vhost;
 	int listen_fd;          /* ours (http_listen.c); -1 once closed */
-	GSource *listen_source;
+	GSource *listen_source;  /* NULL while accepting is paused */
+	guint accept_pause_source; /* resumes accepting after EMFILE */
 	char *host;
 	int port;
 	bool ipv6;

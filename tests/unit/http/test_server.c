@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -531,6 +532,41 @@ static void t_drain(void)
 	close(fd);
 }
 
+/* Out of file descriptors, the server stops watching the listen socket for
+ * a moment instead of spinning on it, and serves the waiting connection
+ * once descriptors are free again. */
+static void t_accept_backs_off_when_out_of_fds(void)
+{
+	struct rlimit saved, tight;
+	struct rusage before, after;
+	g_assert_cmpint(getrlimit(RLIMIT_NOFILE, &saved), ==, 0);
+	int lowest = dup(0);
+	g_assert_cmpint(lowest, >=, 0);
+	close(lowest);
+	/* Our socket takes the last allowed descriptor; accept() gets EMFILE. */
+	tight = saved;
+	tight.rlim_cur = (rlim_t)lowest + 1;
+	g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &tight), ==, 0);
+	int fd = connect_loopback(F.port);
+	g_assert_cmpint(fd, ==, lowest);
+	const char *req = "GET /t/sync HTTP/1.1\r\nHost: x\r\n\r\n";
+	g_assert_cmpint(send(fd, req, strlen(req), MSG_NOSIGNAL), >, 0);
+
+	getrusage(RUSAGE_SELF, &before);
+	g_usleep(600 * 1000);
+	getrusage(RUSAGE_SELF, &after);
+	double cpu = (double)(after.ru_utime.tv_sec - before.ru_utime.tv_sec) +
+		     (double)(after.ru_stime.tv_sec - before.ru_stime.tv_sec) +
+		     (double)(after.ru_utime.tv_usec - before.ru_utime.tv_usec) / 1e6 +
+		     (double)(after.ru_stime.tv_usec - before.ru_stime.tv_usec) / 1e6;
+	/* A loop spinning on the ready listen socket burns the whole 0.6 s. */
+	g_assert_cmpfloat(cpu, <, 0.15);
+
+	g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &saved), ==, 0);
+	g_assert_true(read_sync_answer(fd));
+	close(fd);
+}
+
 /* ---- harness -------------------------------------------------------------- */
 
 typedef void (*test_fn)(void);
@@ -700,6 +736,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/http/server/bad-listen", test_bad_listen);
 	g_test_add_func("/http/api/routes-declare-actions", test_routes_declare_actions);
 	g_test_add_func("/http/server/ipv6", test_ipv6);
+	g_test_add_data_func("/http/server/accept-backs-off-when-out-of-fds",
+			     t_accept_backs_off_when_out_of_fds, run_on_client);
 	g_test_add_data_func("/http/server/drain", t_drain, run_on_client);
 	ret = g_test_run();
 	teardown_server();
