@@ -65,6 +65,13 @@ json_t *tsunagu_conversation_view(tsunagu_core *core, const tsunagu_store_conver
 	if (tags)
 		g_ptr_array_unref(tags);
 	json_object_set_new(c, "contact", contact_view(core, conv));
-	json_object_set_new(c, "visitor", json_pack("{s:{}}", "utm"));
+	json_t *visitor = conv->visitor_json ? json_loads(conv->visitor_json, 0, NULL) : NULL;
+	if (!json_is_object(visitor)) {
+		json_decref(visitor);
+		visitor = json_object();
+	}
+	if (!json_is_object(json_object_get(visitor, "utm")))
+		json_object_set_new(visitor, "utm", json_object());
+	json_object_set_new(c, "visitor", visitor);
 	return c;
 }

@@ -89,6 +89,19 @@ void tsunagu_domain_unregister_owner(tsunagu_domain *domain, const void *owner)
 	g_hash_table_foreach_remove(domain->channels, owned_by, (void *)owner);
 }
 
+/* A JSON object of at most 16 KiB, or NULL. */
+static bool visitor_valid(const char *visitor_json)
+{
+	if (!visitor_json)
+		return true;
+	if (strlen(visitor_json) > 16 * 1024)
+		return false;
+	json_t *v = json_loads(visitor_json, JSON_REJECT_DUPLICATES, NULL);
+	bool ok = json_is_object(v);
+	json_decref(v);
+	return ok;
+}
+
 static bool text_valid(const char *text)
 {
 	size_t len = text ? strlen(text) : 0;
@@ -119,10 +132,15 @@ static void inbound_committed(int status, void *p)
  * decision. Assignment itself belongs to the router (a later part); the
  * decision is kept as an event so the router and reports can act on it. */
 static int open_conversation(tsunagu_domain *d, const char *channel, int64_t contact_id,
-			     int64_t *conv_id, tsunagu_store_conversation **conv_out)
+			     const char *visitor_json, int64_t *conv_id,
+			     tsunagu_store_conversation **conv_out)
 {
 	tsunagu_store *store = d->core->store;
 	int ret = tsunagu_store_conversation_create(store, channel, contact_id, conv_id);
+	if (ret < 0)
+		return ret;
+	if (visitor_json)
+		ret = tsunagu_store_conversation_set_visitor(store, *conv_id, visitor_json);
 	if (ret < 0)
 		return ret;
 	ret = tsunagu_store_conversation_get(store, *conv_id, conv_out);
@@ -168,7 +186,8 @@ int tsunagu_domain_inbound(tsunagu_domain *domain, const tsunagu_inbound_message
 	    !*msg->sender_id || strlen(msg->sender_id) > 256 ||
 	    !g_utf8_validate(msg->sender_id, -1, NULL) || !text_valid(msg->text) ||
 	    (msg->sender_name && !g_utf8_validate(msg->sender_name, -1, NULL)) ||
-	    (msg->provider_message_id && strlen(msg->provider_message_id) > 256))
+	    (msg->provider_message_id && strlen(msg->provider_message_id) > 256) ||
+	    !visitor_valid(msg->visitor_json))
 		return -EINVAL;
 	if (domain->core->state >= TSUNAGU_CORE_DRAINING)
 		return -ESHUTDOWN;
@@ -182,10 +201,16 @@ int tsunagu_domain_inbound(tsunagu_domain *domain, const tsunagu_inbound_message
 	if (ret < 0)
 		goto out;
 	ret = tsunagu_store_conversation_find_active(store, contact_id, msg->channel, &conv_id);
-	if (ret == -ENOENT)
-		ret = open_conversation(domain, msg->channel, contact_id, &conv_id, &conv);
-	else if (ret == 0)
-		ret = tsunagu_store_conversation_get(store, conv_id, &conv);
+	if (ret == -ENOENT) {
+		ret = open_conversation(domain, msg->channel, contact_id, msg->visitor_json,
+					&conv_id, &conv);
+	} else if (ret == 0) {
+		if (msg->visitor_json)
+			ret = tsunagu_store_conversation_set_visitor(store, conv_id,
+								     msg->visitor_json);
+		if (ret == 0)
+			ret = tsunagu_store_conversation_get(store, conv_id, &conv);
+	}
 	if (ret < 0)
 		goto out;
 

@@ -19,6 +19,11 @@ typedef struct {
 	const char *sender_name;   /* may be NULL */
 	const char *text;          /* UTF-8, non-empty */
 	const char *provider_message_id; /* may be NULL; dedups retries */
+	/* May be NULL. What the channel knows of the visitor, as a JSON object
+	 * text (page_url, referrer, browser, os, language, ip, department,
+	 * utm {source, medium, campaign}: RULES.md c.visitor). Stored on the
+	 * conversation before the route rules run, replacing what was there. */
+	const char *visitor_json;
 } tsunagu_inbound_message;
 
 /* After the commit: status 0 and where it went; or -EEXIST for a retry of a

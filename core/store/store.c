@@ -630,6 +630,30 @@ int tsunagu_store_conversation_assign(tsunagu_store *store, int64_t id, int64_t 
 	WRITE(store, false, store->ops->conversation_assign(store->be, id, assignee_id, team_id));
 }
 
+int tsunagu_store_conversation_set_visitor(tsunagu_store *store, int64_t id,
+					   const char *visitor_json)
+{
+	if (!store)
+		return -EINVAL;
+	WRITE(store, false, store->ops->conversation_set_visitor(store->be, id, visitor_json));
+}
+
+int tsunagu_store_setting_get(tsunagu_store *store, const char *ns, const char *key,
+			      char **value_out)
+{
+	if (!store || !ns || !key || !value_out)
+		return -EINVAL;
+	return store->ops->setting_get(store->be, ns, key, value_out);
+}
+
+int tsunagu_store_setting_set(tsunagu_store *store, const char *ns, const char *key,
+			      const char *value)
+{
+	if (!store || !ns || !*ns || !key || !*key)
+		return -EINVAL;
+	WRITE(store, false, store->ops->setting_set(store->be, ns, key, value));
+}
+
 int tsunagu_store_conversation_set_category(tsunagu_store *store, int64_t id, const char *category)
 {
 	if (!store)

@@ -226,6 +226,8 @@ typedef struct {
 	int64_t last_customer_message_at_us; /* 0 when none */
 	int64_t last_operator_message_at_us; /* 0 when none */
 	int64_t closed_at_us;  /* 0 when open */
+	char *visitor_json;    /* what the channel knows of the visitor (page, browser,
+				  utm...; RULES.md c.visitor) as a JSON object; may be NULL */
 } tsunagu_store_conversation;
 void tsunagu_store_conversation_free(tsunagu_store_conversation *c);
 
@@ -239,6 +241,9 @@ int tsunagu_store_conversation_get_by_public_id(tsunagu_store *store, const char
  * -ENOENT when there is none. */
 int tsunagu_store_conversation_find_active(tsunagu_store *store, int64_t contact_id,
 					   const char *channel, int64_t *id_out);
+/* Replaces what is known of the visitor (a JSON object text, or NULL). */
+int tsunagu_store_conversation_set_visitor(tsunagu_store *store, int64_t id,
+					   const char *visitor_json);
 /* Newest activity (updated_at) first; state 0 = any; assignee_id 0 = any,
  * > 0 that staff member, -1 unassigned only; limit 0 = 100. */
 int tsunagu_store_conversation_list(tsunagu_store *store, tsunagu_conv_state state,
@@ -301,6 +306,16 @@ int tsunagu_store_message_list(tsunagu_store *store, int64_t conversation_id, in
  * only. -EINVAL for empty text or invalid UTF-8. */
 int tsunagu_store_message_search(tsunagu_store *store, const char *text, unsigned limit,
 				 GArray **out);
+
+/* ---- settings admins change at run time ------------------------------------ */
+
+/* ns: a namespace ("plugin.web", "core"); key and value: text (often JSON).
+ * -ENOENT when unset. *value_out is g_free()d by the caller. */
+int tsunagu_store_setting_get(tsunagu_store *store, const char *ns, const char *key,
+			      char **value_out);
+/* Inserts or replaces; value NULL deletes. */
+int tsunagu_store_setting_set(tsunagu_store *store, const char *ns, const char *key,
+			      const char *value);
 
 /* ---- durable rule timers --------------------------------------------------- */
 

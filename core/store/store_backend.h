@@ -87,6 +87,9 @@ typedef struct tsunagu_store_backend_ops {
 	int (*team_remove_member)(void *be, int64_t team_id, int64_t staff_id);
 	int (*team_members)(void *be, int64_t team_id, GArray **out);
 	int (*team_list)(void *be, GPtrArray **out);
+	int (*conversation_set_visitor)(void *be, int64_t id, const char *visitor_json);
+	int (*setting_get)(void *be, const char *ns, const char *key, char **value_out);
+	int (*setting_set)(void *be, const char *ns, const char *key, const char *value);
 
 	int (*keyword_define)(void *be, const char *key, const char *title);
 	int (*keyword_delete)(void *be, const char *key);

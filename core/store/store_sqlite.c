@@ -480,6 +480,9 @@ const tsunagu_store_backend_ops tsunagu_store_sqlite_ops = {
 	.team_remove_member = tsunagu_sqlite_team_remove_member,
 	.team_members = tsunagu_sqlite_team_members,
 	.team_list = tsunagu_sqlite_team_list,
+	.conversation_set_visitor = tsunagu_sqlite_conversation_set_visitor,
+	.setting_get = tsunagu_sqlite_setting_get,
+	.setting_set = tsunagu_sqlite_setting_set,
 
 	.keyword_define = tsunagu_sqlite_keyword_define,
 	.keyword_delete = tsunagu_sqlite_keyword_delete,

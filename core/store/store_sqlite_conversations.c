@@ -9,7 +9,7 @@
 	"id, public_id, channel, contact_id, state, coalesce(assignee_id, 0),"         \
 	" coalesce(team_id, 0), category, memo, created_at, updated_at,"               \
 	" coalesce(last_customer_message_at, 0), coalesce(last_operator_message_at, 0)," \
-	" coalesce(closed_at, 0)"
+	" coalesce(closed_at, 0), visitor"
 #define CONV_ORDER " ORDER BY updated_at DESC, id DESC LIMIT ?3"
 
 static const char SQL_INSERT[] =
@@ -80,6 +80,7 @@ static tsunagu_store_conversation *conv_from_row(sqlite3_stmt *st)
 	c->last_customer_message_at_us = sqlite3_column_int64(st, 11);
 	c->last_operator_message_at_us = sqlite3_column_int64(st, 12);
 	c->closed_at_us = sqlite3_column_int64(st, 13);
+	c->visitor_json = tsunagu_sqlite_column_dup(st, 14);
 	return c;
 }
 
@@ -340,4 +341,24 @@ int tsunagu_sqlite_participant_is(void *be, int64_t conversation_id, int64_t sta
 		tsunagu_sqlite_done(st);
 	*out = r == 1;
 	return 0;
+}
+
+static const char SQL_SET_VISITOR[] =
+	"UPDATE conversations SET visitor = ?2, updated_at = ?3 WHERE id = ?1";
+
+int tsunagu_sqlite_conversation_set_visitor(void *be, int64_t id, const char *visitor_json)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_SET_VISITOR);
+	int r;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	tsunagu_sqlite_bind_text(st, 2, visitor_json);
+	sqlite3_bind_int64(st, 3, tsunagu_sqlite_now_us());
+	r = tsunagu_sqlite_run(sq, st, "setting a conversation's visitor");
+	if (r == 0 && sqlite3_changes(sq->db) == 0)
+		r = -ENOENT;
+	return r;
 }

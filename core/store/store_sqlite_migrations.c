@@ -149,6 +149,18 @@ static const char *const migrations[] = {
 	"  due_at INTEGER NOT NULL,"
 	"  payload TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(payload))) WITHOUT ROWID;"
 	"CREATE INDEX rule_timers_due ON rule_timers(due_at);",
+
+	/* 2: settings that admins change at run time (a channel's widget
+	 * settings, ...), and what a channel knows of the visitor behind a
+	 * conversation (page, browser, UTM: what route rules read). */
+	"CREATE TABLE settings ("
+	"  namespace TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (namespace, key)) WITHOUT ROWID;"
+	"ALTER TABLE conversations ADD COLUMN visitor TEXT"
+	"  CHECK (visitor IS NULL OR (json_valid(visitor) AND substr(ltrim(visitor), 1, 1) = '{'));",
 };
 
 int tsunagu_sqlite_migrations_latest(void)

@@ -150,6 +150,7 @@ void tsunagu_store_conversation_free(tsunagu_store_conversation *c)
 	g_free(c->channel);
 	g_free(c->category);
 	g_free(c->memo);
+	g_free(c->visitor_json);
 	g_free(c);
 }
 

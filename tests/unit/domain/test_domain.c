@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "conversation_view.h"
 #include "core.h"
 #include "domain.h"
 #include "events.h"
@@ -253,6 +254,53 @@ static void test_notes_never_reach_the_channel(fixture *f, gconstpointer data)
 	tsunagu_store_conversation_free(c);
 }
 
+/* What a channel knows of the visitor reaches the conversation (and so the
+ * rules' c.visitor); malformed visitor data refuses the message whole. */
+static void test_inbound_visitor(fixture *f, gconstpointer data)
+{
+	tsunagu_inbound_message m = {
+		.channel = "test", .sender_id = "v1", .text = "hi",
+		.visitor_json = "{\"page_url\":\"https://shop.example/sale\","
+				"\"utm\":{\"campaign\":\"spring-sale\"},\"browser\":\"Chrome\"}"};
+	g_assert_cmpint(tsunagu_domain_inbound(f->core.domain, &m, on_ack, f), ==, 0);
+	spin();
+	tsunagu_store_conversation *c = NULL;
+	g_assert_cmpint(tsunagu_store_conversation_get_by_public_id(f->core.store, f->last_conv, &c),
+			==, 0);
+	json_t *view = tsunagu_conversation_view(&f->core, c);
+	json_t *visitor = json_object_get(view, "visitor");
+	g_assert_cmpstr(json_string_value(json_object_get(visitor, "page_url")), ==,
+			"https://shop.example/sale");
+	g_assert_cmpstr(json_string_value(json_object_get(json_object_get(visitor, "utm"),
+							   "campaign")), ==, "spring-sale");
+	json_decref(view);
+	tsunagu_store_conversation_free(c);
+
+	/* the next message updates the page */
+	m.visitor_json = "{\"page_url\":\"https://shop.example/cart\"}";
+	m.text = "again";
+	g_assert_cmpint(tsunagu_domain_inbound(f->core.domain, &m, on_ack, f), ==, 0);
+	spin();
+	g_assert_cmpint(tsunagu_store_conversation_get_by_public_id(f->core.store, f->last_conv, &c),
+			==, 0);
+	view = tsunagu_conversation_view(&f->core, c);
+	visitor = json_object_get(view, "visitor");
+	g_assert_cmpstr(json_string_value(json_object_get(visitor, "page_url")), ==,
+			"https://shop.example/cart");
+	g_assert_true(json_is_object(json_object_get(visitor, "utm"))); /* always there */
+	json_decref(view);
+	tsunagu_store_conversation_free(c);
+
+	int acks = f->acks;
+	static const char *const bad[] = {"[1,2]", "not json", "{\"a\":1,\"a\":2}", "\"s\""};
+	for (unsigned i = 0; i < G_N_ELEMENTS(bad); i++) {
+		m.visitor_json = bad[i];
+		g_assert_cmpint(tsunagu_domain_inbound(f->core.domain, &m, on_ack, f), ==, -EINVAL);
+	}
+	spin();
+	g_assert_cmpint(f->acks, ==, acks);
+}
+
 static void test_channel_registry(fixture *f, gconstpointer data)
 {
 	int other = 0;
@@ -276,5 +324,6 @@ int main(int argc, char **argv)
 	ADD("/domain/inbound-rejects-bad-input", test_inbound_rejects_bad_input);
 	ADD("/domain/notes-never-reach-the-channel", test_notes_never_reach_the_channel);
 	ADD("/domain/channel-registry", test_channel_registry);
+	ADD("/domain/inbound-visitor", test_inbound_visitor);
 	return g_test_run();
 }

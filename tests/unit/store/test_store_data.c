@@ -535,6 +535,44 @@ static void test_conversations(store_fixture *fx, gconstpointer data)
 
 /* ---- enums ------------------------------------------------------------------------------ */
 
+static void test_settings_and_visitor(store_fixture *fx, gconstpointer data)
+{
+	char *v = NULL;
+	g_assert_cmpint(tsunagu_store_setting_get(fx->store, "plugin.web", "colour", &v), ==,
+			-ENOENT);
+	g_assert_cmpint(tsunagu_store_setting_set(fx->store, "plugin.web", "colour", "#0a7"), ==, 0);
+	g_assert_cmpint(tsunagu_store_setting_set(fx->store, "plugin.sms", "colour", "red"), ==, 0);
+	g_assert_cmpint(tsunagu_store_setting_set(fx->store, "plugin.web", "colour", "#fff"), ==, 0);
+	g_assert_cmpint(tsunagu_store_setting_get(fx->store, "plugin.web", "colour", &v), ==, 0);
+	g_assert_cmpstr(v, ==, "#fff");
+	g_free(v);
+	g_assert_cmpint(tsunagu_store_setting_set(fx->store, "plugin.web", "colour", NULL), ==, 0);
+	g_assert_cmpint(tsunagu_store_setting_get(fx->store, "plugin.web", "colour", &v), ==,
+			-ENOENT);
+	g_assert_cmpint(tsunagu_store_setting_get(fx->store, "plugin.sms", "colour", &v), ==, 0);
+	g_assert_cmpstr(v, ==, "red");
+	g_free(v);
+	g_assert_cmpint(tsunagu_store_setting_set(fx->store, "", "k", "v"), ==, -EINVAL);
+
+	int64_t conv = fixture_conversation(fx, "web");
+	tsunagu_store_conversation *c = NULL;
+	g_assert_cmpint(tsunagu_store_conversation_get(fx->store, conv, &c), ==, 0);
+	g_assert_null(c->visitor_json);
+	tsunagu_store_conversation_free(c);
+	const char *visitor = "{\"page_url\":\"https://shop.example/ja/\",\"utm\":{\"campaign\":\"spring\"}}";
+	g_assert_cmpint(tsunagu_store_conversation_set_visitor(fx->store, conv, visitor), ==, 0);
+	g_assert_cmpint(tsunagu_store_conversation_get(fx->store, conv, &c), ==, 0);
+	g_assert_cmpstr(c->visitor_json, ==, visitor);
+	tsunagu_store_conversation_free(c);
+	/* only a JSON object is accepted, and the old value stays */
+	g_assert_cmpint(tsunagu_store_conversation_set_visitor(fx->store, conv, "[1]"), <, 0);
+	g_assert_cmpint(tsunagu_store_conversation_set_visitor(fx->store, 9999, "{}"), ==, -ENOENT);
+	g_assert_cmpint(tsunagu_store_conversation_get(fx->store, conv, &c), ==, 0);
+	g_assert_cmpstr(c->visitor_json, ==, visitor);
+	tsunagu_store_conversation_free(c);
+	g_assert_cmpint(tsunagu_store_flush(fx->store), ==, 0);
+}
+
 static void test_enum_names(void)
 {
 	tsunagu_role role;
@@ -577,6 +615,7 @@ int main(int argc, char **argv)
 	ADD("/store/staff-teams", test_staff_teams);
 	ADD("/store/contacts", test_contacts);
 	ADD("/store/conversations", test_conversations);
+	ADD("/store/settings-and-visitor", test_settings_and_visitor);
 	g_test_add_func("/store/enum-names", test_enum_names);
 	return g_test_run();
 }
