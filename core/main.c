@@ -1,7 +1,7 @@
 /* tsunagud: start-up order, the main loop, signals and an orderly stop.
  *
  * Start: config -> data dir -> store (migrations) -> events -> domain ->
- * first admin -> rules -> HTTP -> plugins -> RUNNING.
+ * first admin -> rules -> router -> HTTP -> plugins -> RUNNING.
  * SIGTERM/SIGINT: stop intake (listen socket, plugins), let what was accepted
  * commit and answer, stop plugins, close the store, exit 0 — within
  * shutdown.timeout. A second signal exits at once. SIGHUP reloads the rules.
@@ -25,6 +25,7 @@
 #include "log.h"
 #include "paths.h"
 #include "plugins.h"
+#include "router.h"
 #include "rules.h"
 #include "store.h"
 #include "tsunagu_build_config.h"
@@ -226,6 +227,10 @@ static int start(tsunagu_core *core)
 		return ret;
 	if ((ret = start_rules(core)) < 0)
 		return ret;
+	/* after the rules (their timer service wakes snoozed conversations),
+	 * before HTTP and plugins (the API and channels place through it) */
+	if ((ret = tsunagu_router_new(core, &core->router)) < 0)
+		return ret;
 
 	char *static_dir = tsunagu_path_inbox_dir(core->config);
 	tsunagu_http_options ho = {
@@ -266,6 +271,8 @@ static void stop(tsunagu_core *core)
 	}
 	tsunagu_workflows_free(core->workflows);
 	core->workflows = NULL;
+	tsunagu_router_free(core->router);
+	core->router = NULL;
 	tsunagu_rules_free(core->rules);
 	core->rules = NULL;
 	tsunagu_domain_free(core->domain);

@@ -5,11 +5,15 @@ set -eu
 
 # Build: compiler, meson, and the libraries of DESIGN.md. Tests: python3
 # (meson itself) counts results; valgrind for `meson test --setup valgrind`;
-# clang + its runtime for the libFuzzer builds of the fuzz targets.
+# clang + its runtime for the libFuzzer builds of the fuzz targets;
+# chromium runs the browser tests (tests/e2e, driven by playwright-core);
+# libwebsockets-test-server is the peer the chat benchmark (tests/bench/chat)
+# measures tsunagud's CPU per frame against.
 PKGS="build-essential pkg-config meson ninja-build python3
  libglib2.0-dev libwebsockets-dev libwebsockets-evlib-glib
  liblua5.4-dev libsqlite3-dev libsodium-dev libjansson-dev
- valgrind clang libclang-rt-14-dev ca-certificates"
+ valgrind clang libclang-rt-14-dev ca-certificates
+ chromium libwebsockets-test-server"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: run as root (apt-get needs it)" >&2

@@ -20,6 +20,7 @@ typedef struct tsunagu_http tsunagu_http;
 typedef struct tsunagu_plugins tsunagu_plugins;
 typedef struct tsunagu_domain tsunagu_domain;
 typedef struct tsunagu_workflows tsunagu_workflows;
+typedef struct tsunagu_router tsunagu_router;
 
 typedef enum {
 	TSUNAGU_CORE_STARTING,
@@ -41,6 +42,7 @@ typedef struct tsunagu_core {
 	tsunagu_domain *domain;
 	tsunagu_rules *rules;
 	tsunagu_workflows *workflows;
+	tsunagu_router *router; /* assignment and the waiting list (core/domain/router.h) */
 	tsunagu_http *http;
 	tsunagu_plugins *plugins;
 

@@ -10,6 +10,7 @@
 #include "conversation_view.h"
 #include "events.h"
 #include "log.h"
+#include "router.h"
 #include "rules.h"
 
 /* Longest message text accepted from any channel or staff member. */
@@ -128,9 +129,9 @@ static void inbound_committed(int status, void *p)
 	g_free(a);
 }
 
-/* Opens a conversation for contact on channel and records the route rules'
- * decision. Assignment itself belongs to the router (a later part); the
- * decision is kept as an event so the router and reports can act on it. */
+/* Opens a conversation for contact on channel, records the route rules'
+ * decision (route.decided) and has the router place it: assigned to an
+ * operator or waiting, in the caller's atomic unit. */
 static int open_conversation(tsunagu_domain *d, const char *channel, int64_t contact_id,
 			     const char *visitor_json, int64_t *conv_id,
 			     tsunagu_store_conversation **conv_out)
@@ -151,7 +152,7 @@ static int open_conversation(tsunagu_domain *d, const char *channel, int64_t con
 	ret = tsunagu_events_emit(d->core->events, "conversation.created", *conv_id, 0, payload,
 				  NULL);
 	json_decref(payload);
-	if (ret < 0 || !d->core->rules)
+	if (ret < 0 || (!d->core->rules && !d->core->router))
 		return ret;
 
 	json_t *view = tsunagu_conversation_view(d->core, *conv_out);
@@ -168,6 +169,9 @@ static int open_conversation(tsunagu_domain *d, const char *channel, int64_t con
 			    "errors", errors);
 	ret = tsunagu_events_emit(d->core->events, "route.decided", *conv_id, 0, payload, NULL);
 	json_decref(payload);
+	if (ret == 0 && d->core->router)
+		ret = tsunagu_router_place(d->core->router, *conv_out, dec->target, dec->method,
+					   NULL);
 	tsunagu_route_decision_free(dec);
 	return ret;
 }
@@ -419,6 +423,7 @@ int tsunagu_domain_join(tsunagu_domain *domain, int64_t conversation_id, int64_t
 					    (json_int_t)staff_id);
 		ret = tsunagu_events_emit(events, "conversation.joined", conversation_id, staff_id,
 					  payload, NULL);
+		json_object_set_new(payload, "by", json_integer(staff_id));
 		if (ret == 0 && assign)
 			ret = tsunagu_events_emit(events, "conversation.assigned", conversation_id,
 						  staff_id, payload, NULL);
@@ -433,4 +438,89 @@ int tsunagu_domain_join(tsunagu_domain *domain, int64_t conversation_id, int64_t
 done:
 	tsunagu_store_conversation_free(conv);
 	return ret;
+}
+
+/* ---- lifecycle: close, snooze, reopen ------------------------------------------ */
+
+typedef enum { LC_CLOSE, LC_SNOOZE, LC_REOPEN } lifecycle_op;
+
+static int lifecycle(tsunagu_domain *domain, int64_t conversation_id, int64_t staff_id,
+		     lifecycle_op op, int64_t until_us)
+{
+	static const char *const event_of[] = { "conversation.closed", "conversation.snoozed",
+						 "conversation.reopened" };
+	tsunagu_store *store = domain->core->store;
+	tsunagu_events *events = domain->core->events;
+	tsunagu_router *router = domain->core->router;
+	tsunagu_store_conversation *conv = NULL;
+	tsunagu_conv_state s;
+	int ret = tsunagu_store_conversation_get(store, conversation_id, &conv);
+	if (ret < 0)
+		return ret;
+	s = conv->state;
+	if ((op == LC_CLOSE && s == TSUNAGU_CONV_CLOSED) ||
+	    (op == LC_SNOOZE && s == TSUNAGU_CONV_SNOOZED) ||
+	    (op == LC_REOPEN && s != TSUNAGU_CONV_CLOSED && s != TSUNAGU_CONV_SNOOZED)) {
+		ret = -EALREADY;
+		goto done;
+	}
+	if (op == LC_SNOOZE && s == TSUNAGU_CONV_CLOSED) {
+		ret = -EPIPE;
+		goto done;
+	}
+	unsigned mark = tsunagu_events_mark(events);
+	ret = tsunagu_store_atomic_begin(store);
+	if (ret < 0)
+		goto done;
+	json_t *payload = json_pack("{s:s, s:o}", "conversation", conv->public_id, "by",
+				    staff_id ? json_integer(staff_id) : json_string("system"));
+	if (op == LC_CLOSE) {
+		ret = tsunagu_store_conversation_set_state(store, conversation_id,
+							   TSUNAGU_CONV_CLOSED);
+	} else if (op == LC_SNOOZE) {
+		ret = tsunagu_store_conversation_set_state(store, conversation_id,
+							   TSUNAGU_CONV_SNOOZED);
+		if (ret == 0 && until_us > 0) {
+			json_object_set_new(payload, "until_us", json_integer(until_us));
+			ret = tsunagu_router_snooze_timer(router, conv->public_id, until_us);
+		}
+	} else if (conv->assignee_id || !router) {
+		ret = tsunagu_store_conversation_set_state(
+			store, conversation_id,
+			conv->assignee_id ? TSUNAGU_CONV_OPEN : TSUNAGU_CONV_WAITING);
+	}
+	if (ret == 0)
+		ret = tsunagu_events_emit(events, event_of[op], conversation_id, staff_id, payload,
+					  NULL);
+	json_decref(payload);
+	/* unassigned: the router queues it and places it by its kept route */
+	if (ret == 0 && op == LC_REOPEN && !conv->assignee_id && router)
+		ret = tsunagu_router_requeue(router, conversation_id);
+	if (ret == 0 && op != LC_SNOOZE && s == TSUNAGU_CONV_SNOOZED)
+		tsunagu_router_snooze_timer(router, conv->public_id, 0);
+	if (ret < 0) {
+		tsunagu_store_atomic_end(store, false);
+		tsunagu_events_rollback_to(events, mark);
+	} else {
+		ret = tsunagu_store_atomic_end(store, true);
+	}
+done:
+	tsunagu_store_conversation_free(conv);
+	return ret;
+}
+
+int tsunagu_domain_close(tsunagu_domain *domain, int64_t conversation_id, int64_t staff_id)
+{
+	return lifecycle(domain, conversation_id, staff_id, LC_CLOSE, 0);
+}
+
+int tsunagu_domain_snooze(tsunagu_domain *domain, int64_t conversation_id, int64_t staff_id,
+			  int64_t until_us)
+{
+	return lifecycle(domain, conversation_id, staff_id, LC_SNOOZE, until_us);
+}
+
+int tsunagu_domain_reopen(tsunagu_domain *domain, int64_t conversation_id, int64_t staff_id)
+{
+	return lifecycle(domain, conversation_id, staff_id, LC_REOPEN, 0);
 }

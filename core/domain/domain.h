@@ -67,3 +67,17 @@ int tsunagu_domain_post(tsunagu_domain *domain, int64_t conversation_id, int64_t
 /* Operator joins a conversation (CONV-2): becomes a participant; an unassigned
  * conversation is assigned to them and opened. */
 int tsunagu_domain_join(tsunagu_domain *domain, int64_t conversation_id, int64_t staff_id);
+
+/* Conversation lifecycle (CONV-1), by staff_id (0: the system). Each is one
+ * atomic unit with its event (conversation.closed / .snoozed / .reopened
+ * {conversation, by}); closing and snoozing free the assignee's capacity
+ * (the router then offers them waiting conversations).
+ * close: any state but closed (-EALREADY when closed).
+ * snooze: open, waiting or close_requested (-EALREADY when snoozed, -EPIPE
+ * when closed); until_us > 0 sets a durable wake-up (reopen) at that time.
+ * reopen: closed or snoozed (-EALREADY otherwise): back to open with its
+ * assignee, or to the waiting list (and the router) without one. */
+int tsunagu_domain_close(tsunagu_domain *domain, int64_t conversation_id, int64_t staff_id);
+int tsunagu_domain_snooze(tsunagu_domain *domain, int64_t conversation_id, int64_t staff_id,
+			  int64_t until_us);
+int tsunagu_domain_reopen(tsunagu_domain *domain, int64_t conversation_id, int64_t staff_id);

@@ -14,7 +14,7 @@
 
 static const tsunagu_api_route *const route_tables[] = {
 	tsunagu_api_auth_routes,	 tsunagu_api_staff_routes, tsunagu_api_conversation_routes,
-	tsunagu_api_rules_routes, tsunagu_api_event_routes, NULL,
+	tsunagu_api_rules_routes, tsunagu_api_event_routes, tsunagu_api_status_routes, NULL,
 };
 
 /* ---- answering ---------------------------------------------------------- */

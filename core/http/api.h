@@ -64,6 +64,7 @@ extern const tsunagu_api_route tsunagu_api_staff_routes[];
 extern const tsunagu_api_route tsunagu_api_conversation_routes[];
 extern const tsunagu_api_route tsunagu_api_rules_routes[];
 extern const tsunagu_api_route tsunagu_api_event_routes[];
+extern const tsunagu_api_route tsunagu_api_status_routes[];
 
 /* ---- answering ---------------------------------------------------------- */
 

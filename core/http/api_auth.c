@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "router.h"
 
 typedef struct {
 	tsunagu_api_call *call;
@@ -93,6 +94,8 @@ static void login_verified(GObject *src, GAsyncResult *res, gpointer data)
 	tsunagu_api_audit(call, "staff.login", 0,
 			  json_pack("{s:s,s:s}", "login", job->login, "peer",
 				    tsunagu_http_request_peer(call->req)));
+	/* OP-2: logging in makes an operator available */
+	tsunagu_router_logged_in(call->core->router, call->auth->staff);
 	cookie = tsunagu_auth_session_cookie(token, api->session_ttl_ms / 1000, api->cookie_secure);
 	tsunagu_http_add_header(call->req, "set-cookie", cookie);
 	tlog_info("\"%s\" logged in from %s", job->login, tsunagu_http_request_peer(call->req));
@@ -159,6 +162,8 @@ static void logout(tsunagu_api_call *call)
 	}
 	tsunagu_api_audit(call, "staff.logout", 0,
 			  json_pack("{s:s}", "login", call->auth->staff->login));
+	/* the last session ended: offline */
+	tsunagu_router_logged_out(call->core->router, call->auth->staff->id);
 	tsunagu_http_add_header(call->req, "set-cookie", cookie);
 	g_free(cookie);
 	tsunagu_api_reply_after_commit(call, 200, json_object());

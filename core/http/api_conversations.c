@@ -10,6 +10,7 @@
 #include "domain.h"
 #include "http_parse.h"
 #include "log.h"
+#include "router.h"
 
 #define MAX_TEXT (64 * 1024)
 
@@ -56,15 +57,107 @@ static bool query_int(tsunagu_api_call *call, const char *name, int64_t def, int
 	return true;
 }
 
+/* {id, login, display_name} of a staff member, or null. */
+static json_t *staff_ref(tsunagu_store *store, int64_t id)
+{
+	tsunagu_store_staff *s = NULL;
+	json_t *j;
+
+	if (!id || tsunagu_store_staff_get(store, id, &s) < 0)
+		return json_null();
+	j = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "login", s->login, "display_name",
+		      s->display_name ? s->display_name : "");
+	tsunagu_store_staff_free(s);
+	return j;
+}
+
+/* A row of the inbox lists (CONV-7): the conversation view with its
+ * assignee as an object, the contact's name, the last customer-visible
+ * message and whether the customer waits for an answer. */
+static json_t *item_json(const tsunagu_store_conversation_item *it)
+{
+	json_t *j = tsunagu_api_conversation_json(it->conv);
+	json_t *assignee = json_null(), *last = json_null();
+
+	if (it->conv->assignee_id && it->assignee_login)
+		assignee = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)it->conv->assignee_id,
+				     "login", it->assignee_login, "display_name",
+				     it->assignee_display_name ? it->assignee_display_name : "");
+	if (it->last_kind)
+		last = json_pack("{s:s,s:s,s:o}", "kind", tsunagu_msg_kind_name(it->last_kind),
+				 "text", it->last_text ? it->last_text : "", "at",
+				 tsunagu_api_time(it->last_at_us));
+	json_object_set_new(j, "assignee", assignee);
+	json_object_set_new(j, "contact", json_pack("{s:s?}", "name", it->contact_name));
+	json_object_set_new(j, "last_message", last);
+	json_object_set_new(j, "unreplied", json_boolean(it->unreplied));
+	json_object_set_new(j, "waiting_since", tsunagu_api_time(it->conv->waiting_since_us));
+	return j;
+}
+
+static bool channel_valid(const char *s)
+{
+	if (!s || !*s || strlen(s) > 32)
+		return false;
+	for (const char *c = s; *c; c++)
+		if (!g_ascii_islower(*c) && !g_ascii_isdigit(*c) && *c != '_' && *c != '-')
+			return false;
+	return true;
+}
+
+/* GET /api/v1/conversations?view=...&channel=...&limit=N (CONV-7). */
+static void list_view(tsunagu_api_call *call, const char *view_s)
+{
+	const char *channel = tsunagu_http_request_query(call->req, "channel");
+	tsunagu_conv_view view = TSUNAGU_VIEW_ALL;
+	GPtrArray *rows = NULL;
+	int64_t limit;
+	json_t *arr;
+	int ret;
+
+	if (view_s && tsunagu_conv_view_parse(view_s, &view) < 0) {
+		tsunagu_api_error(call, 400, "bad_request", "view: all, mine, waiting, unreplied, "
+							    "replied, snoozed or closed");
+		return;
+	}
+	if (channel && *channel && !channel_valid(channel)) {
+		tsunagu_api_error(call, 400, "bad_request", "channel: a channel name");
+		return;
+	}
+	if (!query_int(call, "limit", 100, 500, &limit))
+		return;
+	ret = tsunagu_store_conversation_list_view(call->core->store, view,
+						   tsunagu_api_staff_id(call),
+						   channel && *channel ? channel : NULL,
+						   (unsigned)limit, &rows);
+	if (ret < 0) {
+		tsunagu_api_error_errno(call, ret, "cannot list conversations");
+		return;
+	}
+	arr = json_array();
+	for (guint i = 0; i < rows->len; i++)
+		json_array_append_new(arr, item_json(rows->pdata[i]));
+	g_ptr_array_unref(rows);
+	tsunagu_api_reply(call, 200, json_pack("{s:o,s:s}", "conversations", arr, "view",
+					       tsunagu_conv_view_name(view)));
+}
+
 static void list(tsunagu_api_call *call)
 {
 	const char *state_s = tsunagu_http_request_query(call->req, "state");
 	const char *assignee_s = tsunagu_http_request_query(call->req, "assignee");
+	const char *view_s = tsunagu_http_request_query(call->req, "view");
 	tsunagu_conv_state state = 0;
 	int64_t assignee = 0, limit;
 	GPtrArray *rows = NULL;
 	json_t *arr;
 	int ret;
+
+	/* The views; the older state/assignee filters keep their plain rows. */
+	if ((view_s && *view_s) || ((!state_s || !*state_s) && (!assignee_s || !*assignee_s))) {
+		list_view(call, view_s && *view_s ? view_s : NULL);
+		return;
+	}
 
 	if (state_s && *state_s && tsunagu_conv_state_parse(state_s, &state) < 0) {
 		tsunagu_api_error(call, 400, "bad_request", "state: waiting, open, snoozed, "
@@ -107,6 +200,8 @@ static json_t *detail_json(tsunagu_api_call *call, const tsunagu_store_conversat
 		g_ptr_array_unref(t);
 	}
 	json_object_set_new(j, "tags", tags);
+	json_object_set_new(j, "assignee", staff_ref(call->core->store, c->assignee_id));
+	json_object_set_new(j, "waiting_since", tsunagu_api_time(c->waiting_since_us));
 	if (tsunagu_store_contact_get(call->core->store, c->contact_id, &contact) == 0) {
 		json_object_set_new(j, "contact",
 				    json_pack("{s:s,s:s?}", "id", contact->public_id, "name",
@@ -255,6 +350,171 @@ out:
 	tsunagu_store_conversation_free(after);
 }
 
+/* Answers with the conversation as it is now, once the writes are durable;
+ * extra (stolen, may be NULL) is merged into the answer. */
+static void reply_fresh(tsunagu_api_call *call, int64_t id, json_t *extra)
+{
+	tsunagu_store_conversation *after = NULL;
+	int ret = tsunagu_store_conversation_get(call->core->store, id, &after);
+
+	if (ret < 0) {
+		json_decref(extra);
+		tsunagu_api_error_errno(call, ret, "cannot read the conversation");
+		return;
+	}
+	json_t *j = json_pack("{s:o}", "conversation", detail_json(call, after));
+	if (extra) {
+		json_object_update(j, extra);
+		json_decref(extra);
+	}
+	tsunagu_store_conversation_free(after);
+	tsunagu_api_reply_after_commit(call, 200, j);
+}
+
+static bool have_router(tsunagu_api_call *call)
+{
+	if (call->core->router && call->core->domain)
+		return true;
+	tsunagu_api_error(call, 503, "unavailable", "the router is not running");
+	return false;
+}
+
+/* POST /api/v1/conversations/{id}/assign {staff: id} (supervisors). */
+static void assign(tsunagu_api_call *call)
+{
+	tsunagu_store_conversation *c = load(call);
+	json_t *staff = json_object_get(call->body, "staff");
+	bool over = false;
+	int ret;
+
+	if (!c)
+		return;
+	if (!json_is_integer(staff) || json_integer_value(staff) <= 0) {
+		tsunagu_api_error(call, 400, "bad_request", "staff: a staff id");
+		goto out;
+	}
+	if (!have_router(call))
+		goto out;
+	ret = tsunagu_router_assign(call->core->router, c->id, json_integer_value(staff),
+				    tsunagu_api_staff_id(call), &over);
+	if (ret == -EPIPE) {
+		tsunagu_api_error(call, 409, "conflict", "the conversation is closed");
+		goto out;
+	}
+	if (ret == -EINVAL) {
+		tsunagu_api_error(call, 409, "conflict", "this account is disabled");
+		goto out;
+	}
+	if (ret == -ENOENT) {
+		tsunagu_api_error(call, 404, "not_found", "no such staff");
+		goto out;
+	}
+	if (ret < 0) {
+		tsunagu_api_error_errno(call, ret, "cannot assign the conversation");
+		goto out;
+	}
+	reply_fresh(call, c->id, json_pack("{s:b}", "over_capacity", over));
+out:
+	tsunagu_store_conversation_free(c);
+}
+
+/* Until when to snooze: an optional {until: "ISO-8601"} body, in the
+ * future and at most a year away. false when answered 400. */
+static bool snooze_until(tsunagu_api_call *call, int64_t *until_us)
+{
+	size_t len = 0;
+	const char *body = tsunagu_http_request_body(call->req, &len);
+	const char *why = NULL, *text = NULL;
+	json_t *obj = NULL;
+	int64_t now = tsunagu_core_now_us();
+	bool ok = true;
+
+	*until_us = 0;
+	if (!body || len == 0)
+		return true;
+	if (tsunagu_api_parse_body(tsunagu_http_request_header(call->req, "content-type"), body,
+				   len, &obj, &why) < 0) {
+		tsunagu_api_error(call, 400, "bad_request", why);
+		return false;
+	}
+	int r = tsunagu_api_get_string(obj, "until", 64, &text);
+	if (r == 0) {
+		GDateTime *dt = g_date_time_new_from_iso8601(text, NULL);
+		*until_us = dt ? g_date_time_to_unix(dt) * G_USEC_PER_SEC +
+				    g_date_time_get_microsecond(dt) : 0;
+		if (dt)
+			g_date_time_unref(dt);
+	}
+	if (r == -EINVAL || (r == 0 && (*until_us <= now ||
+					*until_us > now + (int64_t)366 * 24 * 3600 * G_USEC_PER_SEC))) {
+		tsunagu_api_error(call, 400, "bad_request",
+				  "until: an ISO-8601 time in the future, within a year");
+		ok = false;
+	}
+	json_decref(obj);
+	return ok;
+}
+
+typedef enum { DO_CLOSE, DO_SNOOZE, DO_REOPEN } lifecycle_op;
+
+/* POST .../close, .../snooze {until?}, .../reopen: the assignee or a supervisor. */
+static void lifecycle(tsunagu_api_call *call, lifecycle_op op)
+{
+	static const char *const action[] = { "conversations.close", "conversations.snooze",
+					      "conversations.reopen" };
+	tsunagu_store_conversation *c = load(call);
+	int64_t me = tsunagu_api_staff_id(call), until = 0;
+	int ret;
+
+	if (!c)
+		return;
+	if (!tsunagu_api_allowed(call, action[op], c->assignee_id == me)) {
+		tsunagu_api_error(call, 403, "forbidden",
+				  "only the assignee or a supervisor may do this");
+		goto out;
+	}
+	if (op == DO_SNOOZE && !snooze_until(call, &until))
+		goto out;
+	if (!have_router(call))
+		goto out;
+	if (op == DO_CLOSE)
+		ret = tsunagu_domain_close(call->core->domain, c->id, me);
+	else if (op == DO_SNOOZE)
+		ret = tsunagu_domain_snooze(call->core->domain, c->id, me, until);
+	else
+		ret = tsunagu_domain_reopen(call->core->domain, c->id, me);
+	if (ret == -EALREADY || ret == -EPIPE) {
+		tsunagu_api_error(call, 409, "conflict",
+				  op == DO_REOPEN ? "the conversation is neither closed nor snoozed"
+				  : op == DO_CLOSE ? "the conversation is closed already"
+				  : ret == -EPIPE ? "the conversation is closed"
+						  : "the conversation is snoozed already");
+		goto out;
+	}
+	if (ret < 0) {
+		tsunagu_api_error_errno(call, ret, "cannot change the conversation");
+		goto out;
+	}
+	reply_fresh(call, c->id, NULL);
+out:
+	tsunagu_store_conversation_free(c);
+}
+
+static void close_conv(tsunagu_api_call *call)
+{
+	lifecycle(call, DO_CLOSE);
+}
+
+static void snooze_conv(tsunagu_api_call *call)
+{
+	lifecycle(call, DO_SNOOZE);
+}
+
+static void reopen_conv(tsunagu_api_call *call)
+{
+	lifecycle(call, DO_REOPEN);
+}
+
 const tsunagu_api_route tsunagu_api_conversation_routes[] = {
 	{ "GET", "/api/v1/conversations", "conversations.list", false, list },
 	{ "GET", "/api/v1/conversations/*", "conversations.read", false, get },
@@ -263,5 +523,10 @@ const tsunagu_api_route tsunagu_api_conversation_routes[] = {
 	 * the route declares the least of them, the handler checks the kind */
 	{ "POST", "/api/v1/conversations/*/messages", "conversations.note", true, post },
 	{ "POST", "/api/v1/conversations/*/join", "conversations.join", false, join },
+	{ "POST", "/api/v1/conversations/*/assign", "conversations.assign", true, assign },
+	/* the assignee (own) or a supervisor: checked in the handler; bodies optional */
+	{ "POST", "/api/v1/conversations/*/close", "conversations.close", false, close_conv },
+	{ "POST", "/api/v1/conversations/*/snooze", "conversations.snooze", false, snooze_conv },
+	{ "POST", "/api/v1/conversations/*/reopen", "conversations.reopen", false, reopen_conv },
 	{ NULL, NULL, NULL, false, NULL },
 };

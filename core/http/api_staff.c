@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "router.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -45,6 +46,22 @@ static bool opt_string(tsunagu_api_call *call, const char *key, size_t max, cons
 {
 	int r = tsunagu_api_get_string(call->body, key, max, out);
 	return r == 0 || r == -ENOENT;
+}
+
+/* Optional chat_capacity member (0..TSUNAGU_CHAT_CAPACITY_MAX): -1 when
+ * absent; false when present but not such an integer. */
+static bool opt_capacity(tsunagu_api_call *call, int *out)
+{
+	json_t *v = json_object_get(call->body, "chat_capacity");
+
+	*out = -1;
+	if (!v || json_is_null(v))
+		return true;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > TSUNAGU_CHAT_CAPACITY_MAX)
+		return false;
+	*out = (int)json_integer_value(v);
+	return true;
 }
 
 /* ---- password work off the loop --------------------------------------- */
@@ -263,6 +280,14 @@ static void staff_update_finish(tsunagu_api_call *call, int status, const char *
 	if (role_s)
 		tsunagu_role_parse(role_s, &role);
 	ret = tsunagu_store_staff_update(call->core->store, id, display, email, role, hash, -1);
+	int capacity = -1;
+	opt_capacity(call, &capacity);
+	if (ret == 0 && capacity >= 0)
+		/* through the router: raising it offers waiting conversations */
+		ret = call->core->router
+			      ? tsunagu_router_set_capacity(call->core->router, id, capacity,
+							    tsunagu_api_staff_id(call))
+			      : tsunagu_store_staff_set_capacity(call->core->store, id, capacity);
 	if (ret == 0 && hash)
 		/* a new password ends every session of the account */
 		ret = tsunagu_store_session_delete_for_staff(call->core->store, id);
@@ -281,6 +306,8 @@ static void staff_update_finish(tsunagu_api_call *call, int status, const char *
 		json_array_append_new(changed, json_string("password"));
 	if (role)
 		json_array_append_new(changed, json_string("role"));
+	if (capacity >= 0)
+		json_array_append_new(changed, json_string("chat_capacity"));
 	tsunagu_api_audit(call, role ? "staff.role_changed" : "staff.updated", 0,
 			  json_pack("{s:I,s:s,s:s,s:o}", "staff", (json_int_t)id, "login",
 				    s->login, "role", tsunagu_role_name(s->role), "changed",
@@ -318,6 +345,15 @@ static void staff_update(tsunagu_api_call *call)
 	    !opt_string(call, "current_password", TSUNAGU_PASSWORD_MAX_LEN, &current)) {
 		tsunagu_api_error(call, 400, "bad_request",
 				  "display_name, email, role, password (10+ characters) expected");
+		return;
+	}
+	int capacity = -1;
+	if (!opt_capacity(call, &capacity)) {
+		tsunagu_api_error(call, 400, "bad_request", "chat_capacity: an integer from 0 to 100");
+		return;
+	}
+	if (capacity >= 0 && !tsunagu_api_allowed(call, "staff.set_capacity", false)) {
+		tsunagu_api_error(call, 403, "forbidden", "only admins change a chat capacity");
 		return;
 	}
 	if (role && (!tsunagu_api_allowed(call, "staff.set_role", false) || self)) {

@@ -4,10 +4,11 @@
 
 json_t *tsunagu_api_staff_json(const tsunagu_store_staff *s)
 {
-	return json_pack("{s:I,s:s,s:s,s:s?,s:s,s:b,s:o}", "id", (json_int_t)s->id, "login",
-			 s->login, "display_name", s->display_name ? s->display_name : "",
+	return json_pack("{s:I,s:s,s:s,s:s?,s:s,s:b,s:o,s:s?,s:i}", "id", (json_int_t)s->id,
+			 "login", s->login, "display_name", s->display_name ? s->display_name : "",
 			 "email", s->email, "role", tsunagu_role_name(s->role), "disabled",
-			 s->disabled, "created_at", tsunagu_api_time(s->created_at_us));
+			 s->disabled, "created_at", tsunagu_api_time(s->created_at_us), "status",
+			 tsunagu_staff_status_name(s->status), "chat_capacity", s->chat_capacity);
 }
 
 static json_t *id_or_null(int64_t id)

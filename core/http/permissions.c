@@ -32,6 +32,15 @@ static const tsunagu_permission table[] = {
 	{ "conversations.note", OP, NONE, false, "write an internal note (CONV-3)" },
 	/* CONV-2: writing to the customer needs having joined, whatever the role */
 	{ "conversations.reply", NONE, OP, false, "write to the customer (participants)" },
+	/* capacity routing (OP-2, OP-5): close/snooze/reopen by the assignee or a supervisor */
+	{ "conversations.assign", SUP, NONE, false, "assign a conversation by hand" },
+	{ "conversations.close", SUP, OP, false, "close a conversation (own: the assignee)" },
+	{ "conversations.snooze", SUP, OP, false, "snooze a conversation (own: the assignee)" },
+	{ "conversations.reopen", SUP, OP, false, "reopen a conversation (own: the assignee)" },
+	{ "status.list", SUP, NONE, false, "every operator's status and load" },
+	{ "status.read", SUP, OP, false, "a status and load (own: anyone)" },
+	{ "status.set", SUP, OP, false, "change a status (own: anyone; others: audited)" },
+	{ "staff.set_capacity", ADM, NONE, false, "change an operator's chat capacity" },
 	{ "rules.status", SUP, NONE, false, "rules generation and state" },
 	{ "rules.reload", ADM, NONE, false, "reload the Lua rules" },
 	{ "events.read", OP, NONE, false, "events page and the events WebSocket" },

@@ -266,6 +266,8 @@ static int host_inbound(tsunagu_host *h, const tsunagu_plugin_inbound *msg,
 		.sender_name = msg->sender_name,
 		.text = msg->text,
 		.provider_message_id = msg->provider_message_id,
+		/* 1.1 took reserved[0], which a 1.0 plugin zeroes */
+		.visitor_json = msg->visitor_json,
 	};
 	host_inbound_call *c = g_new0(host_inbound_call, 1);
 	c->h = h;
@@ -291,6 +293,7 @@ void tsunagu_host_cancel_inbound(tsunagu_host *h)
 		g_hash_table_iter_remove(&it);
 		c->cb(-ECANCELED, NULL, 0, c->user_data);
 	}
+	tsunagu_host_cancel_pending(h);
 }
 
 static int host_post_system_message(tsunagu_host *h, const char *conversation, const char *text)
@@ -362,6 +365,7 @@ const tsunagu_host_api *tsunagu_host_api_table(void)
 			.strdup = host_strdup,
 		};
 		tsunagu_host_http_fill(&table);
+		tsunagu_host_customers_fill(&table);
 		g_once_init_leave(&done, 1);
 	}
 	return &table;
@@ -390,6 +394,7 @@ tsunagu_host *tsunagu_host_new(tsunagu_plugins *plugins, const char *path, void 
 	h->requests = g_hash_table_new(NULL, NULL);
 	h->ws_conns = g_hash_table_new(NULL, NULL);
 	h->inbound = g_hash_table_new(NULL, NULL);
+	h->pending = g_hash_table_new(NULL, NULL);
 	h->routes = g_ptr_array_new_with_free_func(g_free);
 	h->channels = g_ptr_array_new_with_free_func(g_free);
 	return h;
@@ -424,6 +429,7 @@ void tsunagu_host_free(tsunagu_host *h)
 	g_hash_table_destroy(h->requests);
 	g_hash_table_destroy(h->ws_conns);
 	g_hash_table_destroy(h->inbound);
+	g_hash_table_destroy(h->pending);
 	g_ptr_array_free(h->routes, TRUE);
 	g_ptr_array_free(h->channels, TRUE);
 	g_free(h->name);

@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "auth.h"
 #include "http.h"
+#include "http_parse.h"
 #include "plugin_host.h"
 
 /* One route or WebSocket path of a plugin. Owned by h->routes; outlives the
@@ -18,7 +20,15 @@ typedef struct {
 	tsunagu_host_http_handler handler;
 	tsunagu_host_ws_handlers ws;
 	void *user_data;
+	int min_role; /* > 0: http_route_staff(), the least tsunagu_role */
 } host_route;
+
+/* The core request's data slot while a plugin owns the request. */
+typedef struct {
+	tsunagu_host *h;
+	int64_t staff_id; /* 0 unless the route is for staff */
+	int role;
+} host_req;
 
 /* The core connection's data slot while a plugin owns the socket. */
 typedef struct {
@@ -44,6 +54,66 @@ static int path_check(const char *path)
 
 /* ---- HTTP ---------------------------------------------------------------------- */
 
+static void respond_error(tsunagu_http_request *req, int status, const char *code,
+			  const char *message)
+{
+	char *body = g_strdup_printf("{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code,
+				     message);
+	tsunagu_http_add_header(req, "cache-control", "no-store");
+	tsunagu_http_respond(req, status, "application/json", body, strlen(body));
+	g_free(body);
+}
+
+static bool state_changing(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+	       strcmp(method, "OPTIONS") != 0;
+}
+
+/* The same checks, in the same order, as the REST API's dispatch (api.c):
+ * session, Origin and CSRF for state-changing methods, then the role. On
+ * refusal req is answered and false returned. */
+static bool staff_allowed(tsunagu_host *h, tsunagu_http_request *req, int min_role,
+			  host_req *rec)
+{
+	const char *method = tsunagu_http_request_method(req);
+	const char *token = tsunagu_http_request_cookie(req, TSUNAGU_SESSION_COOKIE);
+	const char *origin = tsunagu_http_request_header(req, "origin");
+	tsunagu_auth_session *s = NULL;
+	bool ok = false;
+
+	if (!h->core || !h->core->store) {
+		respond_error(req, 503, "unavailable", "the store is not open");
+		return false;
+	}
+	if (state_changing(method) && origin &&
+	    !tsunagu_http_origin_matches(origin, tsunagu_http_request_header(req, "host"))) {
+		respond_error(req, 403, "forbidden", "cross-origin request refused");
+		return false;
+	}
+	if (!token ||
+	    tsunagu_auth_session_lookup(h->core->store, token, tsunagu_core_now_us(), &s) < 0) {
+		respond_error(req, 401, "unauthorized", "log in first");
+		return false;
+	}
+	if (state_changing(method) &&
+	    !tsunagu_auth_secret_equal(tsunagu_http_request_header(req, "x-csrf-token"),
+				       s->session->csrf_token)) {
+		respond_error(req, 403, "csrf", "missing or wrong X-CSRF-Token header");
+		goto out;
+	}
+	if ((int)s->staff->role < min_role) {
+		respond_error(req, 403, "forbidden", "your role does not allow this");
+		goto out;
+	}
+	rec->staff_id = s->staff->id;
+	rec->role = (int)s->staff->role;
+	ok = true;
+out:
+	tsunagu_auth_session_free(s);
+	return ok;
+}
+
 static void http_run(tsunagu_http_request *req, void *user_data)
 {
 	host_route *r = user_data;
@@ -53,13 +123,19 @@ static void http_run(tsunagu_http_request *req, void *user_data)
 				     sizeof unavailable - 1);
 		return;
 	}
-	tsunagu_http_request_set_data(req, h, NULL);
+	host_req *rec = g_new0(host_req, 1);
+	rec->h = h;
+	if (r->min_role > 0 && !staff_allowed(h, req, r->min_role, rec)) {
+		g_free(rec);
+		return;
+	}
+	tsunagu_http_request_set_data(req, rec, g_free);
 	g_hash_table_add(h->requests, req);
 	r->handler((tsunagu_host_request *)req, r->user_data);
 }
 
-static int host_http_route(tsunagu_host *h, const char *method, const char *path, bool prefix,
-			   tsunagu_host_http_handler handler, void *user_data)
+static int route_add(tsunagu_host *h, const char *method, const char *path, bool prefix,
+		     int min_role, tsunagu_host_http_handler handler, void *user_data)
 {
 	int rc = path_check(path);
 	if (!h || !handler || rc)
@@ -74,12 +150,41 @@ static int host_http_route(tsunagu_host *h, const char *method, const char *path
 	r->h = h;
 	r->handler = handler;
 	r->user_data = user_data;
+	r->min_role = min_role;
 	rc = tsunagu_http_route(h->core->http, method, path, prefix, http_run, r, h);
 	if (rc) {
 		g_free(r);
 		return rc;
 	}
 	g_ptr_array_add(h->routes, r);
+	return 0;
+}
+
+static int host_http_route(tsunagu_host *h, const char *method, const char *path, bool prefix,
+			   tsunagu_host_http_handler handler, void *user_data)
+{
+	return route_add(h, method, path, prefix, 0, handler, user_data);
+}
+
+static int host_http_route_staff(tsunagu_host *h, const char *method, const char *path,
+				 bool prefix, int min_role, tsunagu_host_http_handler handler,
+				 void *user_data)
+{
+	if (min_role < TSUNAGU_PLUGIN_ROLE_OPERATOR || min_role > TSUNAGU_PLUGIN_ROLE_ADMIN)
+		return -EINVAL;
+	return route_add(h, method, path, prefix, min_role, handler, user_data);
+}
+
+/* Upgrade requests carry no record (their data slot is NULL). */
+static int host_request_staff(const tsunagu_host_request *req, int64_t *staff_id, int *role)
+{
+	const host_req *rec = req ? tsunagu_http_request_get_data(CORE_REQ(req)) : NULL;
+	if (!rec || rec->staff_id == 0)
+		return -ENOENT;
+	if (staff_id)
+		*staff_id = rec->staff_id;
+	if (role)
+		*role = rec->role;
 	return 0;
 }
 
@@ -133,10 +238,10 @@ static void host_respond(tsunagu_host_request *req, int status, const char *cont
 {
 	if (!req)
 		return;
-	tsunagu_host *h = tsunagu_http_request_get_data(CORE_REQ(req));
+	host_req *rec = tsunagu_http_request_get_data(CORE_REQ(req));
 	/* A request the host already answered (plugin destroyed) is no longer
 	 * in the set: answering twice would free it twice. */
-	if (!h || !g_hash_table_remove(h->requests, req)) {
+	if (!rec || !g_hash_table_remove(rec->h->requests, req)) {
 		tlog_error("a plugin answered a request twice or one it does not own; ignored");
 		return;
 	}
@@ -274,6 +379,8 @@ void tsunagu_host_http_fill(tsunagu_host_api *api)
 	api->ws_close = host_ws_close;
 	api->ws_set_data = host_ws_set_data;
 	api->ws_get_data = host_ws_get_data;
+	api->http_route_staff = host_http_route_staff;
+	api->request_staff = host_request_staff;
 }
 
 void tsunagu_host_http_release(tsunagu_host *h)

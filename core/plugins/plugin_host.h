@@ -35,6 +35,7 @@ struct tsunagu_host {
 	GHashTable *requests;    /* tsunagu_http_request* not yet answered (set) */
 	GHashTable *ws_conns;    /* tsunagu_ws_conn* -> host_ws_slot* open, accepted */
 	GHashTable *inbound;     /* host_inbound_call* awaiting their commit (set) */
+	GHashTable *pending;     /* host_customers.c calls awaiting their commit (set) */
 	GPtrArray *routes;       /* host_route* (HTTP and WS), freed with the plugin */
 	GPtrArray *channels;     /* char* registered channel names */
 	gint pending_posts;      /* atomic: posts accepted and not yet freed */
@@ -69,6 +70,12 @@ tsunagu_host *tsunagu_host_new(tsunagu_plugins *plugins, const char *path, void 
 void tsunagu_host_cancel_inbound(tsunagu_host *h);
 bool tsunagu_host_release(tsunagu_host *h);
 void tsunagu_host_free(tsunagu_host *h);
+
+/* host_customers.c (ABI 1.1): history, conversation_customer,
+ * contact_set_attributes, setting_get/set; and the cancellation (-ECANCELED,
+ * before destroy) of those still awaiting their commit. */
+void tsunagu_host_customers_fill(tsunagu_host_api *api);
+void tsunagu_host_cancel_pending(tsunagu_host *h);
 
 /* host_http.c: the HTTP/WebSocket functions of the table and their cleanup. */
 void tsunagu_host_http_fill(tsunagu_host_api *api);

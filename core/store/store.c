@@ -8,6 +8,7 @@
 #include "log.h"
 #include "store.h"
 #include "store_backend.h"
+#include "store_private.h"
 
 #define STORE_DEFAULT_MAX_BATCH 10000
 
@@ -159,6 +160,16 @@ static int write_end(tsunagu_store *store, bool atomic, int status)
 	if (status >= 0 && ++store->batch_writes >= store->max_batch && store->atomic_depth == 0)
 		batch_commit(store);
 	return status;
+}
+
+int tsunagu_store_write_begin(tsunagu_store *store, bool atomic)
+{
+	return write_begin(store, atomic);
+}
+
+int tsunagu_store_write_end(tsunagu_store *store, bool atomic, int status)
+{
+	return write_end(store, atomic, status);
 }
 
 #define WRITE(store, atomic, call)                                      \
@@ -722,6 +733,16 @@ int tsunagu_store_message_search(tsunagu_store *store, const char *text, unsigne
 	if (!store || !text || !*text || !out || !g_utf8_validate(text, -1, NULL))
 		return -EINVAL;
 	return store->ops->message_search(store->be, text, limit ? limit : 100, out);
+}
+
+int tsunagu_store_customer_history(tsunagu_store *store, const char *channel,
+				   const char *external_id, int64_t after_id, unsigned limit,
+				   GPtrArray **out)
+{
+	if (!store || !channel || !external_id || after_id < 0 || !out)
+		return -EINVAL;
+	return store->ops->customer_history(store->be, channel, external_id, after_id,
+					    limit ? limit : 200, out);
 }
 
 /* ---- timers ---------------------------------------------------------------------- */

@@ -109,6 +109,12 @@ typedef struct {
 	char *password_hash; /* libsodium crypto_pwhash_str (Argon2id) */
 	bool disabled;
 	int64_t created_at_us;
+	/* Operator status and chat capacity (OP-2, OP-5; migration 3). */
+	int status;              /* a tsunagu_staff_status */
+	int64_t status_since_us; /* when status last changed */
+	int chat_capacity;       /* most open chats the router assigns (default 3) */
+	int open_chats;          /* assigned conversations neither closed nor snoozed */
+	int64_t last_assigned_at_us; /* 0 when never assigned */
 } tsunagu_store_staff;
 void tsunagu_store_staff_free(tsunagu_store_staff *s);
 
@@ -228,6 +234,8 @@ typedef struct {
 	int64_t closed_at_us;  /* 0 when open */
 	char *visitor_json;    /* what the channel knows of the visitor (page, browser,
 				  utm...; RULES.md c.visitor) as a JSON object; may be NULL */
+	int64_t waiting_since_us; /* when it entered 'waiting'; 0 in any other state */
+	char *route_json;      /* the router's resolved target and method (JSON), or NULL */
 } tsunagu_store_conversation;
 void tsunagu_store_conversation_free(tsunagu_store_conversation *c);
 
@@ -306,6 +314,16 @@ int tsunagu_store_message_list(tsunagu_store *store, int64_t conversation_id, in
  * only. -EINVAL for empty text or invalid UTF-8. */
 int tsunagu_store_message_search(tsunagu_store *store, const char *text, unsigned limit,
 				 GArray **out);
+/* A customer's history as a channel shows it (the web widget): the
+ * customer, operator and system messages — never notes or drafts — of every
+ * conversation on channel of the contact that channel knows as
+ * external_id. after_id > 0: id > after_id, oldest first, at most limit;
+ * after_id == 0: the newest limit, oldest first. limit 0: 200. An unknown
+ * external_id gives an empty list (nothing is created). GPtrArray of
+ * tsunagu_store_message*, free func set. (Added for the web channel.) */
+int tsunagu_store_customer_history(tsunagu_store *store, const char *channel,
+				   const char *external_id, int64_t after_id, unsigned limit,
+				   GPtrArray **out);
 
 /* ---- settings admins change at run time ------------------------------------ */
 
@@ -334,3 +352,108 @@ int tsunagu_store_timer_cancel(tsunagu_store *store, const char *key);
 int tsunagu_store_timer_due(tsunagu_store *store, int64_t now_us, unsigned limit, GPtrArray **out);
 /* Earliest due time, or -ENOENT when there is none. */
 int tsunagu_store_timer_next(tsunagu_store *store, int64_t *due_at_us);
+
+/* ---- operator status, capacity and the waiting list (OP-2, OP-5) ------------ */
+/* Implemented in store_routing.c (dispatch) and store_sqlite_status.c /
+ * store_sqlite_inbox.c (SQLite). staff.open_chats is kept by triggers on
+ * conversations inside the same transaction, so it also counts assignments
+ * of the open batch: two assignments in one loop iteration see each other. */
+
+typedef enum {
+	TSUNAGU_STATUS_AVAILABLE = 1,
+	TSUNAGU_STATUS_AWAY = 2,
+	TSUNAGU_STATUS_OFFLINE = 3,
+} tsunagu_staff_status;
+const char *tsunagu_staff_status_name(tsunagu_staff_status s);
+int tsunagu_staff_status_parse(const char *name, tsunagu_staff_status *out);
+
+#define TSUNAGU_CHAT_CAPACITY_MAX 100
+
+/* Sets the status; status_since becomes now only when it changes.
+ * *previous_out (may be NULL) gets the status before. -ENOENT: no such staff. */
+int tsunagu_store_staff_set_status(tsunagu_store *store, int64_t staff_id,
+				   tsunagu_staff_status status, tsunagu_staff_status *previous_out);
+/* 0..TSUNAGU_CHAT_CAPACITY_MAX, else -EINVAL. */
+int tsunagu_store_staff_set_capacity(tsunagu_store *store, int64_t staff_id, int capacity);
+/* Counts the conversations assigned to staff_id that are neither closed nor
+ * snoozed, from the conversations themselves (what open_chats caches). */
+int tsunagu_store_staff_open_count(tsunagu_store *store, int64_t staff_id, int64_t *count);
+/* Sessions of staff_id not expired at now_us. */
+int tsunagu_store_session_count_for_staff(tsunagu_store *store, int64_t staff_id,
+					  int64_t now_us, int64_t *count);
+/* GArray of int64_t: the teams staff_id belongs to. */
+int tsunagu_store_staff_teams(tsunagu_store *store, int64_t staff_id, GArray **out);
+/* The assignee of the contact's newest other conversation that had one
+ * (RT-3 "last operator"); -ENOENT when none. */
+int tsunagu_store_contact_last_operator(tsunagu_store *store, int64_t contact_id,
+					int64_t exclude_conversation_id, int64_t *staff_id_out);
+
+typedef enum {
+	TSUNAGU_PICK_LONGEST_IDLE = 1,  /* oldest max(last_assigned_at, status_since) */
+	TSUNAGU_PICK_FEWEST_HANDLED = 2, /* fewest assignments today (local date), then idle */
+	TSUNAGU_PICK_ROUND_ROBIN = 3,   /* next id after rr_after in id order, wrapping */
+} tsunagu_pick_method;
+
+/* Who may receive: everyone (all) or the union of staff_ids and the members
+ * of team_ids (JSON arrays of integers as text, NULL = empty). Only staff
+ * who are available, not disabled and under their chat capacity qualify;
+ * exclude_ids (JSON array text or NULL) never do. */
+typedef struct {
+	tsunagu_pick_method method;
+	bool all;
+	const char *staff_ids_json;
+	const char *team_ids_json;
+	const char *exclude_ids_json;
+	int64_t rr_after;  /* round robin: the staff id assigned last (0: start) */
+	int64_t now_us;    /* fewest handled: which day "today" is */
+} tsunagu_store_pick;
+/* The chosen staff id, -ENOENT when nobody qualifies. */
+int tsunagu_store_staff_pick(tsunagu_store *store, const tsunagu_store_pick *q,
+			     int64_t *staff_id_out);
+
+/* Keeps the router's decision with the conversation (JSON text or NULL). */
+int tsunagu_store_conversation_set_route(tsunagu_store *store, int64_t id,
+					 const char *route_json);
+/* Waiting conversations, longest waiting first (waiting_since, then id),
+ * strictly after the position (after_since, after_id) — (0, 0) from the
+ * start — at most limit (0: 100). GPtrArray of tsunagu_store_conversation*. */
+int tsunagu_store_waiting_list(tsunagu_store *store, int64_t after_since, int64_t after_id,
+			       unsigned limit, GPtrArray **out);
+
+/* ---- the inbox lists (CONV-7) ------------------------------------------------ */
+
+typedef enum {
+	TSUNAGU_VIEW_ALL = 1,       /* every state */
+	TSUNAGU_VIEW_MINE = 2,      /* assigned to staff_id, not closed */
+	TSUNAGU_VIEW_WAITING = 3,   /* state waiting, longest waiting first */
+	TSUNAGU_VIEW_UNREPLIED = 4, /* not closed, the last customer-visible message is the customer's */
+	TSUNAGU_VIEW_REPLIED = 5,   /* not closed, and not unreplied */
+	TSUNAGU_VIEW_SNOOZED = 6,
+	TSUNAGU_VIEW_CLOSED = 7,
+} tsunagu_conv_view;
+const char *tsunagu_conv_view_name(tsunagu_conv_view v);
+int tsunagu_conv_view_parse(const char *name, tsunagu_conv_view *out);
+
+/* One row of a list: the conversation and what the list shows beside it. */
+typedef struct {
+	tsunagu_store_conversation *conv;
+	char *contact_name;          /* may be NULL */
+	char *assignee_login;        /* NULL when unassigned */
+	char *assignee_display_name;
+	/* The last customer-visible message (customer, operator, system; never
+	 * a note or draft): kind 0 when there is none. text is its first 200
+	 * characters. */
+	tsunagu_msg_kind last_kind;
+	char *last_text;
+	int64_t last_at_us;
+	bool unreplied;              /* last_kind is customer */
+} tsunagu_store_conversation_item;
+void tsunagu_store_conversation_item_free(tsunagu_store_conversation_item *it);
+
+/* The conversations of a view. staff_id is "me" for VIEW_MINE; channel NULL
+ * for any. Waiting: longest waiting first; the others: newest
+ * last_customer_message_at first (none last), then newest id. limit 0: 100.
+ * GPtrArray of tsunagu_store_conversation_item*, free func set. */
+int tsunagu_store_conversation_list_view(tsunagu_store *store, tsunagu_conv_view view,
+					 int64_t staff_id, const char *channel, unsigned limit,
+					 GPtrArray **out);

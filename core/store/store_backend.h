@@ -133,11 +133,31 @@ typedef struct tsunagu_store_backend_ops {
 	int (*message_list)(void *be, int64_t conversation_id, int64_t after_id, unsigned limit,
 			    GPtrArray **out);
 	int (*message_search)(void *be, const char *text, unsigned limit, GArray **out);
+	int (*customer_history)(void *be, const char *channel, const char *external_id,
+				int64_t after_id, unsigned limit, GPtrArray **out);
 
 	int (*timer_set)(void *be, const char *key, int64_t due_at_us, const char *payload_json);
 	int (*timer_cancel)(void *be, const char *key);
 	int (*timer_due)(void *be, int64_t now_us, unsigned limit, GPtrArray **out);
 	int (*timer_next)(void *be, int64_t *due_at_us);
+
+	/* Operator status, capacity, the waiting list and the inbox lists
+	 * (migration 3). Appended: same meaning as in store.h. */
+	int (*staff_set_status)(void *be, int64_t staff_id, tsunagu_staff_status status,
+				tsunagu_staff_status *previous_out);
+	int (*staff_set_capacity)(void *be, int64_t staff_id, int capacity);
+	int (*staff_open_count)(void *be, int64_t staff_id, int64_t *count);
+	int (*session_count_for_staff)(void *be, int64_t staff_id, int64_t now_us,
+				       int64_t *count);
+	int (*staff_teams)(void *be, int64_t staff_id, GArray **out);
+	int (*contact_last_operator)(void *be, int64_t contact_id, int64_t exclude_conversation_id,
+				     int64_t *staff_id_out);
+	int (*staff_pick)(void *be, const tsunagu_store_pick *q, int64_t *staff_id_out);
+	int (*conversation_set_route)(void *be, int64_t id, const char *route_json);
+	int (*waiting_list)(void *be, int64_t after_since, int64_t after_id, unsigned limit,
+			    GPtrArray **out);
+	int (*conversation_list_view)(void *be, tsunagu_conv_view view, int64_t staff_id,
+				      const char *channel, unsigned limit, GPtrArray **out);
 } tsunagu_store_backend_ops;
 
 /* The embedded default (store_sqlite.c). */

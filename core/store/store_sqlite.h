@@ -159,6 +159,43 @@ int tsunagu_sqlite_message_insert(void *be, int64_t conversation_id, tsunagu_msg
 int tsunagu_sqlite_message_list(void *be, int64_t conversation_id, int64_t after_id,
 				unsigned limit, GPtrArray **out);
 int tsunagu_sqlite_message_search(void *be, const char *text, unsigned limit, GArray **out);
+/* store_sqlite_history.c */
+int tsunagu_sqlite_customer_history(void *be, const char *channel, const char *external_id,
+				    int64_t after_id, unsigned limit, GPtrArray **out);
 /* Indexes the messages of the open batch (ids >= sq->fts_from) for search;
  * called right before COMMIT. 0 or a negative errno. */
 int tsunagu_sqlite_messages_index_batch(tsunagu_sqlite *sq);
+
+/* ---- status, capacity, waiting list (store_sqlite_status.c) ------------------------- */
+
+int tsunagu_sqlite_staff_set_status(void *be, int64_t staff_id, tsunagu_staff_status status,
+				    tsunagu_staff_status *previous_out);
+int tsunagu_sqlite_staff_set_capacity(void *be, int64_t staff_id, int capacity);
+int tsunagu_sqlite_staff_open_count(void *be, int64_t staff_id, int64_t *count);
+int tsunagu_sqlite_session_count_for_staff(void *be, int64_t staff_id, int64_t now_us,
+					   int64_t *count);
+int tsunagu_sqlite_staff_teams(void *be, int64_t staff_id, GArray **out);
+int tsunagu_sqlite_contact_last_operator(void *be, int64_t contact_id,
+					 int64_t exclude_conversation_id, int64_t *staff_id_out);
+int tsunagu_sqlite_staff_pick(void *be, const tsunagu_store_pick *q, int64_t *staff_id_out);
+int tsunagu_sqlite_conversation_set_route(void *be, int64_t id, const char *route_json);
+int tsunagu_sqlite_waiting_list(void *be, int64_t after_since, int64_t after_id,
+				unsigned limit, GPtrArray **out);
+
+/* ---- the inbox lists (store_sqlite_inbox.c) ------------------------------------------ */
+
+int tsunagu_sqlite_conversation_list_view(void *be, tsunagu_conv_view view, int64_t staff_id,
+					  const char *channel, unsigned limit, GPtrArray **out);
+
+/* Shared by the conversation readers: the column list of a conversation row
+ * (17 columns; p is a table alias prefix such as "c." or "") and the row
+ * reader (store_sqlite_conversations.c), which reads them from column first. */
+#define TSUNAGU_SQLITE_CONV_COLUMNS(p)                                               \
+	p "id, " p "public_id, " p "channel, " p "contact_id, " p "state,"             \
+	" coalesce(" p "assignee_id, 0), coalesce(" p "team_id, 0), " p "category, "  \
+	p "memo, " p "created_at, " p "updated_at,"                                    \
+	" coalesce(" p "last_customer_message_at, 0),"                                 \
+	" coalesce(" p "last_operator_message_at, 0), coalesce(" p "closed_at, 0), "   \
+	p "visitor, coalesce(" p "waiting_since, 0), " p "route"
+#define TSUNAGU_SQLITE_CONV_NCOLUMNS 17
+tsunagu_store_conversation *tsunagu_sqlite_conversation_from_row(sqlite3_stmt *st, int first);

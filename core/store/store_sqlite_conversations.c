@@ -5,16 +5,12 @@
 #include "log.h"
 #include "store_sqlite.h"
 
-#define CONV_COLUMNS                                                                   \
-	"id, public_id, channel, contact_id, state, coalesce(assignee_id, 0),"         \
-	" coalesce(team_id, 0), category, memo, created_at, updated_at,"               \
-	" coalesce(last_customer_message_at, 0), coalesce(last_operator_message_at, 0)," \
-	" coalesce(closed_at, 0), visitor"
+#define CONV_COLUMNS TSUNAGU_SQLITE_CONV_COLUMNS("")
 #define CONV_ORDER " ORDER BY updated_at DESC, id DESC LIMIT ?3"
 
 static const char SQL_INSERT[] =
-	"INSERT INTO conversations (public_id, channel, contact_id, state, created_at, updated_at)"
-	" VALUES (?1, ?2, ?3, 'waiting', ?4, ?4)";
+	"INSERT INTO conversations (public_id, channel, contact_id, state, created_at, updated_at,"
+	" waiting_since) VALUES (?1, ?2, ?3, 'waiting', ?4, ?4, ?4)";
 static const char SQL_GET[] = "SELECT " CONV_COLUMNS " FROM conversations WHERE id = ?1";
 static const char SQL_GET_PUBLIC[] =
 	"SELECT " CONV_COLUMNS " FROM conversations WHERE public_id = ?1";
@@ -41,7 +37,8 @@ static const char SQL_LIST_ST_NONE[] =
 
 static const char SQL_SET_STATE[] =
 	"UPDATE conversations SET state = ?2, updated_at = ?3,"
-	" closed_at = CASE WHEN ?2 = 'closed' THEN coalesce(closed_at, ?3) ELSE NULL END"
+	" closed_at = CASE WHEN ?2 = 'closed' THEN coalesce(closed_at, ?3) ELSE NULL END,"
+	" waiting_since = CASE WHEN ?2 = 'waiting' THEN coalesce(waiting_since, ?3) ELSE NULL END"
 	" WHERE id = ?1";
 static const char SQL_ASSIGN[] =
 	"UPDATE conversations SET assignee_id = ?2,"
@@ -61,26 +58,29 @@ static const char SQL_PARTICIPANT_ADD[] =
 static const char SQL_PARTICIPANT_IS[] =
 	"SELECT 1 FROM participants WHERE conversation_id = ?1 AND staff_id = ?2";
 
-static tsunagu_store_conversation *conv_from_row(sqlite3_stmt *st)
+tsunagu_store_conversation *tsunagu_sqlite_conversation_from_row(sqlite3_stmt *st, int first)
 {
 	tsunagu_store_conversation *c = g_new0(tsunagu_store_conversation, 1);
+	int i = first;
 
-	c->id = sqlite3_column_int64(st, 0);
-	c->public_id = tsunagu_sqlite_column_dup(st, 1);
-	c->channel = tsunagu_sqlite_column_dup(st, 2);
-	c->contact_id = sqlite3_column_int64(st, 3);
-	if (tsunagu_conv_state_parse((const char *)sqlite3_column_text(st, 4), &c->state) < 0)
+	c->id = sqlite3_column_int64(st, i);
+	c->public_id = tsunagu_sqlite_column_dup(st, i + 1);
+	c->channel = tsunagu_sqlite_column_dup(st, i + 2);
+	c->contact_id = sqlite3_column_int64(st, i + 3);
+	if (tsunagu_conv_state_parse((const char *)sqlite3_column_text(st, i + 4), &c->state) < 0)
 		c->state = TSUNAGU_CONV_WAITING; /* unreachable: the CHECK constraint */
-	c->assignee_id = sqlite3_column_int64(st, 5);
-	c->team_id = sqlite3_column_int64(st, 6);
-	c->category = tsunagu_sqlite_column_dup(st, 7);
-	c->memo = tsunagu_sqlite_column_dup(st, 8);
-	c->created_at_us = sqlite3_column_int64(st, 9);
-	c->updated_at_us = sqlite3_column_int64(st, 10);
-	c->last_customer_message_at_us = sqlite3_column_int64(st, 11);
-	c->last_operator_message_at_us = sqlite3_column_int64(st, 12);
-	c->closed_at_us = sqlite3_column_int64(st, 13);
-	c->visitor_json = tsunagu_sqlite_column_dup(st, 14);
+	c->assignee_id = sqlite3_column_int64(st, i + 5);
+	c->team_id = sqlite3_column_int64(st, i + 6);
+	c->category = tsunagu_sqlite_column_dup(st, i + 7);
+	c->memo = tsunagu_sqlite_column_dup(st, i + 8);
+	c->created_at_us = sqlite3_column_int64(st, i + 9);
+	c->updated_at_us = sqlite3_column_int64(st, i + 10);
+	c->last_customer_message_at_us = sqlite3_column_int64(st, i + 11);
+	c->last_operator_message_at_us = sqlite3_column_int64(st, i + 12);
+	c->closed_at_us = sqlite3_column_int64(st, i + 13);
+	c->visitor_json = tsunagu_sqlite_column_dup(st, i + 14);
+	c->waiting_since_us = sqlite3_column_int64(st, i + 15);
+	c->route_json = tsunagu_sqlite_column_dup(st, i + 16);
 	return c;
 }
 
@@ -125,7 +125,7 @@ static int conv_get_one(tsunagu_sqlite *sq, sqlite3_stmt *st, tsunagu_store_conv
 
 	if (r <= 0)
 		return r < 0 ? r : -ENOENT;
-	*out = conv_from_row(st);
+	*out = tsunagu_sqlite_conversation_from_row(st, 0);
 	tsunagu_sqlite_done(st);
 	return 0;
 }
@@ -213,7 +213,7 @@ int tsunagu_sqlite_conversation_list(void *be, tsunagu_conv_state state, int64_t
 	sqlite3_bind_int64(st, 3, limit);
 	list = g_ptr_array_new_with_free_func((GDestroyNotify)tsunagu_store_conversation_free);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		g_ptr_array_add(list, conv_from_row(st));
+		g_ptr_array_add(list, tsunagu_sqlite_conversation_from_row(st, 0));
 	if (rc != SQLITE_DONE)
 		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db),
 					 "listing conversations");

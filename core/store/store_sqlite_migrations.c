@@ -161,6 +161,64 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (namespace, key)) WITHOUT ROWID;"
 	"ALTER TABLE conversations ADD COLUMN visitor TEXT"
 	"  CHECK (visitor IS NULL OR (json_valid(visitor) AND substr(ltrim(visitor), 1, 1) = '{'));",
+
+	/* 3: operator status and chat capacity (OP-2, OP-5), and the waiting
+	 * list. open_chats caches how many assigned conversations are neither
+	 * closed nor snoozed; triggers keep it inside the writing transaction,
+	 * whatever code path assigns, closes or snoozes, so the router's
+	 * capacity check also sees the writes of the open batch.
+	 * last_assigned_at / handled_day / handled_today feed "longest idle"
+	 * and "fewest handled today" (the local date of the server). route is
+	 * the router's resolved decision, kept so that a waiting conversation
+	 * can be assigned when capacity frees. */
+	"ALTER TABLE staff ADD COLUMN status TEXT NOT NULL DEFAULT 'offline'"
+	"  CHECK (status IN ('available', 'away', 'offline'));"
+	"ALTER TABLE staff ADD COLUMN status_since INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE staff ADD COLUMN chat_capacity INTEGER NOT NULL DEFAULT 3"
+	"  CHECK (chat_capacity BETWEEN 0 AND 100);"
+	"ALTER TABLE staff ADD COLUMN open_chats INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE staff ADD COLUMN last_assigned_at INTEGER;"
+	"ALTER TABLE staff ADD COLUMN handled_day TEXT;"
+	"ALTER TABLE staff ADD COLUMN handled_today INTEGER NOT NULL DEFAULT 0;"
+	/* idle_since = max(last_assigned_at, status_since): the longest-idle
+	 * order, indexed so that a pick walks it instead of sorting. */
+	"ALTER TABLE staff ADD COLUMN idle_since INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE staff SET status_since = created_at, idle_since = created_at,"
+	"  open_chats = (SELECT count(*)"
+	"  FROM conversations c WHERE c.assignee_id = staff.id"
+	"  AND c.state NOT IN ('closed', 'snoozed'));"
+	"CREATE INDEX staff_idle ON staff(status, idle_since, id);"
+
+	"ALTER TABLE conversations ADD COLUMN waiting_since INTEGER;"
+	"ALTER TABLE conversations ADD COLUMN route TEXT"
+	"  CHECK (route IS NULL OR json_valid(route));"
+	"UPDATE conversations SET waiting_since = updated_at WHERE state = 'waiting';"
+	"CREATE INDEX conversations_waiting ON conversations(waiting_since, id)"
+	"  WHERE state = 'waiting';"
+	"CREATE INDEX conversations_last_customer ON conversations(last_customer_message_at);"
+
+	"CREATE TRIGGER conversations_open_insert AFTER INSERT ON conversations"
+	"  WHEN NEW.assignee_id IS NOT NULL AND NEW.state NOT IN ('closed', 'snoozed')"
+	"  BEGIN UPDATE staff SET open_chats = open_chats + 1 WHERE id = NEW.assignee_id; END;"
+	"CREATE TRIGGER conversations_open_update AFTER UPDATE OF assignee_id, state"
+	"  ON conversations BEGIN"
+	"  UPDATE staff SET open_chats = open_chats - 1"
+	"    WHERE id = OLD.assignee_id AND OLD.state NOT IN ('closed', 'snoozed');"
+	"  UPDATE staff SET open_chats = open_chats + 1"
+	"    WHERE id = NEW.assignee_id AND NEW.state NOT IN ('closed', 'snoozed');"
+	"  END;"
+	"CREATE TRIGGER conversations_open_delete AFTER DELETE ON conversations"
+	"  WHEN OLD.assignee_id IS NOT NULL AND OLD.state NOT IN ('closed', 'snoozed')"
+	"  BEGIN UPDATE staff SET open_chats = open_chats - 1 WHERE id = OLD.assignee_id; END;"
+	"CREATE TRIGGER conversations_handled AFTER UPDATE OF assignee_id ON conversations"
+	"  WHEN NEW.assignee_id IS NOT NULL AND NEW.assignee_id IS NOT OLD.assignee_id"
+	"  BEGIN UPDATE staff SET last_assigned_at = NEW.updated_at,"
+	"    idle_since = max(idle_since, NEW.updated_at),"
+	"    handled_today = CASE WHEN handled_day ="
+	"      date(NEW.updated_at / 1000000, 'unixepoch', 'localtime')"
+	"      THEN handled_today + 1 ELSE 1 END,"
+	"    handled_day = date(NEW.updated_at / 1000000, 'unixepoch', 'localtime')"
+	"    WHERE id = NEW.assignee_id; END;",
 };
 
 int tsunagu_sqlite_migrations_latest(void)

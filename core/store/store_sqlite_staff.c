@@ -5,11 +5,13 @@
 #include "log.h"
 #include "store_sqlite.h"
 
-#define STAFF_COLUMNS "id, login, display_name, email, role, password_hash, disabled, created_at"
+#define STAFF_COLUMNS                                                                   \
+	"id, login, display_name, email, role, password_hash, disabled, created_at,"   \
+	" status, status_since, chat_capacity, open_chats, coalesce(last_assigned_at, 0)"
 
 static const char SQL_STAFF_INSERT[] =
-	"INSERT INTO staff (login, display_name, email, role, password_hash, created_at)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+	"INSERT INTO staff (login, display_name, email, role, password_hash, created_at,"
+	" status_since, idle_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6)";
 static const char SQL_STAFF_ID_BY_LOGIN[] = "SELECT id FROM staff WHERE login = ?1";
 static const char SQL_STAFF_GET[] = "SELECT " STAFF_COLUMNS " FROM staff WHERE id = ?1";
 static const char SQL_STAFF_GET_LOGIN[] = "SELECT " STAFF_COLUMNS " FROM staff WHERE login = ?1";
@@ -76,6 +78,13 @@ static tsunagu_store_staff *staff_from_row(sqlite3_stmt *st)
 	s->password_hash = tsunagu_sqlite_column_dup(st, 5);
 	s->disabled = sqlite3_column_int(st, 6) != 0;
 	s->created_at_us = sqlite3_column_int64(st, 7);
+	tsunagu_staff_status status = TSUNAGU_STATUS_OFFLINE;
+	tsunagu_staff_status_parse((const char *)sqlite3_column_text(st, 8), &status);
+	s->status = status;
+	s->status_since_us = sqlite3_column_int64(st, 9);
+	s->chat_capacity = sqlite3_column_int(st, 10);
+	s->open_chats = sqlite3_column_int(st, 11);
+	s->last_assigned_at_us = sqlite3_column_int64(st, 12);
 	return s;
 }
 

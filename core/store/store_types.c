@@ -151,6 +151,7 @@ void tsunagu_store_conversation_free(tsunagu_store_conversation *c)
 	g_free(c->category);
 	g_free(c->memo);
 	g_free(c->visitor_json);
+	g_free(c->route_json);
 	g_free(c);
 }
 
@@ -170,4 +171,59 @@ void tsunagu_store_timer_free(tsunagu_store_timer *t)
 	g_free(t->key);
 	g_free(t->payload_json);
 	g_free(t);
+}
+
+static const char *const staff_status_names[] = {
+	[TSUNAGU_STATUS_AVAILABLE] = "available",
+	[TSUNAGU_STATUS_AWAY] = "away",
+	[TSUNAGU_STATUS_OFFLINE] = "offline",
+};
+
+const char *tsunagu_staff_status_name(tsunagu_staff_status s)
+{
+	return enum_name(staff_status_names, G_N_ELEMENTS(staff_status_names), (int)s);
+}
+
+int tsunagu_staff_status_parse(const char *name, tsunagu_staff_status *out)
+{
+	int v = 0;
+	int r = enum_parse(staff_status_names, G_N_ELEMENTS(staff_status_names), name, &v);
+
+	if (r == 0 && out)
+		*out = (tsunagu_staff_status)v;
+	return r;
+}
+
+static const char *const conv_view_names[] = {
+	[TSUNAGU_VIEW_ALL] = "all",		[TSUNAGU_VIEW_MINE] = "mine",
+	[TSUNAGU_VIEW_WAITING] = "waiting",	[TSUNAGU_VIEW_UNREPLIED] = "unreplied",
+	[TSUNAGU_VIEW_REPLIED] = "replied",	[TSUNAGU_VIEW_SNOOZED] = "snoozed",
+	[TSUNAGU_VIEW_CLOSED] = "closed",
+};
+
+const char *tsunagu_conv_view_name(tsunagu_conv_view v)
+{
+	return enum_name(conv_view_names, G_N_ELEMENTS(conv_view_names), (int)v);
+}
+
+int tsunagu_conv_view_parse(const char *name, tsunagu_conv_view *out)
+{
+	int v = 0;
+	int r = enum_parse(conv_view_names, G_N_ELEMENTS(conv_view_names), name, &v);
+
+	if (r == 0 && out)
+		*out = (tsunagu_conv_view)v;
+	return r;
+}
+
+void tsunagu_store_conversation_item_free(tsunagu_store_conversation_item *it)
+{
+	if (!it)
+		return;
+	tsunagu_store_conversation_free(it->conv);
+	g_free(it->contact_name);
+	g_free(it->assignee_login);
+	g_free(it->assignee_display_name);
+	g_free(it->last_text);
+	g_free(it);
 }

@@ -25,6 +25,9 @@
  *
  * GROWTH. New functions are appended before `reserved` in a later minor
  * version; test with TSUNAGU_HOST_HAS(api, field) before calling one.
+ * 1.1 added history, conversation_customer, contact_set_attributes,
+ * setting_get, setting_set, http_route_staff, request_staff, and the
+ * visitor_json field of tsunagu_plugin_inbound.
  */
 #ifndef TSUNAGU_SDK_HOST_H
 #define TSUNAGU_SDK_HOST_H
@@ -52,6 +55,17 @@ typedef bool (*tsunagu_host_timer_fn)(void *user_data);
  * accepted inbound(). */
 typedef void (*tsunagu_host_inbound_cb)(int status, const char *conversation,
 					int64_t message_id, void *user_data);
+
+/* 1.1. A write is durable (status 0) or was rolled back (a negative
+ * errno). Loop thread. Runs exactly once per call that returned 0. */
+typedef void (*tsunagu_host_done_cb)(int status, void *user_data);
+
+/* 1.1. A page of a customer's history (history()). Loop thread.
+ * status 0: msgs[0..n) oldest first (n may be 0), owned by the host and
+ * valid during the call only; a negative errno: msgs NULL, n 0.
+ * -ECANCELED when the plugin is being destroyed before the read. */
+typedef void (*tsunagu_host_history_cb)(int status, const tsunagu_plugin_message *msgs, size_t n,
+					void *user_data);
 
 /* An HTTP request on a route of the plugin. Loop thread. req is owned by the
  * host and stays valid until the plugin answers it with respond(), which it
@@ -197,7 +211,79 @@ typedef struct tsunagu_host_api {
 	void (*free)(void *ptr);          /* NULL is a no-op */
 	char *(*strdup)(const char *s);   /* NULL gives NULL */
 
-	void *reserved[32];
+	/* ==== ABI 1.1 ============================================================
+	 * Test with TSUNAGU_HOST_HAS(api, field) before calling: a 1.0 host has
+	 * NULL here. All loop thread. "customer_id" is the sender_id a customer
+	 * came with on the channel (the recipient_id of deliver()). */
+
+	/* ---- customers and conversations ---------------------------------------- */
+
+	/* Reads the customer's history on channel (one of the plugin's): every
+	 * customer, operator and system message of every conversation of the
+	 * customer known as customer_id there — NEVER an internal note or a
+	 * draft. after_message_id > 0: the messages with a greater id, oldest
+	 * first, at most limit; after_message_id == 0: the newest limit
+	 * messages, oldest first. limit 1..1000 (0: 200). A customer the
+	 * channel does not know has an empty history (nothing is created).
+	 * cb runs once, on a later loop iteration, after the writes pending at
+	 * the time of the call are committed, so it sees only durable messages
+	 * (a message it reports has been or is about to be committed and
+	 * handed to deliver(): a plugin that remembers the highest id it sent
+	 * drops nothing and sends nothing twice). Returns 0 (cb will run) or
+	 * -EINVAL, -EPERM (not the plugin's channel), -ESHUTDOWN, -ENODEV. */
+	int (*history)(tsunagu_host *host, const char *channel, const char *customer_id,
+		       int64_t after_message_id, uint32_t limit, tsunagu_host_history_cb cb,
+		       void *user_data);
+	/* The customer_id of a conversation of one of the plugin's channels, by
+	 * public id: lets a plugin check that a conversation a client names is
+	 * that client's. *customer_id_out is the plugin's, freed with
+	 * api->free(). -ENOENT unknown conversation (or no identity on the
+	 * channel), -EPERM another channel's conversation. */
+	int (*conversation_customer)(tsunagu_host *host, const char *conversation,
+				     char **customer_id_out);
+	/* Sets attributes of the customer known as customer_id on channel (one
+	 * of the plugin's; the contact is created when the channel does not
+	 * know it yet). Only keys an admin defined as master keywords (ADM-4)
+	 * are stored; any other key is ignored and logged (attrs[i].status
+	 * -ENOENT), so a web page cannot invent fields. attrs[0..n) borrowed;
+	 * the host writes each status. n at most 64. *stored_out (may be NULL)
+	 * gets the number stored. cb (may be NULL) runs after the commit with
+	 * its outcome. Returns 0 (cb will run, even when nothing was stored),
+	 * or a negative errno (nothing stored, cb will not run). */
+	int (*contact_set_attributes)(tsunagu_host *host, const char *channel,
+				      const char *customer_id, tsunagu_plugin_attribute *attrs,
+				      size_t n, unsigned *stored_out, tsunagu_host_done_cb cb,
+				      void *user_data);
+
+	/* ---- settings admins change at run time ----------------------------------
+	 * A key-value store of the plugin's own (namespace "plugin.<name>"),
+	 * durable, shared by every node. key [a-z0-9_.-], 1..64 chars; value
+	 * UTF-8 text (often JSON) of at most 64 KiB. */
+
+	/* *value_out is the plugin's, freed with api->free(). -ENOENT unset. */
+	int (*setting_get)(tsunagu_host *host, const char *key, char **value_out);
+	/* Inserts or replaces (value NULL deletes). Readable at once; durable
+	 * when cb (may be NULL) runs with 0. Returns 0 (cb will run) or a
+	 * negative errno (nothing written). */
+	int (*setting_set)(tsunagu_host *host, const char *key, const char *value,
+			   tsunagu_host_done_cb cb, void *user_data);
+
+	/* ---- HTTP for staff --------------------------------------------------------- */
+
+	/* Like http_route(), but only for logged-in staff of at least min_role
+	 * (tsunagu_plugin_role): before calling handler the host checks the
+	 * session cookie (else 401), for methods other than GET/HEAD/OPTIONS
+	 * the Origin (403 forbidden) and the X-CSRF-Token header (403 csrf),
+	 * and the role (403 forbidden), answering with the REST API's error
+	 * shape {"error":{"code","message"}}. For a plugin's admin pages. */
+	int (*http_route_staff)(tsunagu_host *host, const char *method, const char *path,
+				bool prefix, int min_role, tsunagu_host_http_handler handler,
+				void *user_data);
+	/* The staff member a request of an http_route_staff() route came from
+	 * (staff_id, role may be NULL). -ENOENT on other requests. */
+	int (*request_staff)(const tsunagu_host_request *req, int64_t *staff_id, int *role);
+
+	void *reserved[25];
 } tsunagu_host_api;
 
 /* True when the host's table has the function `field` (a plugin built against

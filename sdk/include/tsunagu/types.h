@@ -26,7 +26,7 @@ extern "C" {
  * when M < N it must check api->abi_minor / api->struct_size before using what
  * 1.N added (TSUNAGU_HOST_HAS()). */
 #define TSUNAGU_PLUGIN_ABI_MAJOR 1u
-#define TSUNAGU_PLUGIN_ABI_MINOR 0u
+#define TSUNAGU_PLUGIN_ABI_MINOR 1u
 
 /* Marks the one symbol a plugin exports. Build plugins with
  * -fvisibility=hidden (the pkg-config Cflags add it) so nothing else leaks. */
@@ -95,7 +95,14 @@ typedef struct {
 	const char *sender_name;         /* may be NULL */
 	const char *text;                /* UTF-8, non-empty */
 	const char *provider_message_id; /* may be NULL; a retry with the same id is stored once */
-	void *reserved[4];
+	/* 1.1 (took reserved[0]; a 1.0 host ignores it). May be NULL. What the
+	 * channel knows of the customer, as the text of one JSON object of at
+	 * most 16 KiB: page_url, referrer, browser, os, language, ip,
+	 * utm {source, medium, campaign, term, content} (the rules see it as
+	 * c.visitor). Stored on the conversation before the route rules run,
+	 * replacing what was there. Not a JSON object: inbound() gives -EINVAL. */
+	const char *visitor_json;
+	void *reserved[3];
 } tsunagu_plugin_inbound;
 
 /* A staff or system message leaving through the plugin's channel
@@ -110,6 +117,40 @@ typedef struct {
 	const char *text;
 	void *reserved[4];
 } tsunagu_plugin_outbound;
+
+/* ---- 1.1: history, attributes, staff routes ------------------------------ */
+
+/* One customer-visible message of a customer's history (host.h: history()):
+ * kind CUSTOMER, OPERATOR or SYSTEM, never an internal note or a draft.
+ * Owned by the host, valid during the callback only; copy what you keep. */
+typedef struct {
+	uint32_t struct_size;     /* the host's sizeof; fields past it are absent */
+	uint32_t kind;            /* tsunagu_plugin_msg_kind */
+	const char *conversation; /* the conversation's public id */
+	int64_t message_id;       /* grows with time across all conversations */
+	const char *text;
+	int64_t created_at_us;    /* microseconds since the epoch, UTC */
+	/* The provider_message_id a customer message came with through
+	 * inbound() (lets a client match what it sent); NULL for others. */
+	const char *provider_message_id;
+	void *reserved[4];
+} tsunagu_plugin_message;
+
+/* One contact attribute (host.h: contact_set_attributes()). key and value
+ * are the plugin's, borrowed for the call; the host writes status. */
+typedef struct {
+	const char *key;   /* must be a master keyword an admin defined (ADM-4) */
+	const char *value; /* UTF-8, at most 1024 bytes; NULL deletes the attribute */
+	int status;        /* out: 0 stored, -ENOENT not a master keyword (ignored,
+			      logged), -EINVAL bad key or value (ignored, logged) */
+} tsunagu_plugin_attribute;
+
+/* Staff roles, least to most (host.h: http_route_staff()). */
+typedef enum {
+	TSUNAGU_PLUGIN_ROLE_OPERATOR = 1,
+	TSUNAGU_PLUGIN_ROLE_SUPERVISOR = 2,
+	TSUNAGU_PLUGIN_ROLE_ADMIN = 3,
+} tsunagu_plugin_role;
 
 #ifdef __cplusplus
 }

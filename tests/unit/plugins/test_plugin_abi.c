@@ -1,8 +1,11 @@
 /* The plugin ABI must not change by accident: a built plugin reads these
  * structs at fixed offsets. The layout of every SDK struct is written out
- * field by field and compared with the recorded layout (abi-1.0-lp64.txt);
- * a difference fails with the differing lines. An intended change appends
- * fields (minor) and re-records the file, or bumps the major.
+ * field by field and compared with the recorded layout of this minor
+ * (abi-1.1-lp64.txt); a difference fails with the differing lines. An
+ * intended change appends fields (minor) and records a new file, or bumps
+ * the major. Every earlier record (abi-1.0-lp64.txt) must still hold for
+ * every field it names but `reserved` (which growth shrinks): that is what
+ * lets a plugin built against 1.0 run in this host.
  * Re-record: TSUNAGU_ABI_RECORD=1 ./test_plugin_abi */
 #include <glib.h>
 #include <stddef.h>
@@ -19,7 +22,8 @@ _Static_assert(offsetof(tsunagu_host_api, struct_size) == 8, "host struct_size t
 _Static_assert(sizeof(tsunagu_plugin_desc) == 216, "tsunagu_plugin_desc size (LP64)");
 _Static_assert(offsetof(tsunagu_plugin_desc, deliver) == 80, "deliver (LP64)");
 _Static_assert(sizeof(tsunagu_host_api) == 512, "tsunagu_host_api size (LP64)");
-_Static_assert(offsetof(tsunagu_host_api, reserved) == 256, "host reserved (LP64)");
+_Static_assert(offsetof(tsunagu_host_api, reserved) == 312, "host reserved (LP64, 1.1)");
+_Static_assert(offsetof(tsunagu_host_api, history) == 256, "1.1 starts where 1.0 reserved began");
 _Static_assert(sizeof(tsunagu_plugin_inbound) == 80, "inbound size (LP64)");
 _Static_assert(sizeof(tsunagu_plugin_outbound) == 80, "outbound size (LP64)");
 _Static_assert(sizeof(tsunagu_host_ws_handlers) == 64, "ws handlers size (LP64)");
@@ -63,6 +67,10 @@ static void describe(GString *out)
 	F(tsunagu_host_api, ws_close); F(tsunagu_host_api, ws_set_data);
 	F(tsunagu_host_api, ws_get_data);
 	F(tsunagu_host_api, alloc); F(tsunagu_host_api, free); F(tsunagu_host_api, strdup);
+	F(tsunagu_host_api, history); F(tsunagu_host_api, conversation_customer);
+	F(tsunagu_host_api, contact_set_attributes); F(tsunagu_host_api, setting_get);
+	F(tsunagu_host_api, setting_set); F(tsunagu_host_api, http_route_staff);
+	F(tsunagu_host_api, request_staff);
 	F(tsunagu_host_api, reserved);
 
 	S(tsunagu_host_ws_handlers);
@@ -78,13 +86,24 @@ static void describe(GString *out)
 	F(tsunagu_plugin_inbound, struct_size); F(tsunagu_plugin_inbound, flags);
 	F(tsunagu_plugin_inbound, channel); F(tsunagu_plugin_inbound, sender_id);
 	F(tsunagu_plugin_inbound, sender_name); F(tsunagu_plugin_inbound, text);
-	F(tsunagu_plugin_inbound, provider_message_id); F(tsunagu_plugin_inbound, reserved);
+	F(tsunagu_plugin_inbound, provider_message_id); F(tsunagu_plugin_inbound, visitor_json);
+	F(tsunagu_plugin_inbound, reserved);
 
 	S(tsunagu_plugin_outbound);
 	F(tsunagu_plugin_outbound, struct_size); F(tsunagu_plugin_outbound, kind);
 	F(tsunagu_plugin_outbound, channel); F(tsunagu_plugin_outbound, recipient_id);
 	F(tsunagu_plugin_outbound, conversation); F(tsunagu_plugin_outbound, message_id);
 	F(tsunagu_plugin_outbound, text); F(tsunagu_plugin_outbound, reserved);
+
+	S(tsunagu_plugin_message);
+	F(tsunagu_plugin_message, struct_size); F(tsunagu_plugin_message, kind);
+	F(tsunagu_plugin_message, conversation); F(tsunagu_plugin_message, message_id);
+	F(tsunagu_plugin_message, text); F(tsunagu_plugin_message, created_at_us);
+	F(tsunagu_plugin_message, provider_message_id); F(tsunagu_plugin_message, reserved);
+
+	S(tsunagu_plugin_attribute);
+	F(tsunagu_plugin_attribute, key); F(tsunagu_plugin_attribute, value);
+	F(tsunagu_plugin_attribute, status);
 
 	g_string_append_printf(out, "enum msg customer=%d operator=%d system=%d\n",
 			       TSUNAGU_PLUGIN_MSG_CUSTOMER, TSUNAGU_PLUGIN_MSG_OPERATOR,
@@ -95,6 +114,9 @@ static void describe(GString *out)
 	g_string_append_printf(out, "enum log error=%d warn=%d info=%d debug=%d\n",
 			       TSUNAGU_PLUGIN_LOG_ERROR, TSUNAGU_PLUGIN_LOG_WARN,
 			       TSUNAGU_PLUGIN_LOG_INFO, TSUNAGU_PLUGIN_LOG_DEBUG);
+	g_string_append_printf(out, "enum role operator=%d supervisor=%d admin=%d\n",
+			       TSUNAGU_PLUGIN_ROLE_OPERATOR, TSUNAGU_PLUGIN_ROLE_SUPERVISOR,
+			       TSUNAGU_PLUGIN_ROLE_ADMIN);
 	g_string_append_printf(out, "caps channel=%u http=%u websocket=%u media=%u calls=%u\n",
 			       TSUNAGU_PLUGIN_CAP_CHANNEL, TSUNAGU_PLUGIN_CAP_HTTP,
 			       TSUNAGU_PLUGIN_CAP_WEBSOCKET, TSUNAGU_PLUGIN_CAP_MEDIA,
@@ -109,7 +131,7 @@ static void test_layout_recorded(void)
 	}
 	const char *src = g_getenv("TSUNAGU_SOURCE_ROOT");
 	g_assert_nonnull(src);
-	char *path = g_build_filename(src, "tests", "unit", "plugins", "abi-1.0-lp64.txt", NULL);
+	char *path = g_build_filename(src, "tests", "unit", "plugins", "abi-1.1-lp64.txt", NULL);
 	GString *now = g_string_new(NULL);
 	describe(now);
 	if (g_getenv("TSUNAGU_ABI_RECORD")) {
@@ -139,6 +161,47 @@ static void test_layout_recorded(void)
 	g_free(path);
 }
 
+/* Every line of the 1.0 record — struct sizes, field offsets and sizes,
+ * enum values — holds in this ABI, except the reserved arrays (growth takes
+ * from them) and the version line. */
+static void test_compatible_with_1_0(void)
+{
+	if (sizeof(void *) != 8) {
+		g_test_skip("the recorded layout is for LP64");
+		return;
+	}
+	const char *src = g_getenv("TSUNAGU_SOURCE_ROOT");
+	g_assert_nonnull(src);
+	char *path = g_build_filename(src, "tests", "unit", "plugins", "abi-1.0-lp64.txt", NULL);
+	char *old = NULL;
+	g_assert_true(g_file_get_contents(path, &old, NULL, NULL));
+	GString *now = g_string_new(NULL);
+	describe(now);
+	char **lines = g_strsplit(old, "\n", -1);
+	unsigned checked = 0, missing = 0;
+	for (unsigned i = 0; lines[i]; i++) {
+		const char *l = lines[i];
+		if (!*l || g_str_has_prefix(l, "abi ") || strstr(l, ".reserved "))
+			continue;
+		/* a whole line, not a prefix of a longer one */
+		char *needle = g_strconcat("\n", l, "\n", NULL);
+		char *hay = g_strconcat("\n", now->str, NULL);
+		if (!strstr(hay, needle)) {
+			g_test_message("1.0 line no longer holds: \"%s\"", l);
+			missing++;
+		}
+		checked++;
+		g_free(needle);
+		g_free(hay);
+	}
+	g_assert_cmpuint(checked, >, 60);
+	g_assert_cmpuint(missing, ==, 0);
+	g_strfreev(lines);
+	g_string_free(now, TRUE);
+	g_free(old);
+	g_free(path);
+}
+
 /* Growth rule: every struct keeps its reserved slots last, so appending a
  * field in a minor version takes a slot without moving anything. */
 static void test_reserved_last(void)
@@ -157,7 +220,10 @@ static void test_reserved_last(void)
 				 sizeof(((tsunagu_plugin_outbound *)0)->reserved),
 			 ==, sizeof(tsunagu_plugin_outbound));
 	g_assert_cmpuint(G_N_ELEMENTS(((tsunagu_plugin_desc *)0)->reserved), ==, 16);
-	g_assert_cmpuint(G_N_ELEMENTS(((tsunagu_host_api *)0)->reserved), ==, 32);
+	g_assert_cmpuint(G_N_ELEMENTS(((tsunagu_host_api *)0)->reserved), ==, 25);
+	g_assert_cmpuint(offsetof(tsunagu_plugin_message, reserved) +
+				 sizeof(((tsunagu_plugin_message *)0)->reserved),
+			 ==, sizeof(tsunagu_plugin_message));
 }
 
 int main(int argc, char **argv)
@@ -165,5 +231,6 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/plugins/abi/layout-recorded", test_layout_recorded);
 	g_test_add_func("/plugins/abi/reserved-last", test_reserved_last);
+	g_test_add_func("/plugins/abi/compatible-with-1.0", test_compatible_with_1_0);
 	return g_test_run();
 }

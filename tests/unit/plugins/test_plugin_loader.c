@@ -12,6 +12,7 @@
 #include "config.h"
 #include "core.h"
 #include "plugins.h"
+#include <tsunagu/types.h>
 
 typedef struct {
 	tsunagu_core core;
@@ -144,7 +145,10 @@ static void expect_refused(fixture *f, const char *path, int want_rc, const char
 static void test_wrong_major(fixture *f, gconstpointer data)
 {
 	char *p = plugin_path("wrong_major");
-	expect_refused(f, p, -EPROTO, "built for plugin ABI 2.0, this host speaks ABI 1.0");
+	char *why = g_strdup_printf("built for plugin ABI 2.%u, this host speaks ABI 1.%u",
+				    TSUNAGU_PLUGIN_ABI_MINOR, TSUNAGU_PLUGIN_ABI_MINOR);
+	expect_refused(f, p, -EPROTO, why);
+	g_free(why);
 	g_free(p);
 }
 

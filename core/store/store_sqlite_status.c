@@ -1,0 +1,258 @@
+/* SQLite backend: operator status and chat capacity, picking a candidate
+ * for the router, and the waiting list (migration 3). */
+#include <errno.h>
+
+#define TSUNAGU_LOG_TOPIC "store"
+#include "log.h"
+#include "store_sqlite.h"
+
+static const char SQL_STATUS_GET[] = "SELECT status FROM staff WHERE id = ?1";
+static const char SQL_STATUS_SET[] =
+	"UPDATE staff SET status_since = CASE WHEN status = ?2 THEN status_since ELSE ?3 END,"
+	" idle_since = CASE WHEN status = ?2 THEN idle_since ELSE max(idle_since, ?3) END,"
+	" status = ?2 WHERE id = ?1";
+static const char SQL_CAPACITY_SET[] = "UPDATE staff SET chat_capacity = ?2 WHERE id = ?1";
+static const char SQL_OPEN_COUNT[] =
+	"SELECT count(*) FROM conversations WHERE assignee_id = ?1"
+	" AND state NOT IN ('closed', 'snoozed')";
+static const char SQL_SESSION_COUNT[] =
+	"SELECT count(*) FROM sessions WHERE staff_id = ?1 AND expires_at >= ?2";
+static const char SQL_STAFF_TEAMS[] =
+	"SELECT team_id FROM team_members WHERE staff_id = ?1 ORDER BY team_id";
+static const char SQL_LAST_OPERATOR[] =
+	"SELECT assignee_id FROM conversations WHERE contact_id = ?1 AND id <> ?2"
+	" AND assignee_id IS NOT NULL ORDER BY id DESC LIMIT 1";
+static const char SQL_SET_ROUTE[] = "UPDATE conversations SET route = ?2 WHERE id = ?1";
+/* INDEXED BY: without statistics the planner prefers (state, updated_at)
+ * and sorts the whole waiting list; the partial index is already in order. */
+static const char SQL_WAITING[] =
+	"SELECT " TSUNAGU_SQLITE_CONV_COLUMNS("") " FROM conversations"
+	" INDEXED BY conversations_waiting"
+	" WHERE state = 'waiting' AND (waiting_since, id) > (?1, ?2)"
+	" ORDER BY waiting_since, id LIMIT ?3";
+
+/* Who qualifies: available, enabled, under capacity, in the target (?1 all,
+ * or in the JSON id lists ?2 staff / ?3 teams), not excluded (?4).
+ * Longest idle walks staff_idle (status, idle_since, id) and stops at the
+ * first who qualifies; round robin walks the ids after ?5, then from the
+ * start; fewest handled sorts the available ones (a thousand: well under a
+ * millisecond). idle_since is max(last assignment, became available). */
+#define PICK_FROM                                                                          \
+	"SELECT s.id FROM staff s WHERE s.status = 'available' AND s.disabled = 0"         \
+	" AND s.open_chats < s.chat_capacity"                                              \
+	" AND (?1 OR s.id IN (SELECT value FROM json_each(?2))"                            \
+	"  OR s.id IN (SELECT tm.staff_id FROM team_members tm"                            \
+	"   WHERE tm.team_id IN (SELECT value FROM json_each(?3))))"                       \
+	" AND s.id NOT IN (SELECT value FROM json_each(?4))"
+
+static const char SQL_PICK_IDLE[] = PICK_FROM " ORDER BY s.idle_since, s.id LIMIT 1";
+static const char SQL_PICK_FEWEST[] =
+	PICK_FROM " ORDER BY CASE WHEN s.handled_day ="
+		  " date(?5 / 1000000, 'unixepoch', 'localtime')"
+		  " THEN s.handled_today ELSE 0 END, s.idle_since, s.id LIMIT 1";
+static const char SQL_PICK_RR_AFTER[] = PICK_FROM " AND s.id > ?5 ORDER BY s.id LIMIT 1";
+static const char SQL_PICK_RR_START[] = PICK_FROM " ORDER BY s.id LIMIT 1";
+
+int tsunagu_sqlite_staff_set_status(void *be, int64_t staff_id, tsunagu_staff_status status,
+				    tsunagu_staff_status *previous_out)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_STATUS_GET);
+	tsunagu_staff_status previous = TSUNAGU_STATUS_OFFLINE;
+	int r;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, staff_id);
+	r = tsunagu_sqlite_step_row(sq, st, "reading a status");
+	if (r <= 0)
+		return r < 0 ? r : -ENOENT;
+	tsunagu_staff_status_parse((const char *)sqlite3_column_text(st, 0), &previous);
+	tsunagu_sqlite_done(st);
+	st = tsunagu_sqlite_stmt(sq, SQL_STATUS_SET);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, staff_id);
+	sqlite3_bind_text(st, 2, tsunagu_staff_status_name(status), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, tsunagu_sqlite_now_us());
+	r = tsunagu_sqlite_run(sq, st, "setting a status");
+	if (r == 0 && previous_out)
+		*previous_out = previous;
+	return r;
+}
+
+int tsunagu_sqlite_staff_set_capacity(void *be, int64_t staff_id, int capacity)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_CAPACITY_SET);
+	int r;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, staff_id);
+	sqlite3_bind_int(st, 2, capacity);
+	r = tsunagu_sqlite_run(sq, st, "setting a chat capacity");
+	if (r == 0 && sqlite3_changes(sq->db) == 0)
+		r = -ENOENT;
+	return r;
+}
+
+/* Runs a one-row count bound with up to two integers. */
+static int count_of(tsunagu_sqlite *sq, const char *sql, int64_t a, int64_t b, int64_t *count,
+		    const char *what)
+{
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, sql);
+	int r;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, a);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, b);
+	r = tsunagu_sqlite_step_row(sq, st, what);
+	if (r <= 0)
+		return r < 0 ? r : -EIO;
+	*count = sqlite3_column_int64(st, 0);
+	tsunagu_sqlite_done(st);
+	return 0;
+}
+
+int tsunagu_sqlite_staff_open_count(void *be, int64_t staff_id, int64_t *count)
+{
+	return count_of(be, SQL_OPEN_COUNT, staff_id, 0, count, "counting open conversations");
+}
+
+int tsunagu_sqlite_session_count_for_staff(void *be, int64_t staff_id, int64_t now_us,
+					   int64_t *count)
+{
+	return count_of(be, SQL_SESSION_COUNT, staff_id, now_us, count, "counting sessions");
+}
+
+int tsunagu_sqlite_staff_teams(void *be, int64_t staff_id, GArray **out)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_STAFF_TEAMS);
+	GArray *ids;
+	int rc, r = 0;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, staff_id);
+	ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		g_array_append_val(ids, id);
+	}
+	if (rc != SQLITE_DONE)
+		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db), "reading teams");
+	tsunagu_sqlite_done(st);
+	if (r < 0) {
+		g_array_unref(ids);
+		return r;
+	}
+	*out = ids;
+	return 0;
+}
+
+int tsunagu_sqlite_contact_last_operator(void *be, int64_t contact_id,
+					 int64_t exclude_conversation_id, int64_t *staff_id_out)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_LAST_OPERATOR);
+	int r;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, contact_id);
+	sqlite3_bind_int64(st, 2, exclude_conversation_id);
+	r = tsunagu_sqlite_step_row(sq, st, "finding the last operator");
+	if (r <= 0)
+		return r < 0 ? r : -ENOENT;
+	*staff_id_out = sqlite3_column_int64(st, 0);
+	tsunagu_sqlite_done(st);
+	return 0;
+}
+
+static int pick_one(tsunagu_sqlite *sq, const char *sql, const tsunagu_store_pick *q,
+		    int64_t *staff_id_out)
+{
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, sql);
+	int r;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int(st, 1, q->all);
+	sqlite3_bind_text(st, 2, q->staff_ids_json ? q->staff_ids_json : "[]", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, q->team_ids_json ? q->team_ids_json : "[]", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, q->exclude_ids_json ? q->exclude_ids_json : "[]", -1,
+			  SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(st) >= 5)
+		sqlite3_bind_int64(st, 5, q->method == TSUNAGU_PICK_FEWEST_HANDLED ? q->now_us
+										     : q->rr_after);
+	/* Malformed id lists fail json_each: -EIO (logged), never a wrong pick. */
+	r = tsunagu_sqlite_step_row(sq, st, "picking an operator");
+	if (r <= 0)
+		return r < 0 ? r : -ENOENT;
+	*staff_id_out = sqlite3_column_int64(st, 0);
+	tsunagu_sqlite_done(st);
+	return 0;
+}
+
+int tsunagu_sqlite_staff_pick(void *be, const tsunagu_store_pick *q, int64_t *staff_id_out)
+{
+	tsunagu_sqlite *sq = be;
+	int r;
+
+	if (q->method == TSUNAGU_PICK_FEWEST_HANDLED)
+		return pick_one(sq, SQL_PICK_FEWEST, q, staff_id_out);
+	if (q->method != TSUNAGU_PICK_ROUND_ROBIN)
+		return pick_one(sq, SQL_PICK_IDLE, q, staff_id_out);
+	r = pick_one(sq, SQL_PICK_RR_AFTER, q, staff_id_out);
+	return r == -ENOENT ? pick_one(sq, SQL_PICK_RR_START, q, staff_id_out) : r;
+}
+
+int tsunagu_sqlite_conversation_set_route(void *be, int64_t id, const char *route_json)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_SET_ROUTE);
+	int r;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	tsunagu_sqlite_bind_text(st, 2, route_json);
+	/* Text that is not JSON fails the CHECK: -EINVAL. */
+	r = tsunagu_sqlite_run(sq, st, "keeping a route");
+	if (r == 0 && sqlite3_changes(sq->db) == 0)
+		r = -ENOENT;
+	return r;
+}
+
+int tsunagu_sqlite_waiting_list(void *be, int64_t after_since, int64_t after_id,
+				unsigned limit, GPtrArray **out)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_WAITING);
+	GPtrArray *list;
+	int rc, r = 0;
+
+	if (!st)
+		return -EIO;
+	/* (0, 0): from the start, whatever the clock said */
+	sqlite3_bind_int64(st, 1, after_since || after_id ? after_since : INT64_MIN);
+	sqlite3_bind_int64(st, 2, after_id);
+	sqlite3_bind_int64(st, 3, limit);
+	list = g_ptr_array_new_with_free_func((GDestroyNotify)tsunagu_store_conversation_free);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		g_ptr_array_add(list, tsunagu_sqlite_conversation_from_row(st, 0));
+	if (rc != SQLITE_DONE)
+		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db),
+					 "listing waiting conversations");
+	tsunagu_sqlite_done(st);
+	if (r < 0) {
+		g_ptr_array_unref(list);
+		return r;
+	}
+	*out = list;
+	return 0;
+}

@@ -1,0 +1,115 @@
+/* The admin settings API of the widget (docs/widget.md "Admin settings"):
+ *   GET /plugins/web/admin/settings  -> {"settings": {...}, "defaults": {...}}
+ *   PUT /plugins/web/admin/settings  {key: value|null, ...} -> the same, once durable
+ * Routed with http_route_staff(ADMIN): the host checks the session, Origin,
+ * CSRF header and role before these run. Loop thread. */
+#include <errno.h>
+#include <string.h>
+
+#include "web.h"
+#include "web_settings.h"
+
+#define ADMIN_PATH "/plugins/web/admin/settings"
+
+static void respond_json(web_state *st, tsunagu_host_request *req, int status, json_t *json)
+{
+	char *text = json_dumps(json, JSON_COMPACT);
+	st->api->response_header(req, "cache-control", "no-store");
+	st->api->respond(req, status, "application/json", text, text ? strlen(text) : 0);
+	free(text);
+	json_decref(json);
+}
+
+static void respond_error(web_state *st, tsunagu_host_request *req, int status,
+			  const char *code, const char *message)
+{
+	respond_json(st, req, status,
+		     json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message));
+}
+
+static json_t *view(web_state *st)
+{
+	return json_pack("{s:o, s:o}", "settings", web_settings_admin_view(st->settings),
+			 "defaults", web_settings_admin_view(st->defaults));
+}
+
+typedef struct {
+	web_state *st;
+	tsunagu_host_request *req;
+	json_t *override;
+} put_req;
+
+static void on_saved(int status, void *ud)
+{
+	put_req *p = ud;
+	web_state *st = p->st;
+	if (status == -ECANCELED) {
+		/* being unloaded: the host answers the request itself */
+	} else if (status) {
+		respond_error(st, p->req, 500, "internal", "the settings were not stored");
+	} else {
+		web_settings_changed(st, p->override);
+		respond_json(st, p->req, 200, view(st));
+	}
+	json_decref(p->override);
+	g_free(p);
+}
+
+static void admin_settings(tsunagu_host_request *req, void *ud)
+{
+	web_state *st = ud;
+	const char *method = st->api->request_method(req);
+	const char *why = NULL;
+	json_t *patch = NULL, *merged = NULL;
+	size_t len = 0;
+	const char *body;
+	char *text = NULL;
+
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+		respond_json(st, req, 200, view(st));
+		return;
+	}
+	if (strcmp(method, "PUT") != 0) {
+		st->api->response_header(req, "allow", "GET, PUT");
+		respond_error(st, req, 405, "method_not_allowed", "GET or PUT");
+		return;
+	}
+	const char *ctype = st->api->request_header(req, "content-type");
+	body = st->api->request_body(req, &len);
+	if (!ctype || strncmp(ctype, "application/json", 16) != 0) {
+		respond_error(st, req, 400, "bad_request", "the body must be application/json");
+		return;
+	}
+	patch = body ? json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	if (!patch || web_settings_check(patch, &why)) {
+		respond_error(st, req, 400, "bad_request", patch ? why : "the body is not JSON");
+		goto out;
+	}
+	merged = web_settings_override_merge(st->override, patch);
+	text = json_dumps(merged, JSON_COMPACT | JSON_SORT_KEYS);
+	put_req *p = g_new0(put_req, 1);
+	p->st = st;
+	p->req = req;
+	p->override = json_incref(merged);
+	int rc = st->api->setting_set(st->host, WEB_SETTINGS_KEY, text, on_saved, p);
+	if (rc) {
+		json_decref(p->override);
+		g_free(p);
+		respond_error(st, req, 500, "internal", "the settings were not stored");
+		goto out;
+	}
+	int64_t staff = 0;
+	st->api->request_staff(req, &staff, NULL);
+	st->api->log(st->host, TSUNAGU_PLUGIN_LOG_INFO, "widget settings changed by staff %lld",
+		     (long long)staff);
+out:
+	free(text);
+	json_decref(patch);
+	json_decref(merged);
+}
+
+int web_admin_register(web_state *st)
+{
+	return st->api->http_route_staff(st->host, NULL, ADMIN_PATH, false,
+					 TSUNAGU_PLUGIN_ROLE_ADMIN, admin_settings, st);
+}
