@@ -15,6 +15,7 @@
 
 /* Longest message text accepted from any channel or staff member. */
 #define MAX_TEXT_BYTES (64 * 1024)
+#define MAX_VISITOR_BYTES (16 * 1024)
 
 typedef struct {
 	char *name;
@@ -90,13 +91,10 @@ void tsunagu_domain_unregister_owner(tsunagu_domain *domain, const void *owner)
 	g_hash_table_foreach_remove(domain->channels, owned_by, (void *)owner);
 }
 
-/* A JSON object of at most 16 KiB, or NULL. */
+/* A JSON object of at most MAX_VISITOR_BYTES. Parsed only when it is going
+ * to be written: a channel sends the same visitor with every message. */
 static bool visitor_valid(const char *visitor_json)
 {
-	if (!visitor_json)
-		return true;
-	if (strlen(visitor_json) > 16 * 1024)
-		return false;
 	json_t *v = json_loads(visitor_json, JSON_REJECT_DUPLICATES, NULL);
 	bool ok = json_is_object(v);
 	json_decref(v);
@@ -191,7 +189,7 @@ int tsunagu_domain_inbound(tsunagu_domain *domain, const tsunagu_inbound_message
 	    !g_utf8_validate(msg->sender_id, -1, NULL) || !text_valid(msg->text) ||
 	    (msg->sender_name && !g_utf8_validate(msg->sender_name, -1, NULL)) ||
 	    (msg->provider_message_id && strlen(msg->provider_message_id) > 256) ||
-	    !visitor_valid(msg->visitor_json))
+	    (msg->visitor_json && strlen(msg->visitor_json) > MAX_VISITOR_BYTES))
 		return -EINVAL;
 	if (domain->core->state >= TSUNAGU_CORE_DRAINING)
 		return -ESHUTDOWN;
@@ -206,14 +204,18 @@ int tsunagu_domain_inbound(tsunagu_domain *domain, const tsunagu_inbound_message
 		goto out;
 	ret = tsunagu_store_conversation_find_active(store, contact_id, msg->channel, &conv_id);
 	if (ret == -ENOENT) {
-		ret = open_conversation(domain, msg->channel, contact_id, msg->visitor_json,
-					&conv_id, &conv);
-	} else if (ret == 0) {
-		if (msg->visitor_json)
-			ret = tsunagu_store_conversation_set_visitor(store, conv_id,
-								     msg->visitor_json);
+		ret = msg->visitor_json && !visitor_valid(msg->visitor_json) ? -EINVAL : 0;
 		if (ret == 0)
-			ret = tsunagu_store_conversation_get(store, conv_id, &conv);
+			ret = open_conversation(domain, msg->channel, contact_id, msg->visitor_json,
+						&conv_id, &conv);
+	} else if (ret == 0) {
+		ret = tsunagu_store_conversation_get(store, conv_id, &conv);
+		if (ret == 0 && msg->visitor_json &&
+		    g_strcmp0(conv->visitor_json, msg->visitor_json) != 0)
+			ret = visitor_valid(msg->visitor_json)
+				      ? tsunagu_store_conversation_set_visitor(store, conv_id,
+									       msg->visitor_json)
+				      : -EINVAL;
 	}
 	if (ret < 0)
 		goto out;

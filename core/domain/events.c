@@ -3,6 +3,8 @@
 #include "events.h"
 
 #include <errno.h>
+#include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -160,16 +162,55 @@ void tsunagu_events_unsubscribe(tsunagu_events *events, unsigned id)
 		compact(events);
 }
 
+/* "2026-11-21T15:10:22.123Z" into buf (at least 32 bytes). */
+static void format_at(int64_t at_us, char *buf, size_t n)
+{
+	time_t secs = (time_t)(at_us / G_USEC_PER_SEC);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	size_t len = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	g_snprintf(buf + len, n - len, ".%03dZ", (int)((at_us / 1000) % 1000));
+}
+
+static void append_json_string(GString *out, const char *s)
+{
+	g_string_append_c(out, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			g_string_append_c(out, '\\'), g_string_append_c(out, (char)*p);
+		else if (*p < 0x20)
+			g_string_append_printf(out, "\\u%04x", *p);
+		else
+			g_string_append_c(out, (char)*p);
+	}
+	g_string_append_c(out, '"');
+}
+
+char *tsunagu_event_to_text(const tsunagu_store_event *ev)
+{
+	char at[40];
+	const char *payload = ev->payload_json && *ev->payload_json ? ev->payload_json : "{}";
+	GString *out = g_string_sized_new(96 + strlen(payload));
+	format_at(ev->at_us, at, sizeof at);
+	g_string_append_printf(out, "{\"seq\":%" G_GINT64_FORMAT ",\"at\":\"%s\",\"type\":", ev->seq,
+			       at);
+	append_json_string(out, ev->type);
+	g_string_append(out, ",\"data\":");
+	g_string_append(out, payload);
+	if (ev->conversation_id)
+		g_string_append_printf(out, ",\"conversation_id\":%" G_GINT64_FORMAT,
+				       ev->conversation_id);
+	if (ev->actor_staff_id)
+		g_string_append_printf(out, ",\"actor\":%" G_GINT64_FORMAT, ev->actor_staff_id);
+	g_string_append_c(out, '}');
+	return g_string_free(out, FALSE);
+}
+
 json_t *tsunagu_event_to_json(const tsunagu_store_event *ev)
 {
-	GDateTime *dt = g_date_time_new_from_unix_utc(ev->at_us / G_USEC_PER_SEC);
-	char *at = NULL;
-	if (dt) {
-		char *base = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S");
-		at = g_strdup_printf("%s.%03dZ", base, (int)((ev->at_us / 1000) % 1000));
-		g_free(base);
-		g_date_time_unref(dt);
-	}
+	char at_buf[40];
+	format_at(ev->at_us, at_buf, sizeof at_buf);
+	const char *at = at_buf;
 	json_error_t jerr;
 	json_t *data = json_loads(ev->payload_json ? ev->payload_json : "{}", 0, &jerr);
 	if (!data)
@@ -180,6 +221,5 @@ json_t *tsunagu_event_to_json(const tsunagu_store_event *ev)
 		json_object_set_new(o, "conversation_id", json_integer(ev->conversation_id));
 	if (ev->actor_staff_id)
 		json_object_set_new(o, "actor", json_integer(ev->actor_staff_id));
-	g_free(at);
 	return o;
 }

@@ -38,6 +38,11 @@ int64_t tsunagu_events_committed_seq(const tsunagu_events *events);
 unsigned tsunagu_events_subscribe(tsunagu_events *events, tsunagu_event_fn fn, void *user_data);
 void tsunagu_events_unsubscribe(tsunagu_events *events, unsigned id);
 
+/* The same JSON as tsunagu_event_to_json, as compact text, composed without
+ * parsing the payload (the store keeps only valid JSON objects): the
+ * events WebSocket sends one of these per event and client. g_free(). */
+char *tsunagu_event_to_text(const tsunagu_store_event *ev);
+
 /* An event as the JSON the API and WebSocket send:
  * {"seq":N,"at":"ISO-8601","type":..,"conversation":..,"actor":..,"data":{..}}.
  * Caller owns the reference. */

@@ -220,7 +220,8 @@ static void report_errors(GPtrArray *errors)
 static void on_event(const tsunagu_store_event *ev, void *user_data)
 {
 	tsunagu_workflows *w = user_data;
-	if (!ev->conversation_id || !is_trigger(ev->type) || !w->core->rules)
+	if (!ev->conversation_id || !is_trigger(ev->type) ||
+	    !tsunagu_rules_listens(w->core->rules, ev->type))
 		return;
 	json_error_t jerr;
 	json_t *payload = json_loads(ev->payload_json, 0, &jerr);

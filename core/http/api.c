@@ -319,5 +319,6 @@ void tsunagu_api_free(tsunagu_api *api)
 	tsunagu_ratelimit_free(api->ratelimit);
 	tsunagu_ratelimit_free(api->peer_ratelimit);
 	g_hash_table_unref(api->event_clients);
+	g_free(api->event_text);
 	g_free(api);
 }

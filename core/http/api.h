@@ -56,6 +56,9 @@ struct tsunagu_api {
 	bool cookie_secure;
 	GHashTable *event_clients; /* api_events.c: open events WebSockets */
 	guint session_check_source; /* api_events.c: periodic session expiry check */
+	char *event_text;           /* api_events.c: the last event's frame, shared */
+	size_t event_text_len;
+	int64_t event_text_seq;
 };
 
 /* Route tables of the api_*.c files, each ended by a NULL method. */

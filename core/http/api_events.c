@@ -33,21 +33,31 @@ typedef struct {
 	guint replay_source;
 } ev_client;
 
+/* The frame of ev, composed once however many clients receive it. */
+static const char *event_text(tsunagu_api *api, const tsunagu_store_event *ev, size_t *len)
+{
+	if (!api->event_text || api->event_text_seq != ev->seq) {
+		g_free(api->event_text);
+		api->event_text = tsunagu_event_to_text(ev);
+		api->event_text_len = strlen(api->event_text);
+		api->event_text_seq = ev->seq;
+	}
+	*len = api->event_text_len;
+	return api->event_text;
+}
+
 static void client_send(ev_client *cl, const tsunagu_store_event *ev)
 {
-	json_t *j;
-	char *s;
+	size_t len;
+	const char *s;
 
 	if (cl->dead)
 		return;
-	j = tsunagu_event_to_json(ev);
-	s = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	if (!s || tsunagu_ws_send(cl->conn, s, strlen(s), false) < 0)
+	s = event_text(cl->api, ev, &len);
+	if (tsunagu_ws_send(cl->conn, s, len, false) < 0)
 		cl->dead = true; /* closed (slow consumer: 1008); the client resumes */
 	else
 		cl->last_sent = ev->seq;
-	free(s);
 }
 
 /* GSource on the loop: sends the next page of the replay when the send

@@ -162,14 +162,19 @@ int tsunagu_http_ws_writeable(tsunagu_http *http, struct lws *wsi, tsunagu_http_
 
 	if (!conn)
 		return -1;
-	m = g_queue_pop_head(&conn->queue);
-	if (m) {
-		int w = lws_write(wsi, m->buf + LWS_PRE, m->len,
-				  m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-		conn->queued_bytes -= m->len;
-		g_free(m);
-		if (w < 0)
-			return -1;
+	if (conn->queue.length) {
+		/* Drain while the socket takes more (as lws' own mirror server does):
+		 * one frame per writable callback let a busy socket fall behind by
+		 * a frame every loop iteration until it hit its queue limit. */
+		do {
+			m = g_queue_pop_head(&conn->queue);
+			int w = lws_write(wsi, m->buf + LWS_PRE, m->len,
+					  m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+			conn->queued_bytes -= m->len;
+			g_free(m);
+			if (w < 0)
+				return -1;
+		} while (conn->queue.length && !lws_send_pipe_choked(wsi));
 		if (conn->queue.length || conn->closing)
 			lws_callback_on_writable(wsi);
 		return 0;

@@ -120,6 +120,9 @@ enum {
  * NULL (an empty result). Timer writes join the store's current batch. */
 tsunagu_workflow_result *tsunagu_rules_on_event(tsunagu_rules *rules, const char *event,
 						json_t *conversation, unsigned flags);
+/* Whether any workflow of the serving generation starts on, or cancels on,
+ * event: callers skip building a view for the events nobody listens to. */
+bool tsunagu_rules_listens(const tsunagu_rules *rules, const char *event);
 
 /* Receives the actions of workflow timers when they fire (after `after`,
  * possibly after a restart). conversation_id is the view's "id" as a string;

@@ -179,6 +179,19 @@ static void schedule(tsunagu_rules *rules, rules_workflow *w, const char *event,
 	g_free(key);
 }
 
+bool tsunagu_rules_listens(const tsunagu_rules *rules, const char *event)
+{
+	if (!rules || !event)
+		return false;
+	const rules_generation *gen = rules->gen;
+	for (unsigned i = 0; i < gen->workflows->len; i++) {
+		rules_workflow *w = gen->workflows->pdata[i];
+		if (strcmp(w->on, event) == 0 || (w->after_ms && cancels(w, event)))
+			return true;
+	}
+	return false;
+}
+
 tsunagu_workflow_result *tsunagu_rules_on_event(tsunagu_rules *rules, const char *event,
 						json_t *conversation, unsigned flags)
 {

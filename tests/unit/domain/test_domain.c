@@ -124,6 +124,26 @@ static void test_events_after_commit_in_order(fixture *f, gconstpointer data)
 	g_assert_cmpstr(json_string_value(json_object_get(json_object_get(j, "data"), "k")), ==,
 			"値");
 	g_assert_cmpint(json_integer_value(json_object_get(j, "seq")), ==, s2);
+	/* the text form the events WebSocket sends is the same JSON */
+	char *text = tsunagu_event_to_text(evs->pdata[0]);
+	json_t *parsed = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	g_assert_nonnull(parsed);
+	g_assert_true(json_equal(parsed, j));
+	json_decref(parsed);
+	g_free(text);
+	tsunagu_store_event odd = {.seq = 7, .at_us = 1234567890123456, .type = "x\"y\\z\n",
+				   .conversation_id = 3, .actor_staff_id = 4,
+				   .payload_json = "{\"k\":[1,\"\\u3042\"]}"};
+	json_t *oj = tsunagu_event_to_json(&odd);
+	text = tsunagu_event_to_text(&odd);
+	parsed = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	g_assert_nonnull(parsed);
+	g_assert_true(json_equal(parsed, oj));
+	g_assert_cmpstr(json_string_value(json_object_get(parsed, "at")), ==,
+			"2009-02-13T23:31:30.123Z");
+	json_decref(parsed);
+	json_decref(oj);
+	g_free(text);
 	json_decref(j);
 	g_ptr_array_unref(evs);
 }

@@ -177,6 +177,26 @@ static int fire(fixture *fx)
 	return tsunagu_timers_fire_due(tsunagu_rules_timers(fx->rules));
 }
 
+/* Events nobody listens to are known without evaluating anything. */
+static void test_listens(void)
+{
+	char *dir = rtu_tmpdir();
+	rtu_write(dir, "workflow.lua",
+		  "workflow \"a\" { on = \"message.customer\", run = function(c) return tag \"x\" end }\n"
+		  "workflow \"b\" { on = \"conversation.created\", after = \"10m\",\n"
+		  "  cancel_on = \"message.operator\", run = function(c) return tag \"y\" end }\n");
+	tsunagu_rules *rules = rtu_open(dir);
+	g_assert_true(tsunagu_rules_listens(rules, "message.customer"));
+	g_assert_true(tsunagu_rules_listens(rules, "conversation.created"));
+	g_assert_true(tsunagu_rules_listens(rules, "message.operator")); /* cancels */
+	g_assert_false(tsunagu_rules_listens(rules, "conversation.closed"));
+	g_assert_false(tsunagu_rules_listens(rules, NULL));
+	g_assert_false(tsunagu_rules_listens(NULL, "message.customer"));
+	tsunagu_rules_free(rules);
+	rtu_rmdir(dir);
+	g_free(dir);
+}
+
 static void test_timer_survives_restart(fixture *fx, const void *data)
 {
 	start(fx);
@@ -286,6 +306,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/rules/workflow/immediate-actions", test_immediate_actions);
+	g_test_add_func("/rules/workflow/listens", test_listens);
 	g_test_add("/rules/workflow/timer-survives-restart", fixture, NULL, fixture_setup,
 		   test_timer_survives_restart, fixture_teardown);
 	g_test_add("/rules/workflow/cancel-and-restart-wait", fixture, NULL, fixture_setup,
