@@ -1,90 +1,126 @@
-// The minimal inbox: log in, show who you are, follow the live events.
-// Every text that comes from the server (names, event data: possibly
-// customer text) is set with textContent, never as HTML.
-'use strict';
+// The operator inbox (entry point). Modules under js/:
+//   i18n.js        every UI string, one table per language
+//   api.js         REST client (session cookie + CSRF header)
+//   events.js      the events WebSocket, resuming with since=
+//   staff.js       names of staff, the supervisor status board
+//   list.js        the lists of CONV-7
+//   conversation.js one conversation: history, join, reply, notes, actions
+//   composer.js    Enter / Shift+Enter / IME handling of the reply box
+//
+// Routes (location.hash): #/view/<name> shows a list, #/conversations/<id>
+// opens a conversation (CONV-6: links survive the login, since the login
+// form never touches the hash).
+import { api, get, put, post, setCsrf, setUnauthorizedHandler } from './js/api.js';
+import { EventFeed } from './js/events.js';
+import { t, language, setLanguage, applyStatic } from './js/i18n.js';
+import { $, toast, closeMenus } from './js/dom.js';
+import { setMe, getMe, forget } from './js/staff.js';
+import { ConversationList, VIEWS } from './js/list.js';
+import { ConversationView } from './js/conversation.js';
 
-const state = { csrf: null, lastSeq: null, ws: null, retry: 0, stopped: false };
-const $ = (id) => document.getElementById(id);
-
-async function api(method, path, body) {
-  const headers = {};
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (method !== 'GET' && state.csrf) headers['X-CSRF-Token'] = state.csrf;
-  const res = await fetch(path, {
-    method, headers, credentials: 'same-origin',
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let json = null;
-  try { json = await res.json(); } catch (e) { /* empty body */ }
-  return { status: res.status, json };
-}
+let list = null;
+let view = null;
+let feed = null;
+let ticker = null;
+let started = false;
 
 function showLogin(message) {
-  $('who').hidden = true;
-  $('feed').hidden = true;
-  $('login').hidden = false;
+  stop();
+  document.body.className = 'at-login';
+  $('app').hidden = true;
+  $('me').hidden = true;
+  $('login-screen').hidden = false;
   $('login-error').textContent = message || '';
+  $('login').login.focus();
 }
 
-function showMe(me) {
-  state.csrf = me.csrf_token;
-  $('who-name').textContent = me.staff.display_name || me.staff.login;
-  $('who-role').textContent = me.staff.role;
-  $('who').hidden = false;
-  $('login').hidden = true;
-  $('feed').hidden = false;
-  connect();
+function stop() {
+  started = false;
+  if (feed) feed.stop();
+  clearInterval(ticker);
+  setCsrf(null);
+  if (list) list.clear();
+  if (view) view.leave();
+  forget();
 }
 
-function addEvent(ev) {
-  const li = document.createElement('li');
-  const seq = document.createElement('span');
-  seq.textContent = '#' + ev.seq;
-  const type = document.createElement('span');
-  type.className = 'type';
-  type.textContent = ev.type;
-  const data = document.createElement('span');
-  data.textContent = JSON.stringify(ev.data || {});
-  li.append(seq, type, data);
-  const list = $('events');
-  list.prepend(li);
-  while (list.children.length > 200) list.lastChild.remove();
+async function start(me) {
+  setCsrf(me.csrf_token);
+  setMe(me.staff);
+  started = true;
+  const role = me.staff.role;
+  document.body.className = `at-app role-${role}`;
+  $('login-screen').hidden = true;
+  $('app').hidden = false;
+  $('me').hidden = false;
+  $('me-name').textContent = me.staff.display_name || me.staff.login;
+  $('me-role').textContent = t(`role_${role}`);
+  $('me-role').dataset.role = role;
+  loadMyStatus();
+  feed.start();
+  ticker = setInterval(() => list.tick(), 1000);
+  route();
 }
 
-// The events WebSocket: resumes after the last sequence seen, so a
-// reconnect shows every event exactly once.
-function connect() {
-  if (state.ws || state.stopped) return;
-  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  let url = proto + '//' + location.host + '/api/v1/events';
-  if (state.lastSeq !== null) url += '?since=' + encodeURIComponent(state.lastSeq);
-  const ws = new WebSocket(url);
-  state.ws = ws;
-  $('status').textContent = '…';
-  ws.onmessage = (m) => {
-    let msg;
-    try { msg = JSON.parse(m.data); } catch (e) { return; }
-    if (msg.type === 'hello') {
-      $('status').textContent = '●';
-      state.retry = 0;
-      if (state.lastSeq === null) state.lastSeq = msg.committed_seq;
-      return;
-    }
-    if (typeof msg.seq !== 'number' || msg.seq <= state.lastSeq) return;
-    state.lastSeq = msg.seq;
-    addEvent(msg);
-  };
-  ws.onclose = () => {
-    state.ws = null;
-    $('status').textContent = '○';
-    if (state.stopped) return;
-    const delay = Math.min(30000, 500 * 2 ** state.retry++);
-    setTimeout(async () => {
-      // a closed socket may mean the session ended
-      const me = await api('GET', '/api/v1/auth/me');
-      if (me.status === 200) connect(); else showLogin();
-    }, delay);
-  };
+async function loadMyStatus() {
+  const r = await get('/api/v1/me/status');
+  const box = document.querySelector('.status-select');
+  if (r.status !== 200 || !r.json) { box.hidden = true; return; }
+  box.hidden = false;
+  showMyStatus(r.json.status);
+}
+
+function showMyStatus(status) {
+  $('my-status').value = status;
+  $('my-status-dot').className = `dot dot-${status}`;
+}
+
+async function onStatusChange(e) {
+  const status = e.target.value;
+  const r = await put('/api/v1/me/status', { status });
+  if (r.status === 200) showMyStatus((r.json && r.json.status) || status);
+  else { toast(t('action_error'), 'error'); loadMyStatus(); }
+}
+
+function route() {
+  if (!started) return;
+  const h = location.hash.replace(/^#\/?/, '');
+  const m = h.match(/^conversations\/([A-Za-z0-9_-]{1,64})$/);
+  if (m) {
+    const id = m[1];
+    document.body.classList.add('conv-open');
+    list.setSelected(id);
+    if (view.id !== id) view.open(id);
+    if (!list.loaded) { list.loaded = true; list.setView(savedView()); }
+    return;
+  }
+  document.body.classList.remove('conv-open');
+  const v = h.startsWith('view/') ? h.slice(5) : savedView();
+  const name = VIEWS.includes(v) ? v : 'mine';
+  try { sessionStorage.setItem('tsunagu.view', name); } catch { /* storage off */ }
+  list.loaded = true;
+  if (list.view !== name || !list.items.length) list.setView(name);
+  // on a narrow screen the list replaces the conversation
+  if (view.id && window.matchMedia('(max-width: 800px)').matches) {
+    view.leave();
+    list.setSelected(null);
+  }
+}
+
+function savedView() {
+  try { return sessionStorage.getItem('tsunagu.view') || 'mine'; } catch { return 'mine'; }
+}
+
+function onEvent(ev) {
+  const type = ev.type || '';
+  const me = getMe();
+  if (type === 'staff.status_changed' && me && ev.data && ev.data.staff === me.id)
+    showMyStatus(ev.data.status);
+  if (type === 'conversation.assigned' && me && ev.data && ev.data.staff === me.id && ev.data.by !== me.id)
+    toast(t('new_assigned'));
+  if (type.startsWith('message.') || type.startsWith('conversation.') || type === 'route.decided')
+    list.refreshSoon();
+  view.onEvent(ev);
 }
 
 async function onLogin(e) {
@@ -94,27 +130,65 @@ async function onLogin(e) {
     login: form.login.value, password: form.password.value,
   });
   form.password.value = '';
-  if (r.status === 200) {
-    state.stopped = false;
-    showMe(r.json);
+  if (r.status === 200 && r.json) {
+    start(r.json);
   } else {
-    showLogin(r.json && r.json.error ? r.json.error.message : 'error ' + r.status);
+    const msg = r.status === 401 ? t('login_failed') : r.status === 429 ? t('login_locked') : t('login_error');
+    $('login-error').textContent = msg;
   }
 }
 
 async function onLogout() {
-  state.stopped = true;
-  if (state.ws) state.ws.close();
-  await api('POST', '/api/v1/auth/logout', {});
-  state.csrf = null;
-  state.lastSeq = null;
-  $('events').replaceChildren();
+  await post('/api/v1/auth/logout');
   showLogin();
 }
 
-document.addEventListener('DOMContentLoaded', async () => {
+function setup() {
+  applyStatic();
+  $('lang').value = language();
+  $('lang').addEventListener('change', (e) => {
+    setLanguage(e.target.value);
+    if (started) {
+      const me = getMe();
+      $('me-role').textContent = t(`role_${me.role}`);
+      list.setView(list.view);
+      view.relabel();
+    }
+  });
+  list = new ConversationList({ onOpen: (id) => { location.hash = `#/conversations/${id}`; } });
+  view = new ConversationView({
+    onChanged: () => list.refreshSoon(),
+    onBack: () => { location.hash = `#/view/${list.view}`; },
+  });
+  feed = new EventFeed({
+    onEvent,
+    onState: (s) => {
+      $('live').dataset.state = s;
+      $('live-text').textContent = s === 'live' ? t('live') : t('reconnecting');
+      // after a reconnect, anything missed is also replayed; reload anyway
+      if (s === 'live' && started) { list.refreshSoon(); if (view.id) view.fetchNew(); }
+    },
+    onSessionCheck: async () => {
+      const r = await get('/api/v1/auth/me');
+      return r.status === 200;
+    },
+  });
+  setUnauthorizedHandler(() => { if (started) showLogin(); });
+  for (const b of document.querySelectorAll('.view-link'))
+    b.addEventListener('click', () => { location.hash = `#/view/${b.dataset.view}`; });
   $('login').addEventListener('submit', onLogin);
   $('logout').addEventListener('click', onLogout);
-  const me = await api('GET', '/api/v1/auth/me');
-  if (me.status === 200) showMe(me.json); else showLogin();
-});
+  $('my-status').addEventListener('change', onStatusChange);
+  window.addEventListener('hashchange', route);
+  document.addEventListener('click', () => closeMenus());
+  document.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeMenus(); });
+}
+
+async function boot() {
+  setup();
+  const me = await get('/api/v1/auth/me');
+  document.body.classList.remove('booting');
+  if (me.status === 200 && me.json) start(me.json); else showLogin();
+}
+
+boot();

@@ -1,0 +1,80 @@
+// Debian's Chromium driven by playwright-core, for the browser tests.
+// Every browser gets a fresh profile directory, removed at close; nothing
+// leaves loopback (no background networking, no component updates).
+import { chromium } from 'playwright-core';
+import { createServer } from 'node:http';
+
+export const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+const ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+// One Chromium; resolves { browser, newContext(options), close() }.
+// playwright gives the browser a fresh temporary profile directory of its
+// own (removed at close), and every context is an isolated profile
+// (cookies, localStorage): one context = one person.
+// newContext options: locale ('ja-JP' default), viewport.
+export async function launch() {
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ARGS,
+    timeout: 30000,
+  });
+  return {
+    browser,
+    newContext: (options = {}) => browser.newContext({
+      locale: options.locale || 'ja-JP',
+      viewport: options.viewport || { width: 1280, height: 800 },
+    }),
+    close: () => browser.close(),
+  };
+}
+
+// A static page server on 127.0.0.1 (another port = another origin than
+// tsunagud): routes is {path: html}, read at each request (so a page can be
+// added once the server's port is known). Resolves {url(path), origin, port,
+// close()}.
+export function servePages(routes) {
+  return new Promise((resolve) => {
+    const server = createServer((req, res) => {
+      const path = new URL(req.url, 'http://x').pathname;
+      const body = routes[path];
+      if (body === undefined) { res.writeHead(404); res.end(); return; }
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(body);
+    });
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      const origin = `http://127.0.0.1:${port}`;
+      resolve({
+        origin, port,
+        url: (p = '/') => origin + p,
+        set: (p, html) => { routes[p] = html; },
+        close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
+      });
+    });
+  });
+}
+
+// Polls fn() until it returns a truthy value; rejects with what after ms.
+export async function eventually(fn, what, ms = 10000) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
+    if (Date.now() > end) throw new Error(`timeout: ${what} (last: ${last})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// Logs a page of the inbox in.
+export async function loginInbox(page, login, password) {
+  await page.waitForSelector('#login-screen:not([hidden]), #app:not([hidden])');
+  await page.fill('#login input[name=login]', login);
+  await page.fill('#login input[name=password]', password);
+  await page.click('#login button[type=submit]');
+  await page.waitForSelector('#app:not([hidden])');
+}
