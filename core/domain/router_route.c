@@ -43,7 +43,7 @@ static int cmp_id(const void *a, const void *b)
 
 static bool has_id(const GArray *ids, int64_t id)
 {
-	return ids && bsearch(&id, ids->data, ids->len, sizeof(int64_t), cmp_id) != NULL;
+	return ids && ids->len && bsearch(&id, ids->data, ids->len, sizeof(int64_t), cmp_id) != NULL;
 }
 
 static void add_id(GArray *ids, int64_t id)
