@@ -192,6 +192,7 @@ static void sq_close(void *be)
 
 	if (!sq)
 		return;
+	tsunagu_sqlite_checkpointer_stop(sq);
 	if (sq->stmts)
 		g_hash_table_destroy(sq->stmts); /* finalizes the statements */
 	if (sq->fts_marks)
@@ -259,6 +260,7 @@ static int sq_open(const tsunagu_store_options *opts, void **be_out)
 	r = tsunagu_sqlite_migrate(sq, &sq->schema_version);
 	if (r < 0)
 		goto out;
+	tsunagu_sqlite_checkpointer_start(sq);
 	tlog_info("opened %s (schema %d, WAL, synchronous=%s)", opts->path, sq->schema_version,
 		  sync);
 	*be_out = sq;

@@ -14,6 +14,8 @@
 #include "store.h"
 #include "store_backend.h"
 
+typedef struct tsunagu_sqlite_checkpointer tsunagu_sqlite_checkpointer;
+
 typedef struct {
 	sqlite3 *db;
 	char *path;
@@ -28,7 +30,16 @@ typedef struct {
 	 * per message; indexing the batch at once before COMMIT writes one. */
 	int64_t fts_from;
 	GArray *fts_marks;    /* int64_t: fts_from when each open savepoint began */
+	tsunagu_sqlite_checkpointer *checkpointer; /* store_sqlite_checkpoint.c */
 } tsunagu_sqlite;
+
+/* WAL checkpoints on a thread of their own instead of inside COMMIT on the
+ * loop (store_sqlite_checkpoint.c). start: after migrations; stop: before
+ * the connection closes (which then checkpoints what is left). */
+int tsunagu_sqlite_checkpointer_start(tsunagu_sqlite *sq);
+void tsunagu_sqlite_checkpointer_stop(tsunagu_sqlite *sq);
+/* Checkpoints completed so far (for tests). */
+int tsunagu_sqlite_checkpoints_done(const tsunagu_sqlite *sq);
 
 /* Test and tool hook: the connection of a store opened on the SQLite backend,
  * NULL for another backend. Loop thread. */

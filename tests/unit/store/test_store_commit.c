@@ -430,6 +430,47 @@ static void test_backup(store_fixture *fx, gconstpointer data)
 
 /* ---- events ------------------------------------------------------------------------ */
 
+/* WAL checkpoints happen on the checkpoint thread, not in COMMIT: after
+ * enough pages one completes, the WAL file is reused rather than growing,
+ * and every row reads back from a fresh connection. */
+static void test_checkpoints_off_the_loop(store_fixture *fx, gconstpointer data)
+{
+	tsunagu_sqlite *sq = tsunagu_store_backend_handle(fx->store);
+	char *wal = g_strconcat(fx->path, "-wal", NULL);
+	char *body = g_malloc(3001);
+	memset(body, 'x', 3000);
+	body[3000] = 0;
+	int64_t conv = fixture_conversation(fx, "web"), id = 0;
+	goffset biggest = 0;
+	for (int round = 0; round < 8; round++) {
+		int before = tsunagu_sqlite_checkpoints_done(sq);
+		/* each round about 1,500 pages of WAL: over the 1000-page mark */
+		for (int i = 0; i < 1500; i++) {
+			g_assert_cmpint(tsunagu_store_message_insert(fx->store, conv, TSUNAGU_MSG_CUSTOMER,
+								     0, body, NULL, &id), ==, 0);
+			if (i % 100 == 99)
+				g_assert_cmpint(tsunagu_store_flush(fx->store), ==, 0);
+		}
+		g_assert_cmpint(tsunagu_store_flush(fx->store), ==, 0);
+		for (int wait = 0; wait < 1000 && tsunagu_sqlite_checkpoints_done(sq) == before; wait++)
+			g_usleep(10 * 1000);
+		g_assert_cmpint(tsunagu_sqlite_checkpoints_done(sq), >, before);
+		GStatBuf st;
+		g_assert_cmpint(g_stat(wal, &st), ==, 0);
+		if (st.st_size > biggest)
+			biggest = st.st_size;
+	}
+	/* 8 rounds of ~5 MB: a WAL that never restarted would be ~40 MB; it is
+	 * reused once past the 4000-page bound (16 MB) plus one round. */
+	g_assert_cmpint(biggest, <, 28 * 1024 * 1024);
+	sqlite3 *db = NULL;
+	g_assert_cmpint(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+	g_assert_cmpint(query_int(db, "SELECT count(*) FROM messages"), ==, 12000);
+	sqlite3_close(db);
+	g_free(body);
+	g_free(wal);
+}
+
 static void test_events_seq(store_fixture *fx, gconstpointer data)
 {
 	tsunagu_store_options opts = { 0 };
@@ -495,6 +536,7 @@ int main(int argc, char **argv)
 #define ADD(name, fn, data) \
 	g_test_add(name, store_fixture, data, fixture_setup, fn, fixture_teardown)
 	ADD("/store/migrations", test_migrations, NULL);
+	ADD("/store/checkpoints-off-the-loop", test_checkpoints_off_the_loop, NULL);
 	ADD("/store/pragmas", test_pragmas, NO_OPEN);
 	ADD("/store/group-commit/one-transaction", test_group_commit, NULL);
 	ADD("/store/group-commit/on-commit-without-batch", test_on_commit_without_batch, NULL);
