@@ -37,6 +37,10 @@ typedef struct {
  * loop (store_sqlite_checkpoint.c). start: after migrations; stop: before
  * the connection closes (which then checkpoints what is left). */
 int tsunagu_sqlite_checkpointer_start(tsunagu_sqlite *sq);
+/* A message from a row of: id, conversation_id, kind, author, body,
+ * provider_message_id, created_at (the column order every message query
+ * selects). Caller owns it. */
+tsunagu_store_message *tsunagu_sqlite_message_from_row(sqlite3_stmt *st);
 void tsunagu_sqlite_checkpointer_stop(tsunagu_sqlite *sq);
 /* Checkpoints completed so far (for tests). */
 int tsunagu_sqlite_checkpoints_done(const tsunagu_sqlite *sq);

@@ -39,16 +39,7 @@ int tsunagu_sqlite_customer_history(void *be, const char *channel, const char *e
 		sqlite3_bind_int64(st, 3, after_id);
 	sqlite3_bind_int64(st, 4, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		tsunagu_store_message *m = g_new0(tsunagu_store_message, 1);
-		m->id = sqlite3_column_int64(st, 0);
-		m->conversation_id = sqlite3_column_int64(st, 1);
-		if (tsunagu_msg_kind_parse((const char *)sqlite3_column_text(st, 2), &m->kind) < 0)
-			m->kind = TSUNAGU_MSG_SYSTEM; /* unreachable: the WHERE clause */
-		m->author_staff_id = sqlite3_column_int64(st, 3);
-		m->body = tsunagu_sqlite_column_dup(st, 4);
-		m->provider_message_id = tsunagu_sqlite_column_dup(st, 5);
-		m->created_at_us = sqlite3_column_int64(st, 6);
-		g_ptr_array_add(list, m);
+		g_ptr_array_add(list, tsunagu_sqlite_message_from_row(st));
 	}
 	if (rc != SQLITE_DONE)
 		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db),

@@ -39,6 +39,20 @@ static const char SQL_SEARCH_FTS[] =
 static const char SQL_SEARCH_SCAN[] =
 	"SELECT id FROM messages WHERE body LIKE ?1 ESCAPE '\\' ORDER BY id DESC LIMIT ?2";
 
+tsunagu_store_message *tsunagu_sqlite_message_from_row(sqlite3_stmt *st)
+{
+	tsunagu_store_message *m = g_new0(tsunagu_store_message, 1);
+	m->id = sqlite3_column_int64(st, 0);
+	m->conversation_id = sqlite3_column_int64(st, 1);
+	if (tsunagu_msg_kind_parse((const char *)sqlite3_column_text(st, 2), &m->kind) < 0)
+		m->kind = TSUNAGU_MSG_SYSTEM; /* unreachable: the CHECK constraint */
+	m->author_staff_id = sqlite3_column_int64(st, 3);
+	m->body = tsunagu_sqlite_column_dup(st, 4);
+	m->provider_message_id = tsunagu_sqlite_column_dup(st, 5);
+	m->created_at_us = sqlite3_column_int64(st, 6);
+	return m;
+}
+
 /* Runs inside a savepoint opened by store.c: the message and the
  * conversation's timestamps are written together or not at all; its search
  * index row follows at commit (tsunagu_sqlite_messages_index_batch), in the
@@ -133,16 +147,7 @@ int tsunagu_sqlite_message_list(void *be, int64_t conversation_id, int64_t after
 	sqlite3_bind_int64(st, 2, after_id);
 	sqlite3_bind_int64(st, 3, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		tsunagu_store_message *m = g_new0(tsunagu_store_message, 1);
-		m->id = sqlite3_column_int64(st, 0);
-		m->conversation_id = sqlite3_column_int64(st, 1);
-		if (tsunagu_msg_kind_parse((const char *)sqlite3_column_text(st, 2), &m->kind) < 0)
-			m->kind = TSUNAGU_MSG_SYSTEM; /* unreachable: the CHECK constraint */
-		m->author_staff_id = sqlite3_column_int64(st, 3);
-		m->body = tsunagu_sqlite_column_dup(st, 4);
-		m->provider_message_id = tsunagu_sqlite_column_dup(st, 5);
-		m->created_at_us = sqlite3_column_int64(st, 6);
-		g_ptr_array_add(list, m);
+		g_ptr_array_add(list, tsunagu_sqlite_message_from_row(st));
 	}
 	if (rc != SQLITE_DONE)
 		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db), "listing messages");

@@ -7,6 +7,7 @@
 //   r.status, r.json, r.headers, r.setCookies
 //   const ws = await api.openEvents({ since: 0 });   // an EventsSocket
 import WebSocket from 'ws';
+import { FrameQueue } from './frame_queue.mjs';
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -102,7 +103,7 @@ export class ApiClient {
 
 // The events WebSocket with a message queue: next() resolves with the next
 // message (JSON), in order.
-export class EventsSocket {
+export class EventsSocket extends FrameQueue {
   static open(url, { headers, origin }) {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, { headers, origin });
@@ -116,46 +117,10 @@ export class EventsSocket {
   }
 
   constructor(ws) {
+    super('an event');
     this.ws = ws;
-    this.queue = [];
-    this.waiters = [];
-    this.closed = null;
-    ws.on('message', (data) => {
-      const msg = JSON.parse(data.toString('utf8'));
-      const w = this.waiters.shift();
-      if (w) w.resolve(msg); else this.queue.push(msg);
-    });
-    ws.on('close', (code, reason) => {
-      this.closed = { code, reason: reason.toString() };
-      for (const w of this.waiters.splice(0)) w.reject(new Error(`closed ${code} ${reason}`));
-    });
-  }
-
-  next(timeoutMs = 5000) {
-    if (this.queue.length) return Promise.resolve(this.queue.shift());
-    if (this.closed) return Promise.reject(new Error(`closed ${this.closed.code}`));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const i = this.waiters.indexOf(w);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(new Error('timeout waiting for an event'));
-      }, timeoutMs);
-      const w = {
-        resolve: (m) => { clearTimeout(timer); resolve(m); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
-      };
-      this.waiters.push(w);
-    });
-  }
-
-  // Collects messages until pred(msg) is true; returns all of them.
-  async until(pred, timeoutMs = 5000) {
-    const got = [];
-    for (;;) {
-      const m = await this.next(timeoutMs);
-      got.push(m);
-      if (pred(m)) return got;
-    }
+    ws.on('message', (data) => this.push(JSON.parse(data.toString('utf8'))));
+    ws.on('close', (code, reason) => this.closeQueue(code, reason.toString()));
   }
 
   close() {

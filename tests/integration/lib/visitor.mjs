@@ -7,10 +7,11 @@
 //   const ack = await v.say('c1', 'hello');      // {type:'ack', id, message_id, conversation}
 //   const f = await v.next();                     // the next frame
 import WebSocket from 'ws';
+import { FrameQueue } from './frame_queue.mjs';
 
 export const allVisitorFrames = [];
 
-export class Visitor {
+export class Visitor extends FrameQueue {
   // options: origin (header; default: none, as a non-browser client),
   // headers (extra), path (default /plugins/web/ws).
   static open(srv, options = {}) {
@@ -27,15 +28,12 @@ export class Visitor {
   }
 
   constructor(ws) {
+    super('a frame');
     this.ws = ws;
-    this.queue = [];
-    this.waiters = [];
     this.frames = [];   // raw texts received on this socket
-    this.closed = null;
     this.closedPromise = new Promise((resolve) => {
       ws.on('close', (code, reason) => {
-        this.closed = { code, reason: reason.toString() };
-        for (const w of this.waiters.splice(0)) w.reject(new Error(`closed ${code} ${reason}`));
+        this.closeQueue(code, reason.toString());
         resolve(this.closed);
       });
     });
@@ -43,37 +41,8 @@ export class Visitor {
       const text = data.toString('utf8');
       this.frames.push(text);
       allVisitorFrames.push(text);
-      const msg = JSON.parse(text);
-      const w = this.waiters.shift();
-      if (w) w.resolve(msg); else this.queue.push(msg);
+      this.push(JSON.parse(text));
     });
-  }
-
-  next(timeoutMs = 5000) {
-    if (this.queue.length) return Promise.resolve(this.queue.shift());
-    if (this.closed) return Promise.reject(new Error(`closed ${this.closed.code}`));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const i = this.waiters.indexOf(w);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(new Error('timeout waiting for a frame'));
-      }, timeoutMs);
-      const w = {
-        resolve: (m) => { clearTimeout(timer); resolve(m); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
-      };
-      this.waiters.push(w);
-    });
-  }
-
-  // Resolves with the frames until (and including) the one pred accepts.
-  async until(pred, timeoutMs = 5000) {
-    const got = [];
-    for (;;) {
-      const m = await this.next(timeoutMs);
-      got.push(m);
-      if (pred(m)) return got;
-    }
   }
 
   // Resolves true when no frame arrives within ms (and leaves the queue alone).
