@@ -283,58 +283,41 @@ static void stop(tsunagu_core *core)
 	core->store = NULL;
 }
 
-int main(int argc, char **argv)
+/* Runs --check-config / --dump-config; returns the exit status. */
+static int check_or_dump(const tsunagu_config *config, bool dump)
 {
-	options o = {0};
-	tsunagu_core *core = &core_instance;
-	int ret;
-
-	setlocale(LC_ALL, "");
-	if (parse_args(&argc, &argv, &o) < 0)
+	GError *err = NULL;
+	if (tsunagu_plugins_check_config((tsunagu_config *)config, &err) < 0) {
+		fprintf(stderr, "tsunagud: configuration error: %s\n", err->message);
+		g_error_free(err);
 		return 2;
-	if (o.version) {
-		printf("tsunagud %s\n", TSUNAGU_VERSION);
-		return 0;
 	}
-	core->config = load_config(&o);
-	if (!core->config)
-		return 2;
-	tsunagu_log_level level = TSUNAGU_LOG_INFO;
-	tsunagu_log_level_parse(tsunagu_config_string(core->config, "log.level"), &level);
-	tsunagu_log_set_level(level);
-
-	if (o.check_config || o.dump_config) {
-		GError *err = NULL;
-		ret = tsunagu_plugins_check_config(core->config, &err);
-		if (ret < 0) {
-			fprintf(stderr, "tsunagud: configuration error: %s\n", err->message);
-			g_error_free(err);
-			return 2;
-		}
-		if (o.dump_config) {
-			GString *out = g_string_new(NULL);
-			tsunagu_config_dump(core->config, out);
-			fputs(out->str, stdout);
-			g_string_free(out, TRUE);
-		} else {
-			printf("configuration ok\n");
-		}
-		return 0;
+	if (dump) {
+		GString *out = g_string_new(NULL);
+		tsunagu_config_dump(config, out);
+		fputs(out->str, stdout);
+		g_string_free(out, TRUE);
+	} else {
+		printf("configuration ok\n");
 	}
+	return 0;
+}
 
+static int serve(tsunagu_core *core, const options *o)
+{
 	/* A peer that vanishes mid-write must not kill the server. */
 	signal(SIGPIPE, SIG_IGN);
 	core->context = g_main_context_default();
 	core->loop = g_main_loop_new(core->context, FALSE);
 	core->loop_thread = g_thread_self();
-	core->config_path = g_strdup(o.config_path);
+	core->config_path = g_strdup(o->config_path);
 	core->state = TSUNAGU_CORE_STARTING;
 
 	g_unix_signal_add(SIGTERM, on_stop_signal, core);
 	g_unix_signal_add(SIGINT, on_stop_signal, core);
 	g_unix_signal_add(SIGHUP, on_reload_signal, core);
 
-	ret = start(core);
+	int ret = start(core);
 	if (ret == 0) {
 		core->state = TSUNAGU_CORE_RUNNING;
 		tlog_info("tsunagud %s ready", TSUNAGU_VERSION);
@@ -342,14 +325,46 @@ int main(int argc, char **argv)
 	}
 	stop(core);
 	tlog_info("stopped");
-
 	g_main_loop_unref(core->loop);
-	tsunagu_config_free(core->config);
 	g_free(core->config_path);
 	g_free(core->data_dir);
+	return ret == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	options o = {0};
+	tsunagu_core *core = &core_instance;
+	int status;
+
+	setlocale(LC_ALL, "");
+	if (parse_args(&argc, &argv, &o) < 0) {
+		status = 2;
+		goto out;
+	}
+	if (o.version) {
+		printf("tsunagud %s\n", TSUNAGU_VERSION);
+		status = 0;
+		goto out;
+	}
+	core->config = load_config(&o);
+	if (!core->config) {
+		status = 2;
+		goto out;
+	}
+	tsunagu_log_level level = TSUNAGU_LOG_INFO;
+	tsunagu_log_level_parse(tsunagu_config_string(core->config, "log.level"), &level);
+	tsunagu_log_set_level(level);
+
+	if (o.check_config || o.dump_config)
+		status = check_or_dump(core->config, o.dump_config);
+	else
+		status = serve(core, &o);
+out:
+	tsunagu_config_free(core->config);
 	g_free(o.config_path);
 	g_free(o.conf_d);
 	g_free(o.data_dir);
 	g_strfreev(o.sets);
-	return ret == 0 ? 0 : 1;
+	return status;
 }

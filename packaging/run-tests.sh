@@ -1,7 +1,8 @@
 #!/bin/sh
-# Runs every test: unit, rules, fuzz-corpus replays and black-box integration
-# tests on the normal build, then the unit and fuzz suites again built with
-# AddressSanitizer + UndefinedBehaviorSanitizer. Prints one closing line
+# Runs every test: unit, rules, fuzz-corpus replays, black-box integration and
+# browser tests on the normal build, then the unit, fuzz and integration suites
+# again built with AddressSanitizer + UndefinedBehaviorSanitizer (the black-box
+# tests then run a sanitized tsunagud and fail on any report it prints). Prints one closing line
 # "N passed, N failed" counting every test case (TAP subtests included).
 set -u
 cd "$(dirname "$0")/.."
@@ -19,13 +20,14 @@ meson test -C "$build" --print-errorlogs --num-processes 2 || status=1
 if [ "${TSUNAGU_SKIP_ASAN:-0}" != 1 ]; then
 	if [ ! -f "$asan/build.ninja" ]; then
 		meson setup "$asan" -Db_sanitize=address,undefined -Db_lundef=false \
-			-Dintegration_tests=false -Dbuildtype=debug >/dev/null || status=1
+			-Dbuildtype=debug >/dev/null || status=1
 	else
-		meson setup --reconfigure "$asan" >/dev/null || status=1
+		meson setup --reconfigure -Dintegration_tests=true "$asan" >/dev/null || status=1
 	fi
 	ninja -C "$asan" >/dev/null || status=1
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		meson test -C "$asan" --suite unit --suite fuzz --suite rules --print-errorlogs \
+		meson test -C "$asan" --suite unit --suite fuzz --suite rules --suite integration \
+		--print-errorlogs \
 		--num-processes 2 || status=1
 fi
 
