@@ -219,6 +219,20 @@ static const char *const migrations[] = {
 	"      THEN handled_today + 1 ELSE 1 END,"
 	"    handled_day = date(NEW.updated_at / 1000000, 'unixepoch', 'localtime')"
 	"    WHERE id = NEW.assignee_id; END;",
+
+	/* 4: the active conversation of a contact on a channel is looked up for
+	 * every inbound message; ordered by rowid, this partial index answers
+	 * "newest not closed" without sorting in a temporary b-tree. */
+	"CREATE INDEX conversations_contact_active ON conversations(contact_id, channel)"
+	"  WHERE state <> 'closed';"
+	/* Delivery of every operator reply looks up the newest identity of the
+	 * contact on the channel; routing to the last operator, the newest
+	 * assigned conversation of the contact. Both sorted until now. */
+	"DROP INDEX contact_identities_contact;"
+	"CREATE INDEX contact_identities_contact ON contact_identities"
+	"  (contact_id, channel, created_at DESC, external_id DESC);"
+	"CREATE INDEX conversations_contact_assigned ON conversations(contact_id)"
+	"  WHERE assignee_id IS NOT NULL;",
 };
 
 int tsunagu_sqlite_migrations_latest(void)

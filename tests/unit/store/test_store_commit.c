@@ -471,6 +471,49 @@ static void test_checkpoints_off_the_loop(store_fixture *fx, gconstpointer data)
 	g_free(wal);
 }
 
+/* What runs for every customer message and every reply never sorts: each
+ * lookup walks an index in order (SQLite counts sorts per statement). */
+static void test_message_path_never_sorts(store_fixture *fx, gconstpointer data)
+{
+	tsunagu_sqlite *sq = tsunagu_store_backend_handle(fx->store);
+	int64_t staff = 0, contact = 0, conv = 0, id = 0, last = 0;
+	bool created = false;
+	g_assert_cmpint(tsunagu_store_staff_create(fx->store, "sato", "Sato", NULL,
+						   TSUNAGU_ROLE_OPERATOR, "x", &staff), ==, 0);
+	for (int i = 0; i < 50; i++) {
+		char *who = g_strdup_printf("visitor-%d", i % 7);
+		g_assert_cmpint(tsunagu_store_contact_identity(fx->store, "web", who, NULL, &contact,
+							       &created), ==, 0);
+		if (tsunagu_store_conversation_find_active(fx->store, contact, "web", &conv) < 0) {
+			g_assert_cmpint(tsunagu_store_conversation_create(fx->store, "web", contact,
+									  &conv), ==, 0);
+			g_assert_cmpint(tsunagu_store_conversation_assign(fx->store, conv, staff, -1),
+					==, 0);
+		}
+		g_assert_cmpint(tsunagu_store_message_insert(fx->store, conv, TSUNAGU_MSG_CUSTOMER, 0,
+							     "hello", NULL, &id), ==, 0);
+		char *ext = NULL;
+		g_assert_cmpint(tsunagu_store_contact_identity_get(fx->store, contact, "web", &ext), ==,
+				0);
+		g_assert_cmpstr(ext, ==, who);
+		g_free(ext);
+		g_assert_cmpint(tsunagu_store_event_append(fx->store, "message.customer", conv, 0, "{}",
+							   &last), ==, 0);
+		if (i % 10 == 9)
+			g_assert_cmpint(tsunagu_store_flush(fx->store), ==, 0);
+		g_free(who);
+	}
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, sq->stmts);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		sqlite3_stmt *st = value;
+		int sorts = sqlite3_stmt_status(st, SQLITE_STMTSTATUS_SORT, 0);
+		if (sorts)
+			g_error("sorted %d times: %s", sorts, sqlite3_sql(st));
+	}
+}
+
 static void test_events_seq(store_fixture *fx, gconstpointer data)
 {
 	tsunagu_store_options opts = { 0 };
@@ -537,6 +580,7 @@ int main(int argc, char **argv)
 	g_test_add(name, store_fixture, data, fixture_setup, fn, fixture_teardown)
 	ADD("/store/migrations", test_migrations, NULL);
 	ADD("/store/checkpoints-off-the-loop", test_checkpoints_off_the_loop, NULL);
+	ADD("/store/message-path-never-sorts", test_message_path_never_sorts, NULL);
 	ADD("/store/pragmas", test_pragmas, NO_OPEN);
 	ADD("/store/group-commit/one-transaction", test_group_commit, NULL);
 	ADD("/store/group-commit/on-commit-without-batch", test_on_commit_without_batch, NULL);
