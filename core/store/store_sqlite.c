@@ -531,3 +531,22 @@ const tsunagu_store_backend_ops tsunagu_store_sqlite_ops = {
 	.waiting_list = tsunagu_sqlite_waiting_list,
 	.conversation_list_view = tsunagu_sqlite_conversation_list_view,
 };
+
+int tsunagu_sqlite_int64_of(tsunagu_sqlite *sq, const char *sql, int64_t a, int64_t b,
+			    int64_t *out, int none, const char *what)
+{
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, sql);
+	int r;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, a);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, b);
+	r = tsunagu_sqlite_step_row(sq, st, what);
+	if (r <= 0)
+		return r < 0 ? r : none;
+	*out = sqlite3_column_int64(st, 0);
+	tsunagu_sqlite_done(st);
+	return 0;
+}

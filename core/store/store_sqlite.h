@@ -37,6 +37,11 @@ typedef struct {
  * loop (store_sqlite_checkpoint.c). start: after migrations; stop: before
  * the connection closes (which then checkpoints what is left). */
 int tsunagu_sqlite_checkpointer_start(tsunagu_sqlite *sq);
+/* The first column of the first row of sql (a cached statement bound with
+ * a, and b when it has a second parameter): 0, `none` when there is no row,
+ * or a negative errno (logged with what). */
+int tsunagu_sqlite_int64_of(tsunagu_sqlite *sq, const char *sql, int64_t a, int64_t b,
+			    int64_t *out, int none, const char *what);
 /* A message from a row of: id, conversation_id, kind, author, body,
  * provider_message_id, created_at (the column order every message query
  * selects). Caller owns it. */

@@ -175,20 +175,9 @@ int tsunagu_sqlite_conversation_find_active(void *be, int64_t contact_id, const 
 int tsunagu_sqlite_contact_conversation_count(void *be, int64_t contact_id,
 					      int64_t exclude_conversation_id, int64_t *count)
 {
-	tsunagu_sqlite *sq = be;
-	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_COUNT_FOR_CONTACT);
-	int r;
-
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, contact_id);
-	sqlite3_bind_int64(st, 2, exclude_conversation_id);
-	r = tsunagu_sqlite_step_row(sq, st, "counting conversations");
-	if (r <= 0)
-		return r < 0 ? r : -EIO;
-	*count = sqlite3_column_int64(st, 0);
-	tsunagu_sqlite_done(st);
-	return 0;
+	return tsunagu_sqlite_int64_of(be, SQL_COUNT_FOR_CONTACT, contact_id,
+				       exclude_conversation_id, count, -EIO,
+				       "counting conversations");
 }
 
 int tsunagu_sqlite_conversation_list(void *be, tsunagu_conv_state state, int64_t assignee_id,

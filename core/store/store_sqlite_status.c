@@ -97,35 +97,17 @@ int tsunagu_sqlite_staff_set_capacity(void *be, int64_t staff_id, int capacity)
 	return r;
 }
 
-/* Runs a one-row count bound with up to two integers. */
-static int count_of(tsunagu_sqlite *sq, const char *sql, int64_t a, int64_t b, int64_t *count,
-		    const char *what)
-{
-	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, sql);
-	int r;
-
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, a);
-	if (sqlite3_bind_parameter_count(st) >= 2)
-		sqlite3_bind_int64(st, 2, b);
-	r = tsunagu_sqlite_step_row(sq, st, what);
-	if (r <= 0)
-		return r < 0 ? r : -EIO;
-	*count = sqlite3_column_int64(st, 0);
-	tsunagu_sqlite_done(st);
-	return 0;
-}
-
 int tsunagu_sqlite_staff_open_count(void *be, int64_t staff_id, int64_t *count)
 {
-	return count_of(be, SQL_OPEN_COUNT, staff_id, 0, count, "counting open conversations");
+	return tsunagu_sqlite_int64_of(be, SQL_OPEN_COUNT, staff_id, 0, count, -EIO,
+				       "counting open conversations");
 }
 
 int tsunagu_sqlite_session_count_for_staff(void *be, int64_t staff_id, int64_t now_us,
 					   int64_t *count)
 {
-	return count_of(be, SQL_SESSION_COUNT, staff_id, now_us, count, "counting sessions");
+	return tsunagu_sqlite_int64_of(be, SQL_SESSION_COUNT, staff_id, now_us, count, -EIO,
+				       "counting sessions");
 }
 
 int tsunagu_sqlite_staff_teams(void *be, int64_t staff_id, GArray **out)
@@ -157,20 +139,8 @@ int tsunagu_sqlite_staff_teams(void *be, int64_t staff_id, GArray **out)
 int tsunagu_sqlite_contact_last_operator(void *be, int64_t contact_id,
 					 int64_t exclude_conversation_id, int64_t *staff_id_out)
 {
-	tsunagu_sqlite *sq = be;
-	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_LAST_OPERATOR);
-	int r;
-
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, contact_id);
-	sqlite3_bind_int64(st, 2, exclude_conversation_id);
-	r = tsunagu_sqlite_step_row(sq, st, "finding the last operator");
-	if (r <= 0)
-		return r < 0 ? r : -ENOENT;
-	*staff_id_out = sqlite3_column_int64(st, 0);
-	tsunagu_sqlite_done(st);
-	return 0;
+	return tsunagu_sqlite_int64_of(be, SQL_LAST_OPERATOR, contact_id, exclude_conversation_id,
+				       staff_id_out, -ENOENT, "finding the last operator");
 }
 
 static int pick_one(tsunagu_sqlite *sq, const char *sql, const tsunagu_store_pick *q,
