@@ -550,3 +550,22 @@ int tsunagu_sqlite_int64_of(tsunagu_sqlite *sq, const char *sql, int64_t a, int6
 	tsunagu_sqlite_done(st);
 	return 0;
 }
+
+int tsunagu_sqlite_rows(tsunagu_sqlite *sq, sqlite3_stmt *st, tsunagu_sqlite_row_fn row,
+			GDestroyNotify free_fn, const char *what, GPtrArray **out)
+{
+	GPtrArray *list = g_ptr_array_new_with_free_func(free_fn);
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		g_ptr_array_add(list, row(st));
+	if (rc != SQLITE_DONE)
+		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db), what);
+	tsunagu_sqlite_done(st);
+	if (r < 0) {
+		g_ptr_array_unref(list);
+		return r;
+	}
+	*out = list;
+	return 0;
+}

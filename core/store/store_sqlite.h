@@ -37,6 +37,17 @@ typedef struct {
  * loop (store_sqlite_checkpoint.c). start: after migrations; stop: before
  * the connection closes (which then checkpoints what is left). */
 int tsunagu_sqlite_checkpointer_start(tsunagu_sqlite *sq);
+/* Makes one element per row of a bound statement. Owned by the list. */
+typedef void *(*tsunagu_sqlite_row_fn)(sqlite3_stmt *st);
+/* Steps st to its end into a new list (free_fn frees its elements), then
+ * resets st. On a failed step the rows so far are freed and the negative
+ * errno returned (logged with what). */
+int tsunagu_sqlite_rows(tsunagu_sqlite *sq, sqlite3_stmt *st, tsunagu_sqlite_row_fn row,
+			GDestroyNotify free_fn, const char *what, GPtrArray **out);
+/* tsunagu_sqlite_conversation_from_row(st, 0), as a row function. */
+void *tsunagu_sqlite_conversation_row(sqlite3_stmt *st);
+/* tsunagu_sqlite_message_from_row(st), as a row function. */
+void *tsunagu_sqlite_message_row(sqlite3_stmt *st);
 /* The first column of the first row of sql (a cached statement bound with
  * a, and b when it has a second parameter): 0, `none` when there is no row,
  * or a negative errno (logged with what). */

@@ -190,8 +190,6 @@ int tsunagu_sqlite_conversation_list(void *be, tsunagu_conv_state state, int64_t
 	tsunagu_sqlite *sq = be;
 	int who = assignee_id > 0 ? 1 : assignee_id < 0 ? 2 : 0;
 	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, variants[state != 0][who]);
-	GPtrArray *list;
-	int rc, r = 0;
 
 	if (!st)
 		return -EIO;
@@ -200,19 +198,9 @@ int tsunagu_sqlite_conversation_list(void *be, tsunagu_conv_state state, int64_t
 	if (assignee_id > 0)
 		sqlite3_bind_int64(st, 2, assignee_id);
 	sqlite3_bind_int64(st, 3, limit);
-	list = g_ptr_array_new_with_free_func((GDestroyNotify)tsunagu_store_conversation_free);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		g_ptr_array_add(list, tsunagu_sqlite_conversation_from_row(st, 0));
-	if (rc != SQLITE_DONE)
-		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db),
-					 "listing conversations");
-	tsunagu_sqlite_done(st);
-	if (r < 0) {
-		g_ptr_array_unref(list);
-		return r;
-	}
-	*out = list;
-	return 0;
+	return tsunagu_sqlite_rows(sq, st, tsunagu_sqlite_conversation_row,
+				(GDestroyNotify)tsunagu_store_conversation_free,
+				"listing conversations", out);
 }
 
 int tsunagu_sqlite_conversation_set_state(void *be, int64_t id, tsunagu_conv_state s)
@@ -350,4 +338,9 @@ int tsunagu_sqlite_conversation_set_visitor(void *be, int64_t id, const char *vi
 	if (r == 0 && sqlite3_changes(sq->db) == 0)
 		r = -ENOENT;
 	return r;
+}
+
+void *tsunagu_sqlite_conversation_row(sqlite3_stmt *st)
+{
+	return tsunagu_sqlite_conversation_from_row(st, 0);
 }

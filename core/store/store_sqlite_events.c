@@ -38,39 +38,31 @@ int tsunagu_sqlite_event_append(void *be, const char *type, int64_t conversation
 	return r;
 }
 
+static void *event_row(sqlite3_stmt *st)
+{
+	tsunagu_store_event *ev = g_new0(tsunagu_store_event, 1);
+	ev->seq = sqlite3_column_int64(st, 0);
+	ev->at_us = sqlite3_column_int64(st, 1);
+	ev->type = tsunagu_sqlite_column_dup(st, 2);
+	ev->conversation_id = sqlite3_column_int64(st, 3);
+	ev->actor_staff_id = sqlite3_column_int64(st, 4);
+	ev->payload_json = tsunagu_sqlite_column_dup(st, 5);
+	return ev;
+}
+
 int tsunagu_sqlite_events_range(void *be, int64_t after_seq, int64_t upto_seq, unsigned limit,
 				GPtrArray **out)
 {
 	tsunagu_sqlite *sq = be;
 	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_RANGE);
-	GPtrArray *list;
-	int rc, r = 0;
 
 	if (!st)
 		return -EIO;
-	list = g_ptr_array_new_with_free_func((GDestroyNotify)tsunagu_store_event_free);
 	sqlite3_bind_int64(st, 1, after_seq);
 	sqlite3_bind_int64(st, 2, upto_seq);
 	sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : -1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		tsunagu_store_event *ev = g_new0(tsunagu_store_event, 1);
-		ev->seq = sqlite3_column_int64(st, 0);
-		ev->at_us = sqlite3_column_int64(st, 1);
-		ev->type = tsunagu_sqlite_column_dup(st, 2);
-		ev->conversation_id = sqlite3_column_int64(st, 3);
-		ev->actor_staff_id = sqlite3_column_int64(st, 4);
-		ev->payload_json = tsunagu_sqlite_column_dup(st, 5);
-		g_ptr_array_add(list, ev);
-	}
-	if (rc != SQLITE_DONE)
-		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db), "reading events");
-	tsunagu_sqlite_done(st);
-	if (r < 0) {
-		g_ptr_array_unref(list);
-		return r;
-	}
-	*out = list;
-	return 0;
+	return tsunagu_sqlite_rows(sq, st, event_row, (GDestroyNotify)tsunagu_store_event_free,
+				   "reading events", out);
 }
 
 int64_t tsunagu_sqlite_events_last_seq(void *be)

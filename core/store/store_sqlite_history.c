@@ -28,27 +28,20 @@ int tsunagu_sqlite_customer_history(void *be, const char *channel, const char *e
 	tsunagu_sqlite *sq = be;
 	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, after_id > 0 ? SQL_AFTER : SQL_NEWEST);
 	GPtrArray *list;
-	int rc, r = 0;
+	int r;
 
 	if (!st)
 		return -EIO;
-	list = g_ptr_array_new_with_free_func((GDestroyNotify)tsunagu_store_message_free);
 	sqlite3_bind_text(st, 1, channel, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, external_id, -1, SQLITE_STATIC);
 	if (after_id > 0)
 		sqlite3_bind_int64(st, 3, after_id);
 	sqlite3_bind_int64(st, 4, limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		g_ptr_array_add(list, tsunagu_sqlite_message_from_row(st));
-	}
-	if (rc != SQLITE_DONE)
-		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db),
-					 "reading a customer's history");
-	tsunagu_sqlite_done(st);
-	if (r < 0) {
-		g_ptr_array_unref(list);
+	r = tsunagu_sqlite_rows(sq, st, tsunagu_sqlite_message_row,
+				(GDestroyNotify)tsunagu_store_message_free,
+				"reading a customer's history", &list);
+	if (r < 0)
 		return r;
-	}
 	if (after_id <= 0) /* newest first from the statement: oldest first for the caller */
 		for (guint i = 0, j = list->len ? list->len - 1 : 0; i < j; i++, j--) {
 			void *t = list->pdata[i];

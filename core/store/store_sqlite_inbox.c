@@ -65,13 +65,16 @@ static tsunagu_store_conversation_item *item_from_row(sqlite3_stmt *st)
 	return it;
 }
 
+static void *item_row(sqlite3_stmt *st)
+{
+	return item_from_row(st);
+}
+
 int tsunagu_sqlite_conversation_list_view(void *be, tsunagu_conv_view view, int64_t staff_id,
 					  const char *channel, unsigned limit, GPtrArray **out)
 {
 	tsunagu_sqlite *sq = be;
 	sqlite3_stmt *st;
-	GPtrArray *list;
-	int rc, r = 0;
 
 	if ((int)view <= 0 || (size_t)view >= G_N_ELEMENTS(view_sql))
 		return -EINVAL;
@@ -81,17 +84,7 @@ int tsunagu_sqlite_conversation_list_view(void *be, tsunagu_conv_view view, int6
 	sqlite3_bind_int64(st, 1, staff_id);
 	tsunagu_sqlite_bind_text(st, 2, channel);
 	sqlite3_bind_int64(st, 3, limit);
-	list = g_ptr_array_new_with_free_func((GDestroyNotify)tsunagu_store_conversation_item_free);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		g_ptr_array_add(list, item_from_row(st));
-	if (rc != SQLITE_DONE)
-		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db),
-					 "listing conversations by view");
-	tsunagu_sqlite_done(st);
-	if (r < 0) {
-		g_ptr_array_unref(list);
-		return r;
-	}
-	*out = list;
-	return 0;
+	return tsunagu_sqlite_rows(sq, st, item_row,
+				(GDestroyNotify)tsunagu_store_conversation_item_free,
+				"listing conversations by view", out);
 }

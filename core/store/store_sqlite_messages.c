@@ -137,27 +137,15 @@ int tsunagu_sqlite_message_list(void *be, int64_t conversation_id, int64_t after
 {
 	tsunagu_sqlite *sq = be;
 	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_LIST);
-	GPtrArray *list;
-	int rc, r = 0;
 
 	if (!st)
 		return -EIO;
-	list = g_ptr_array_new_with_free_func((GDestroyNotify)tsunagu_store_message_free);
 	sqlite3_bind_int64(st, 1, conversation_id);
 	sqlite3_bind_int64(st, 2, after_id);
 	sqlite3_bind_int64(st, 3, limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		g_ptr_array_add(list, tsunagu_sqlite_message_from_row(st));
-	}
-	if (rc != SQLITE_DONE)
-		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db), "listing messages");
-	tsunagu_sqlite_done(st);
-	if (r < 0) {
-		g_ptr_array_unref(list);
-		return r;
-	}
-	*out = list;
-	return 0;
+	return tsunagu_sqlite_rows(sq, st, tsunagu_sqlite_message_row,
+				(GDestroyNotify)tsunagu_store_message_free,
+				"listing messages", out);
 }
 
 /* The text as a LIKE pattern matching it anywhere: exact (wildcards
@@ -219,4 +207,9 @@ int tsunagu_sqlite_message_search(void *be, const char *text, unsigned limit, GA
 	}
 	*out = ids;
 	return 0;
+}
+
+void *tsunagu_sqlite_message_row(sqlite3_stmt *st)
+{
+	return tsunagu_sqlite_message_from_row(st);
 }

@@ -145,27 +145,21 @@ int tsunagu_sqlite_staff_get_by_login(void *be, const char *login, tsunagu_store
 	return staff_get_one(sq, st, out);
 }
 
+static void *staff_row(sqlite3_stmt *st)
+{
+	return staff_from_row(st);
+}
+
 int tsunagu_sqlite_staff_list(void *be, GPtrArray **out)
 {
 	tsunagu_sqlite *sq = be;
 	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_STAFF_LIST);
-	GPtrArray *list;
-	int rc, r = 0;
 
 	if (!st)
 		return -EIO;
-	list = g_ptr_array_new_with_free_func((GDestroyNotify)tsunagu_store_staff_free);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		g_ptr_array_add(list, staff_from_row(st));
-	if (rc != SQLITE_DONE)
-		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db), "listing staff");
-	tsunagu_sqlite_done(st);
-	if (r < 0) {
-		g_ptr_array_unref(list);
-		return r;
-	}
-	*out = list;
-	return 0;
+	return tsunagu_sqlite_rows(sq, st, staff_row,
+				(GDestroyNotify)tsunagu_store_staff_free,
+				"listing staff", out);
 }
 
 int tsunagu_sqlite_staff_count(void *be, int64_t *count)
@@ -375,29 +369,21 @@ int tsunagu_sqlite_team_members(void *be, int64_t team_id, GArray **out)
 	return 0;
 }
 
+static void *team_row(sqlite3_stmt *st)
+{
+	tsunagu_store_team *t = g_new0(tsunagu_store_team, 1);
+	t->id = sqlite3_column_int64(st, 0);
+	t->name = tsunagu_sqlite_column_dup(st, 1);
+	return t;
+}
+
 int tsunagu_sqlite_team_list(void *be, GPtrArray **out)
 {
 	tsunagu_sqlite *sq = be;
 	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_TEAM_LIST);
-	GPtrArray *list;
-	int rc, r = 0;
 
 	if (!st)
 		return -EIO;
-	list = g_ptr_array_new_with_free_func((GDestroyNotify)tsunagu_store_team_free);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		tsunagu_store_team *t = g_new0(tsunagu_store_team, 1);
-		t->id = sqlite3_column_int64(st, 0);
-		t->name = tsunagu_sqlite_column_dup(st, 1);
-		g_ptr_array_add(list, t);
-	}
-	if (rc != SQLITE_DONE)
-		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db), "listing teams");
-	tsunagu_sqlite_done(st);
-	if (r < 0) {
-		g_ptr_array_unref(list);
-		return r;
-	}
-	*out = list;
-	return 0;
+	return tsunagu_sqlite_rows(sq, st, team_row, (GDestroyNotify)tsunagu_store_team_free,
+				   "listing teams", out);
 }

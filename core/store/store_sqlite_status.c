@@ -203,8 +203,6 @@ int tsunagu_sqlite_waiting_list(void *be, int64_t after_since, int64_t after_id,
 {
 	tsunagu_sqlite *sq = be;
 	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_WAITING);
-	GPtrArray *list;
-	int rc, r = 0;
 
 	if (!st)
 		return -EIO;
@@ -212,17 +210,7 @@ int tsunagu_sqlite_waiting_list(void *be, int64_t after_since, int64_t after_id,
 	sqlite3_bind_int64(st, 1, after_since || after_id ? after_since : INT64_MIN);
 	sqlite3_bind_int64(st, 2, after_id);
 	sqlite3_bind_int64(st, 3, limit);
-	list = g_ptr_array_new_with_free_func((GDestroyNotify)tsunagu_store_conversation_free);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		g_ptr_array_add(list, tsunagu_sqlite_conversation_from_row(st, 0));
-	if (rc != SQLITE_DONE)
-		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db),
-					 "listing waiting conversations");
-	tsunagu_sqlite_done(st);
-	if (r < 0) {
-		g_ptr_array_unref(list);
-		return r;
-	}
-	*out = list;
-	return 0;
+	return tsunagu_sqlite_rows(sq, st, tsunagu_sqlite_conversation_row,
+				(GDestroyNotify)tsunagu_store_conversation_free,
+				"listing waiting conversations", out);
 }

@@ -43,34 +43,26 @@ int tsunagu_sqlite_timer_cancel(void *be, const char *key)
 	return r;
 }
 
+static void *timer_row(sqlite3_stmt *st)
+{
+	tsunagu_store_timer *t = g_new0(tsunagu_store_timer, 1);
+	t->key = tsunagu_sqlite_column_dup(st, 0);
+	t->due_at_us = sqlite3_column_int64(st, 1);
+	t->payload_json = tsunagu_sqlite_column_dup(st, 2);
+	return t;
+}
+
 int tsunagu_sqlite_timer_due(void *be, int64_t now_us, unsigned limit, GPtrArray **out)
 {
 	tsunagu_sqlite *sq = be;
 	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_DUE);
-	GPtrArray *list;
-	int rc, r = 0;
 
 	if (!st)
 		return -EIO;
-	list = g_ptr_array_new_with_free_func((GDestroyNotify)tsunagu_store_timer_free);
 	sqlite3_bind_int64(st, 1, now_us);
 	sqlite3_bind_int64(st, 2, limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		tsunagu_store_timer *t = g_new0(tsunagu_store_timer, 1);
-		t->key = tsunagu_sqlite_column_dup(st, 0);
-		t->due_at_us = sqlite3_column_int64(st, 1);
-		t->payload_json = tsunagu_sqlite_column_dup(st, 2);
-		g_ptr_array_add(list, t);
-	}
-	if (rc != SQLITE_DONE)
-		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db), "reading due timers");
-	tsunagu_sqlite_done(st);
-	if (r < 0) {
-		g_ptr_array_unref(list);
-		return r;
-	}
-	*out = list;
-	return 0;
+	return tsunagu_sqlite_rows(sq, st, timer_row, (GDestroyNotify)tsunagu_store_timer_free,
+				   "reading due timers", out);
 }
 
 int tsunagu_sqlite_timer_next(void *be, int64_t *due_at_us)
