@@ -30,7 +30,7 @@ route "spins forever" {
 route "eats memory" {
   when = function(c)
     if c.channel ~= "echo" then return false end
-    local t = {} ; for i = 1, 1e9 do t[i] = string.rep("x", 1000) .. i end
+    local s = string.rep("x", 64 * 1024 * 1024)
   end,
   to = nobody(),
 }

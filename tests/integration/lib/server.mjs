@@ -1,6 +1,7 @@
 // Starts a real tsunagud on a free loopback port with a fresh data directory,
 // for black-box tests. Every server started here is stopped by its PID only.
 import { spawn } from 'node:child_process';
+import { after } from 'node:test';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
@@ -13,11 +14,16 @@ export const tsunagudPath = process.env.TSUNAGUD || join(buildRoot, 'core', 'tsu
 export const tsunaguCliPath = process.env.TSUNAGU_CLI || join(buildRoot, 'core', 'tsunagu');
 
 const running = new Set();
-process.on('exit', () => {
+function killAll() {
   for (const child of running) {
     try { child.kill('SIGKILL'); } catch { /* already gone */ }
   }
-});
+}
+// A failed assertion skips the test's own stop; a live child would then keep
+// the test process alive until meson's timeout. The root after-hook ends
+// every server this file started (by its PID) once its tests are done.
+after(killAll);
+process.on('exit', killAll);
 
 export function makeTempDir(prefix = 'tsunagu-test-') {
   return mkdtempSync(join(tmpdir(), prefix));
