@@ -7,9 +7,34 @@
 
 /* ---- JSON -> read-only view ---------------------------------------------- */
 
-static json_t *object_with_defaults(json_t *parent, const char *key)
+static bool missing(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	return !v || json_is_null(v);
+}
+
+/* Whether o is already what the defaults would make of it, so that it can
+ * be shared instead of copied (the domain's views usually are). */
+static bool complete(json_t *o, const char *const *keys)
+{
+	if (!json_is_object(o))
+		return false;
+	for (; *keys; keys++)
+		if (missing(o, *keys))
+			return false;
+	return true;
+}
+
+static const char *const contact_keys[] = { "tags", "attributes", "past_conversations", NULL };
+static const char *const visitor_keys[] = { "utm", NULL };
+static const char *const root_keys[] = { "call", "tags", NULL };
+
+static json_t *object_with_defaults(json_t *parent, const char *key,
+				    const char *const *keys)
 {
 	json_t *o = json_object_get(parent, key);
+	if (complete(o, keys))
+		return NULL;
 	o = json_is_object(o) ? json_copy(o) : json_object();
 	json_object_set_new(parent, key, o);
 	return o;
@@ -17,21 +42,30 @@ static json_t *object_with_defaults(json_t *parent, const char *key)
 
 static void default_member(json_t *o, const char *key, json_t *value)
 {
-	if (!json_object_get(o, key) || json_is_null(json_object_get(o, key)))
+	if (missing(o, key))
 		json_object_set_new(o, key, value);
 	else
 		json_decref(value);
 }
 
+/* Copies only what gets a default: every view of a rule call is prepared
+ * here, and most of them lack nothing but `call`. */
 json_t *rules_view_prepare(json_t *conversation)
 {
+	if (json_is_object(conversation) && complete(conversation, root_keys) &&
+	    complete(json_object_get(conversation, "contact"), contact_keys) &&
+	    complete(json_object_get(conversation, "visitor"), visitor_keys))
+		return json_incref(conversation);
 	json_t *c = json_is_object(conversation) ? json_copy(conversation) : json_object();
-	json_t *contact = object_with_defaults(c, "contact");
-	default_member(contact, "tags", json_object());
-	default_member(contact, "attributes", json_object());
-	default_member(contact, "past_conversations", json_integer(0));
-	json_t *visitor = object_with_defaults(c, "visitor");
-	default_member(visitor, "utm", json_object());
+	json_t *contact = object_with_defaults(c, "contact", contact_keys);
+	if (contact) {
+		default_member(contact, "tags", json_object());
+		default_member(contact, "attributes", json_object());
+		default_member(contact, "past_conversations", json_integer(0));
+	}
+	json_t *visitor = object_with_defaults(c, "visitor", visitor_keys);
+	if (visitor)
+		default_member(visitor, "utm", json_object());
 	default_member(c, "call", json_object());
 	default_member(c, "tags", json_object());
 	return c;
