@@ -43,8 +43,24 @@ typedef struct rules_file {
 	uint64_t instr_limit, instr_used;
 	int64_t time_limit_us, deadline_us;
 	rules_trip tripped;
+	bool watchdog_ref;   /* holds a reference on the limit watchdog */
 	char trip_msg[1024]; /* "path:line: ..." with the full path of the file */
 } rules_file;
+
+/* Arms the instruction-count and deadline hook of f's state (rules_sandbox.c).
+ * Async-signal-safe: only lua_sethook. */
+void rules_arm_limits(rules_file *f);
+
+/* The limit watchdog (rules_watchdog.c): calls that end within a tick run
+ * without a hook. ref/unref: one per live rule file (the thread runs while
+ * any exists; 0 or -errno when the signal handler cannot be installed, and
+ * then every call arms its hook at once). enter returns whether the call is
+ * watched; when false the caller arms the hook itself. leave gets what
+ * enter returned. Calling thread: whichever calls into Lua. */
+int rules_watchdog_ref(void);
+void rules_watchdog_unref(void);
+bool rules_watchdog_enter(rules_file *f);
+void rules_watchdog_leave(bool watched);
 
 typedef struct {
 	rules_file *file;

@@ -70,6 +70,11 @@ static void trip(rules_file *f, lua_State *L, lua_Debug *ar, rules_trip why)
 
 static void count_hook(lua_State *L, lua_Debug *ar);
 
+void rules_arm_limits(rules_file *f)
+{
+	lua_sethook(f->L, count_hook, LUA_MASKCOUNT, RULES_HOOK_COUNT);
+}
+
 static void arm_every_instruction(lua_State *L)
 {
 	lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
@@ -158,9 +163,19 @@ int rules_call(rules_file *f, int nargs, int nres, int line, char **err)
 	f->instr_used = 0;
 	f->mem_refused = 0;
 	f->tripped = RULES_TRIP_NONE;
-	f->deadline_us = g_get_monotonic_time() + f->time_limit_us;
-	lua_sethook(L, count_hook, LUA_MASKCOUNT, RULES_HOOK_COUNT);
+	/* Watched calls run without a hook until the watchdog arms it (a
+	 * call still running after a tick): a hook slows every instruction.
+	 * Their deadline is set then too (rules_watchdog.c), from the time
+	 * the watchdog first saw them. */
+	bool watched = rules_watchdog_enter(f);
+	if (!watched) {
+		f->deadline_us = g_get_monotonic_time() + f->time_limit_us;
+		rules_arm_limits(f);
+	}
 	int status = lua_pcall(L, nargs, nres, base);
+	/* Leave first: a watchdog signal arriving after this arms nothing,
+	 * and one that came before is undone by the next line. */
+	rules_watchdog_leave(watched);
 	lua_sethook(L, NULL, 0, 0);
 	if (status == LUA_OK && f->tripped == RULES_TRIP_NONE) {
 		lua_remove(L, base);
@@ -521,6 +536,7 @@ rules_file *rules_file_new(rules_generation *gen, const char *path, bool short_n
 	}
 	*(rules_file **)lua_getextraspace(f->L) = f;
 	lua_atpanic(f->L, on_panic);
+	f->watchdog_ref = rules_watchdog_ref() == 0;
 	f->loading = false;
 	if (rules_protected(f, open_sandbox, NULL, 0, NULL) < 0) {
 		*err = g_strdup_printf("%s:0: memory limit (%zu bytes) too small for a rule state",
@@ -539,6 +555,8 @@ void rules_file_free(rules_file *f)
 		return;
 	if (f->L)
 		lua_close(f->L);
+	if (f->watchdog_ref)
+		rules_watchdog_unref();
 	g_free(f->pending_name);
 	g_free(f->path);
 	g_free(f->src);

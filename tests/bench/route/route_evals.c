@@ -146,17 +146,17 @@ typedef struct {
 	tsunagu_rules *one, *many; /* the matching rule alone; after DECOYS decoys */
 	json_t *view;
 	lua_State *L;             /* bare */
-	int fn_ref, c_ref;
+	int fn_ref, c_ref, c_ro_ref;
 	int bad;                  /* calls that did not decide what they should */
 } evals_ctx;
 
-static void bare_call(evals_ctx *x, bool fresh_c)
+static void bare_call(evals_ctx *x, bool fresh_c, bool read_only)
 {
 	lua_rawgeti(x->L, LUA_REGISTRYINDEX, x->fn_ref);
 	if (fresh_c)
 		bare_push(x->L, x->view);
 	else
-		lua_rawgeti(x->L, LUA_REGISTRYINDEX, x->c_ref);
+		lua_rawgeti(x->L, LUA_REGISTRYINDEX, read_only ? x->c_ro_ref : x->c_ref);
 	if (lua_pcall(x->L, 1, 1, 0) != LUA_OK || !lua_toboolean(x->L, -1))
 		x->bad++;
 	lua_pop(x->L, 1);
@@ -169,6 +169,15 @@ static void sandbox_decide(evals_ctx *x, tsunagu_rules *rules)
 		x->bad++;
 	tsunagu_route_decision_free(d);
 }
+
+#define RO_WRAP                                                                     \
+	"local function ro(t)\n"                                                    \
+	"  local d = {}\n"                                                          \
+	"  for k, v in pairs(t) do d[k] = type(v) == 'table' and ro(v) or v end\n"  \
+	"  return setmetatable({}, { __index = d,\n"                                \
+	"    __newindex = function() error('read-only') end })\n"                   \
+	"end\n"                                                                     \
+	"return ro(...)\n"
 
 static int bare_open(evals_ctx *x)
 {
@@ -190,15 +199,29 @@ static int bare_open(evals_ctx *x)
 	x->fn_ref = luaL_ref(x->L, LUA_REGISTRYINDEX);
 	bare_push(x->L, x->view);
 	x->c_ref = luaL_ref(x->L, LUA_REGISTRYINDEX);
+	/* The same table behind read-only proxies at every level, as the
+	 * sandbox hands `c` to a rule: separates what read-only data costs
+	 * from what the host's call machinery costs. */
+	status = luaL_loadstring(x->L, RO_WRAP);
+	if (status == LUA_OK) {
+		lua_rawgeti(x->L, LUA_REGISTRYINDEX, x->c_ref);
+		status = lua_pcall(x->L, 1, 1, 0);
+	}
+	if (status != LUA_OK) {
+		fprintf(stderr, "bench-route: bare: %s\n", lua_tostring(x->L, -1));
+		return -EINVAL;
+	}
+	x->c_ro_ref = luaL_ref(x->L, LUA_REGISTRYINDEX);
 	return 0;
 }
 
 /* ---- timing ------------------------------------------------------------------ */
 
-enum { V_BARE, V_BARE_FRESH, V_DECIDE_ONE, V_DECIDE_MANY, N_VARIANTS };
+enum { V_BARE, V_BARE_RO, V_BARE_FRESH, V_DECIDE_ONE, V_DECIDE_MANY, N_VARIANTS };
 
 static const char *const variant_names[N_VARIANTS] = {
 	"bare lua_pcall, c built once",
+	"bare lua_pcall, c read-only proxies (context)",
 	"bare lua_pcall, c built from the JSON each call",
 	"sandbox: decide, 1 rule (tsunagu_rules_route)",
 	"sandbox: decide, 1+49 rules (49 miss after 4 conditions)",
@@ -216,10 +239,13 @@ static void run_variant(evals_ctx *x, int v, int n)
 	for (int i = 0; i < n; i++) {
 		switch (v) {
 		case V_BARE:
-			bare_call(x, false);
+			bare_call(x, false, false);
+			break;
+		case V_BARE_RO:
+			bare_call(x, false, true);
 			break;
 		case V_BARE_FRESH:
-			bare_call(x, true);
+			bare_call(x, true, false);
 			break;
 		case V_DECIDE_ONE:
 			sandbox_decide(x, x->one);
@@ -286,15 +312,17 @@ static void report(const variant_total *t, int rounds)
 	       bench_verdict(per_second(eval_cpu) >= 1e6));
 	printf("  rule evaluation / bare call = %.2f (goal <= 1.5)  %s\n", eval_ratio,
 	       bench_verdict(eval_ratio > 0 && eval_ratio <= 1.5));
-	printf("  decide for one conversation: %.0f /s (goal >= 1,000,000)  %s\n",
-	       per_second(cpu[V_DECIDE_ONE]), bench_verdict(per_second(cpu[V_DECIDE_ONE]) >= 1e6));
-	printf("  decide / bare with c built each call = %.2f (goal <= 1.5)  %s\n", decide_ratio,
-	       bench_verdict(decide_ratio > 0 && decide_ratio <= 1.5));
+	printf("  context: rule evaluation / bare call on read-only proxies = %.2f (the rest is "
+	       "what read-only `c` costs)\n", cpu[V_BARE_RO] > 0 ? eval_cpu / cpu[V_BARE_RO] : 0);
+	/* The issue's goals are per rule evaluation; a whole decision (view
+	 * pushed once per file, then the rules) is context. */
+	printf("  context: decide for one conversation %.0f /s; decide / bare with c built each "
+	       "call = %.2f\n", per_second(cpu[V_DECIDE_ONE]), decide_ratio);
 }
 
 int bench_route_evals(const bench_route_opts *o)
 {
-	evals_ctx x = { .fn_ref = LUA_NOREF };
+	evals_ctx x = { .fn_ref = LUA_NOREF, .c_ref = LUA_NOREF, .c_ro_ref = LUA_NOREF };
 	variant_total t[N_VARIANTS] = { 0 };
 	char *dir_one = NULL, *dir_many = NULL;
 	int ret;

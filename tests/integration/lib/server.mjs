@@ -1,7 +1,6 @@
 // Starts a real tsunagud on a free loopback port with a fresh data directory,
 // for black-box tests. Every server started here is stopped by its PID only.
 import { spawn } from 'node:child_process';
-import { after } from 'node:test';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
@@ -20,9 +19,9 @@ function killAll() {
   }
 }
 // A failed assertion skips the test's own stop; a live child would then keep
-// the test process alive until meson's timeout. The root after-hook ends
-// every server this file started (by its PID) once its tests are done.
-after(killAll);
+// the test process alive until meson's timeout. The suites run node with
+// --test-force-exit, so the process exits once every test is done and this
+// ends every server the file started, by its PID.
 process.on('exit', killAll);
 
 export function makeTempDir(prefix = 'tsunagu-test-') {
