@@ -14,7 +14,8 @@
 
 static const tsunagu_api_route *const route_tables[] = {
 	tsunagu_api_auth_routes,	 tsunagu_api_staff_routes, tsunagu_api_conversation_routes,
-	tsunagu_api_rules_routes, tsunagu_api_event_routes, tsunagu_api_status_routes, NULL,
+	tsunagu_api_rules_routes, tsunagu_api_event_routes, tsunagu_api_status_routes,
+	tsunagu_api_report_routes, NULL,
 };
 
 /* ---- answering ---------------------------------------------------------- */
@@ -40,6 +41,14 @@ void tsunagu_api_reply(tsunagu_api_call *call, int status, json_t *json)
 	free(s);
 	if (json)
 		json_decref(json);
+	call_free(call);
+}
+
+void tsunagu_api_reply_raw(tsunagu_api_call *call, int status, const char *content_type,
+			   const char *body, size_t len)
+{
+	tsunagu_http_add_header(call->req, "cache-control", "no-store");
+	tsunagu_http_respond(call->req, status, content_type, body, len);
 	call_free(call);
 }
 

@@ -68,11 +68,16 @@ extern const tsunagu_api_route tsunagu_api_conversation_routes[];
 extern const tsunagu_api_route tsunagu_api_rules_routes[];
 extern const tsunagu_api_route tsunagu_api_event_routes[];
 extern const tsunagu_api_route tsunagu_api_status_routes[];
+extern const tsunagu_api_route tsunagu_api_report_routes[];
 
 /* ---- answering ---------------------------------------------------------- */
 
 /* Sends json (reference stolen; NULL: no body) with status and frees call. */
 void tsunagu_api_reply(tsunagu_api_call *call, int status, json_t *json);
+/* Sends a body that is not JSON (a CSV download), copied, with status and
+ * content_type (and any headers added before); frees call. */
+void tsunagu_api_reply_raw(tsunagu_api_call *call, int status, const char *content_type,
+			   const char *body, size_t len);
 /* The error shape. code is one of bad_request, unauthorized, forbidden,
  * csrf, not_found, method_not_allowed, payload_too_large, rate_limited,
  * conflict, internal, unavailable. Frees call. */

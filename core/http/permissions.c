@@ -44,6 +44,7 @@ static const tsunagu_permission table[] = {
 	{ "rules.status", SUP, NONE, false, "rules generation and state" },
 	{ "rules.reload", ADM, NONE, false, "reload the Lua rules" },
 	{ "events.read", OP, NONE, false, "events page and the events WebSocket" },
+	{ "reports.status_time", SUP, OP, false, "status-time report (OP-6; own: anyone)" },
 	{ NULL, NONE, NONE, false, NULL },
 };
 

@@ -6,6 +6,7 @@
 //   list.js        the lists of CONV-7
 //   conversation.js one conversation: history, join, reply, notes, actions
 //   composer.js    Enter / Shift+Enter / IME handling of the reply box
+//   report.js      the status-time report (#/reports)
 //
 // Routes (location.hash): #/view/<name> shows a list, #/conversations/<id>
 // opens a conversation (CONV-6: links survive the login, since the login
@@ -17,9 +18,11 @@ import { $, toast, closeMenus } from './js/dom.js';
 import { setMe, getMe, forget } from './js/staff.js';
 import { ConversationList, VIEWS } from './js/list.js';
 import { ConversationView } from './js/conversation.js';
+import { StatusReport } from './js/report.js';
 
 let list = null;
 let view = null;
+let report = null;
 let feed = null;
 let ticker = null;
 let started = false;
@@ -85,6 +88,10 @@ async function onStatusChange(e) {
 function route() {
   if (!started) return;
   const h = location.hash.replace(/^#\/?/, '');
+  const onReport = h === 'reports';
+  document.body.classList.toggle('report-open', onReport);
+  $('report-link').classList.toggle('active', onReport);
+  if (onReport) { report.show(); return; }
   const m = h.match(/^conversations\/([A-Za-z0-9_-]{1,64})$/);
   if (m) {
     const id = m[1];
@@ -153,6 +160,7 @@ function setup() {
       $('me-role').textContent = t(`role_${me.role}`);
       list.setView(list.view);
       view.relabel();
+      report.relabel();
     }
   });
   list = new ConversationList({ onOpen: (id) => { location.hash = `#/conversations/${id}`; } });
@@ -173,6 +181,8 @@ function setup() {
       return r.status === 200;
     },
   });
+  report = new StatusReport();
+  $('report-link').addEventListener('click', () => { location.hash = '#/reports'; });
   setUnauthorizedHandler(() => { if (started) showLogin(); });
   for (const b of document.querySelectorAll('.view-link'))
     b.addEventListener('click', () => { location.hash = `#/view/${b.dataset.view}`; });

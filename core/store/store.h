@@ -457,3 +457,36 @@ void tsunagu_store_conversation_item_free(tsunagu_store_conversation_item *it);
 int tsunagu_store_conversation_list_view(tsunagu_store *store, tsunagu_conv_view view,
 					 int64_t staff_id, const char *channel, unsigned limit,
 					 GPtrArray **out);
+
+/* ---- reports over the events (OP-6) ------------------------------------------ */
+/* Implemented in store_reports.c (dispatch) and store_sqlite_reports.c
+ * (SQLite). Read-only: they never join or open a batch. */
+
+/* One event of a report scan, borrowed for the duration of the call: ev as
+ * tsunagu_store_events_range gives it, channel the channel of its
+ * conversation (NULL when it has none or the conversation is gone). Return 0
+ * to go on or a negative errno to stop the scan, which then returns it. The
+ * callback runs while the scan's statement is open: it must not call the
+ * store. Loop thread. */
+typedef int (*tsunagu_store_report_fn)(const tsunagu_store_event *ev, const char *channel,
+				       void *user_data);
+
+#define TSUNAGU_STORE_REPORT_MAX_TYPES 16
+
+/* Calls fn for every event whose type is one of types (NULL-terminated,
+ * 1..TSUNAGU_STORE_REPORT_MAX_TYPES names of [a-z0-9._]) with
+ * from_us <= at < to_us, oldest first (at, then seq). Walks the events_type
+ * index (type, at); rows are streamed, so memory does not grow with the
+ * range. -EINVAL for bad arguments. */
+int tsunagu_store_report_scan(tsunagu_store *store, const char *const *types, int64_t from_us,
+			      int64_t to_us, tsunagu_store_report_fn fn, void *user_data);
+
+/* What was in force for one staff member at before_us: the payload of the
+ * newest event of type (e.g. "staff.status_changed") whose payload member
+ * "staff" is staff_id, with since_us <= at < before_us. Walks the
+ * events_type index backwards from before_us and stops at the first match;
+ * since_us (the staff member's creation) bounds the walk. *payload_out is
+ * g_free()d by the caller; -ENOENT when there is none. */
+int tsunagu_store_report_last_staff_event(tsunagu_store *store, const char *type,
+					  int64_t staff_id, int64_t since_us, int64_t before_us,
+					  char **payload_out);

@@ -158,6 +158,13 @@ typedef struct tsunagu_store_backend_ops {
 			    GPtrArray **out);
 	int (*conversation_list_view)(void *be, tsunagu_conv_view view, int64_t staff_id,
 				      const char *channel, unsigned limit, GPtrArray **out);
+
+	/* Reports over the events (OP-6). Appended: same meaning as in
+	 * store.h; types is already checked (1..16 plain names). */
+	int (*report_scan)(void *be, const char *const *types, int64_t from_us, int64_t to_us,
+			   tsunagu_store_report_fn fn, void *user_data);
+	int (*report_last_staff_event)(void *be, const char *type, int64_t staff_id,
+				       int64_t since_us, int64_t before_us, char **payload_out);
 } tsunagu_store_backend_ops;
 
 /* The embedded default (store_sqlite.c). */

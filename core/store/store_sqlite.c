@@ -530,6 +530,8 @@ const tsunagu_store_backend_ops tsunagu_store_sqlite_ops = {
 	.conversation_set_route = tsunagu_sqlite_conversation_set_route,
 	.waiting_list = tsunagu_sqlite_waiting_list,
 	.conversation_list_view = tsunagu_sqlite_conversation_list_view,
+	.report_scan = tsunagu_sqlite_report_scan,
+	.report_last_staff_event = tsunagu_sqlite_report_last_staff_event,
 };
 
 int tsunagu_sqlite_int64_of(tsunagu_sqlite *sq, const char *sql, int64_t a, int64_t b,

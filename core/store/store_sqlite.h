@@ -218,6 +218,14 @@ int tsunagu_sqlite_waiting_list(void *be, int64_t after_since, int64_t after_id,
 int tsunagu_sqlite_conversation_list_view(void *be, tsunagu_conv_view view, int64_t staff_id,
 					  const char *channel, unsigned limit, GPtrArray **out);
 
+/* ---- reports over the events (store_sqlite_reports.c) -------------------------------- */
+
+int tsunagu_sqlite_report_scan(void *be, const char *const *types, int64_t from_us,
+			       int64_t to_us, tsunagu_store_report_fn fn, void *user_data);
+int tsunagu_sqlite_report_last_staff_event(void *be, const char *type, int64_t staff_id,
+					   int64_t since_us, int64_t before_us,
+					   char **payload_out);
+
 /* Shared by the conversation readers: the column list of a conversation row
  * (17 columns; p is a table alias prefix such as "c." or "") and the row
  * reader (store_sqlite_conversations.c), which reads them from column first. */

@@ -47,6 +47,7 @@ static const struct {
 	{ "rules.status", "-SA", "-SA" },
 	{ "rules.reload", "--A", "--A" },
 	{ "events.read", "OSA", "OSA" },
+	{ "reports.status_time", "-SA", "OSA" },
 };
 
 static const tsunagu_role roles[] = { TSUNAGU_ROLE_OPERATOR, TSUNAGU_ROLE_SUPERVISOR,
