@@ -6,6 +6,7 @@
 //   list.js        the lists of CONV-7
 //   conversation.js one conversation: history, join, reply, notes, actions
 //   composer.js    Enter / Shift+Enter / IME handling of the reply box
+//   rules.js       the rules page of admins (#/rules)
 //
 // Routes (location.hash): #/view/<name> shows a list, #/conversations/<id>
 // opens a conversation (CONV-6: links survive the login, since the login
@@ -17,9 +18,11 @@ import { $, toast, closeMenus } from './js/dom.js';
 import { setMe, getMe, forget } from './js/staff.js';
 import { ConversationList, VIEWS } from './js/list.js';
 import { ConversationView } from './js/conversation.js';
+import { RulesPage } from './js/rules.js';
 
 let list = null;
 let view = null;
+let rules = null;
 let feed = null;
 let ticker = null;
 let started = false;
@@ -28,6 +31,7 @@ function showLogin(message) {
   stop();
   document.body.className = 'at-login';
   $('app').hidden = true;
+  $('rules-page').hidden = true;
   $('me').hidden = true;
   $('login-screen').hidden = false;
   $('login-error').textContent = message || '';
@@ -56,6 +60,7 @@ async function start(me) {
   $('me-name').textContent = me.staff.display_name || me.staff.login;
   $('me-role').textContent = t(`role_${role}`);
   $('me-role').dataset.role = role;
+  $('rules-link').hidden = role !== 'admin';
   loadMyStatus();
   feed.start();
   ticker = setInterval(() => list.tick(), 1000);
@@ -85,6 +90,11 @@ async function onStatusChange(e) {
 function route() {
   if (!started) return;
   const h = location.hash.replace(/^#\/?/, '');
+  // the rules page is the admins' (the API refuses everyone else anyway)
+  const onRules = h === 'rules' && getMe() && getMe().role === 'admin';
+  $('rules-page').hidden = !onRules;
+  $('app').hidden = onRules;
+  if (onRules) { rules.open(); return; }
   const m = h.match(/^conversations\/([A-Za-z0-9_-]{1,64})$/);
   if (m) {
     const id = m[1];
@@ -160,6 +170,7 @@ function setup() {
     onChanged: () => list.refreshSoon(),
     onBack: () => { location.hash = `#/view/${list.view}`; },
   });
+  rules = new RulesPage();
   feed = new EventFeed({
     onEvent,
     onState: (s) => {
