@@ -79,6 +79,25 @@ static int options(tsunagu_rules_options *opts, tsunagu_config **config)
 	return 0;
 }
 
+/* Lists the route rules switched off with `enabled = false`, so whoever
+ * checks the files sees them (they stay in the file but never match). */
+static void print_disabled(const tsunagu_rules_options *opts)
+{
+	tsunagu_rules *rules = NULL;
+	if (tsunagu_rules_open_paths((const char *const *)opt_rest, opts, &rules, NULL) < 0)
+		return;
+	json_t *list = tsunagu_rules_route_list(rules), *r;
+	size_t i;
+	json_array_foreach(list, i, r)
+		if (!json_is_true(json_object_get(r, "enabled")))
+			printf("disabled: %s:%d: route \"%s\"\n",
+			       json_string_value(json_object_get(r, "file")),
+			       (int)json_integer_value(json_object_get(r, "line")),
+			       json_string_value(json_object_get(r, "name")));
+	json_decref(list);
+	tsunagu_rules_free(rules);
+}
+
 static int cmd_check(void)
 {
 	tsunagu_rules_options opts;
@@ -98,7 +117,13 @@ static int cmd_check(void)
 		fprintf(stderr, "warning: %s\n", (char *)warnings->pdata[i]);
 	for (unsigned i = 0; i < errors->len; i++)
 		fprintf(stderr, "%s\n", (char *)errors->pdata[i]);
-	if (ret == 0)
+	if (ret == 0 && stats.routes_disabled)
+		print_disabled(&opts);
+	if (ret == 0 && stats.routes_disabled)
+		printf("ok: %u rules in %u files (%u disabled)\n",
+		       stats.routes + stats.workflows + stats.autocloses, stats.files,
+		       stats.routes_disabled);
+	else if (ret == 0)
 		printf("ok: %u rules in %u files\n",
 		       stats.routes + stats.workflows + stats.autocloses, stats.files);
 	g_ptr_array_unref(errors);

@@ -34,6 +34,14 @@ static json_t *contact_view(tsunagu_core *core, const tsunagu_store_conversation
 	int64_t past = 0;
 	tsunagu_store_contact_conversation_count(core->store, conv->contact_id, conv->id, &past);
 	json_object_set_new(o, "past_conversations", json_integer(past));
+	/* RULES.md: the login of whoever had the contact's newest other
+	 * conversation ("route returning customers to their operator") */
+	int64_t last = 0;
+	tsunagu_store_staff *s = NULL;
+	if (tsunagu_store_contact_last_operator(core->store, conv->contact_id, conv->id, &last) == 0 &&
+	    last && tsunagu_store_staff_get(core->store, last, &s) == 0)
+		json_object_set_new(o, "last_operator", json_string(s->login));
+	tsunagu_store_staff_free(s);
 	tsunagu_store_contact_free(contact);
 	return o;
 }

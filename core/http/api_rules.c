@@ -1,6 +1,7 @@
-/* POST /api/v1/rules/reload, GET /api/v1/rules/status. */
+/* The rules routes: status and reload here; management (list, edit, files,
+ * validate) in api_rules_manage.c, the dry run in api_rules_dryrun.c. */
 #define TSUNAGU_LOG_TOPIC "api"
-#include "api.h"
+#include "api_rules.h"
 
 #include "log.h"
 #include "rules.h"
@@ -55,5 +56,15 @@ static void reload(tsunagu_api_call *call)
 const tsunagu_api_route tsunagu_api_rules_routes[] = {
 	{ "GET", "/api/v1/rules/status", "rules.status", false, status },
 	{ "POST", "/api/v1/rules/reload", "rules.reload", false, reload },
+	{ "GET", "/api/v1/rules/routes", "rules.manage", false, tsunagu_api_rules_list },
+	{ "POST", "/api/v1/rules/routes/enable", "rules.manage", true, tsunagu_api_rules_enable },
+	{ "POST", "/api/v1/rules/routes/disable", "rules.manage", true, tsunagu_api_rules_disable },
+	{ "POST", "/api/v1/rules/routes/move", "rules.manage", true, tsunagu_api_rules_move },
+	{ "POST", "/api/v1/rules/routes/delete", "rules.manage", true, tsunagu_api_rules_delete },
+	{ "GET", "/api/v1/rules/files", "rules.manage", false, tsunagu_api_rules_files },
+	{ "GET", "/api/v1/rules/files/*", "rules.manage", false, tsunagu_api_rules_file_get },
+	{ "PUT", "/api/v1/rules/files/*", "rules.manage", true, tsunagu_api_rules_file_put },
+	{ "POST", "/api/v1/rules/validate", "rules.manage", true, tsunagu_api_rules_validate },
+	{ "POST", "/api/v1/rules/dry-run", "rules.dry_run", true, tsunagu_api_rules_dry_run },
 	{ NULL, NULL, NULL, false, NULL },
 };

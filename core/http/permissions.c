@@ -43,6 +43,8 @@ static const tsunagu_permission table[] = {
 	{ "staff.set_capacity", ADM, NONE, false, "change an operator's chat capacity" },
 	{ "rules.status", SUP, NONE, false, "rules generation and state" },
 	{ "rules.reload", ADM, NONE, false, "reload the Lua rules" },
+	{ "rules.manage", ADM, NONE, false, "list, edit, validate the rule files" },
+	{ "rules.dry_run", ADM, NONE, false, "dry-run rules against recent conversations" },
 	{ "events.read", OP, NONE, false, "events page and the events WebSocket" },
 	{ "reports.status_time", SUP, OP, false, "status-time report (OP-6; own: anyone)" },
 	{ NULL, NONE, NONE, false, NULL },

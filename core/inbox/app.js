@@ -7,6 +7,7 @@
 //   conversation.js one conversation: history, join, reply, notes, actions
 //   composer.js    Enter / Shift+Enter / IME handling of the reply box
 //   report.js      the status-time report (#/reports)
+//   rules.js       the rules page of admins (#/rules)
 //
 // Routes (location.hash): #/view/<name> shows a list, #/conversations/<id>
 // opens a conversation (CONV-6: links survive the login, since the login
@@ -19,10 +20,12 @@ import { setMe, getMe, forget } from './js/staff.js';
 import { ConversationList, VIEWS } from './js/list.js';
 import { ConversationView } from './js/conversation.js';
 import { StatusReport } from './js/report.js';
+import { RulesPage } from './js/rules.js';
 
 let list = null;
 let view = null;
 let report = null;
+let rules = null;
 let feed = null;
 let ticker = null;
 let started = false;
@@ -31,6 +34,7 @@ function showLogin(message) {
   stop();
   document.body.className = 'at-login';
   $('app').hidden = true;
+  $('rules-page').hidden = true;
   $('me').hidden = true;
   $('login-screen').hidden = false;
   $('login-error').textContent = message || '';
@@ -59,6 +63,7 @@ async function start(me) {
   $('me-name').textContent = me.staff.display_name || me.staff.login;
   $('me-role').textContent = t(`role_${role}`);
   $('me-role').dataset.role = role;
+  $('rules-link').hidden = role !== 'admin';
   loadMyStatus();
   feed.start();
   ticker = setInterval(() => list.tick(), 1000);
@@ -88,6 +93,11 @@ async function onStatusChange(e) {
 function route() {
   if (!started) return;
   const h = location.hash.replace(/^#\/?/, '');
+  // the rules page is the admins' (the API refuses everyone else anyway)
+  const onRules = h === 'rules' && getMe() && getMe().role === 'admin';
+  $('rules-page').hidden = !onRules;
+  $('app').hidden = onRules;
+  if (onRules) { rules.open(); return; }
   const onReport = h === 'reports';
   document.body.classList.toggle('report-open', onReport);
   $('report-link').classList.toggle('active', onReport);
@@ -168,6 +178,7 @@ function setup() {
     onChanged: () => list.refreshSoon(),
     onBack: () => { location.hash = `#/view/${list.view}`; },
   });
+  rules = new RulesPage();
   feed = new EventFeed({
     onEvent,
     onState: (s) => {

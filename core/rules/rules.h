@@ -147,6 +147,7 @@ tsunagu_timers *tsunagu_rules_timers(tsunagu_rules *rules);
 typedef struct {
 	unsigned files;
 	unsigned routes, workflows, autocloses;
+	unsigned routes_disabled; /* route rules with `enabled = false` (among routes) */
 } tsunagu_rules_stats;
 void tsunagu_rules_get_stats(const tsunagu_rules *rules, tsunagu_rules_stats *out);
 
@@ -167,3 +168,28 @@ int tsunagu_rules_open_paths(const char *const *paths, const tsunagu_rules_optio
 int tsunagu_rules_open_source(const char *name, const char *text, size_t len,
 			      const tsunagu_rules_options *opts, tsunagu_rules **out,
 			      GError **err);
+
+/* ---- management: drafts and the list of route rules ----------------------- */
+
+/* The rules directory of a host made by tsunagu_rules_new (borrowed). */
+const char *tsunagu_rules_dir(const tsunagu_rules *rules);
+
+/* Compiles and self-tests the rules directory of live with drafts (file
+ * name -> GBytes text; may be NULL: the files as they are) replacing or
+ * adding files, as a throw-away generation with live's limits; it is never
+ * swapped in. Appends "file:line: message" (file base names) to errors (not
+ * NULL) and self-test warnings to warnings (may be NULL). Returns 0 and, when
+ * out is not NULL, a standalone host (no core, no timers: free it with
+ * tsunagu_rules_free), or -EINVAL and *out NULL when anything failed. */
+int tsunagu_rules_open_draft(const tsunagu_rules *live, GHashTable *drafts, tsunagu_rules **out,
+			     GPtrArray *errors, GPtrArray *warnings);
+
+/* The route rules of the serving generation in evaluation order, as a new
+ * JSON array of {"name", "position" (1-based), "file" (base name), "line",
+ * "enabled", "target" (the target JSON, or null when `to` is a function),
+ * "method"}. rules may be NULL (an empty array). */
+json_t *tsunagu_rules_route_list(const tsunagu_rules *rules);
+
+/* Splits "file:line: message" into {"file", "line", "message"} (a text
+ * without that prefix gives file "" and line 0). New reference. */
+json_t *tsunagu_rules_error_json(const char *error);

@@ -128,10 +128,18 @@ static int ref_or_none(lua_State *L)
 
 static int route_body(lua_State *L)
 {
-	static const char *const allowed[] = {"when", "to", "method", NULL};
+	static const char *const allowed[] = {"when", "to", "method", "enabled", NULL};
 	body_info b;
 	body_begin(L, "route", &b);
 	rules_check_fields(L, 1, b.what, allowed);
+	/* a disabled rule stays in the file, visible to whoever reads it */
+	bool enabled = true;
+	int et = rules_raw_field(L, 1, "enabled");
+	if (et != LUA_TNIL && et != LUA_TBOOLEAN)
+		return luaL_error(L, "%s: 'enabled' must be true or false (got %s)", b.what,
+				  lua_typename(L, et));
+	enabled = et == LUA_TNIL || lua_toboolean(L, -1);
+	lua_pop(L, 1);
 	function_field(L, "when", &b);                     /* 2 */
 	int t = rules_raw_field(L, 1, "to");               /* 3 */
 	int target_data = 0;
@@ -171,6 +179,7 @@ static int route_body(lua_State *L)
 	r->to_ref = to_ref;
 	r->target = target_data ? rules_data_to_json(L, target_data, 0) : NULL;
 	r->method = g_strdup(method);
+	r->enabled = enabled;
 	g_ptr_array_add(b.f->gen->routes, r);
 	return 0;
 }

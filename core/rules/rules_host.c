@@ -86,6 +86,15 @@ void rules_generation_add_file(rules_generation *gen, const char *path, const ch
 		g_ptr_array_add(gen->errors, err);
 }
 
+static void add_text(rules_generation *gen, const char *path, const char *text, size_t len)
+{
+	if (len > RULES_MAX_FILE_SIZE)
+		g_ptr_array_add(gen->errors, g_strdup_printf("%s:0: larger than %d bytes", path,
+							     RULES_MAX_FILE_SIZE));
+	else
+		rules_generation_add_file(gen, path, text, len);
+}
+
 static void add_path_file(rules_generation *gen, const char *path)
 {
 	char *text = NULL;
@@ -96,11 +105,7 @@ static void add_path_file(rules_generation *gen, const char *path)
 		g_error_free(error);
 		return;
 	}
-	if (len > RULES_MAX_FILE_SIZE)
-		g_ptr_array_add(gen->errors, g_strdup_printf("%s:0: larger than %d bytes", path,
-							     RULES_MAX_FILE_SIZE));
-	else
-		rules_generation_add_file(gen, path, text, len);
+	add_text(gen, path, text, len);
 	g_free(text);
 }
 
@@ -110,8 +115,9 @@ static int compare_names(const void *a, const void *b)
 }
 
 /* Every *.lua directly in dir, in name order (subdirectories are the rule
- * library's, not rules). */
-static void add_dir(rules_generation *gen, const char *dir)
+ * library's, not rules). overrides (may be NULL): file name -> GBytes text
+ * used instead of the file's (a draft), or added when there is no such file. */
+static void add_dir(rules_generation *gen, const char *dir, GHashTable *overrides)
 {
 	GError *error = NULL;
 	GDir *d = g_dir_open(dir, 0, &error);
@@ -123,13 +129,28 @@ static void add_dir(rules_generation *gen, const char *dir)
 	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
 	const char *name;
 	while ((name = g_dir_read_name(d)))
-		if (g_str_has_suffix(name, ".lua") && name[0] != '.')
+		if (g_str_has_suffix(name, ".lua") && name[0] != '.' &&
+		    !(overrides && g_hash_table_contains(overrides, name)))
 			g_ptr_array_add(names, g_build_filename(dir, name, NULL));
 	g_dir_close(d);
+	GHashTableIter it;
+	void *key;
+	if (overrides) {
+		g_hash_table_iter_init(&it, overrides);
+		while (g_hash_table_iter_next(&it, &key, NULL))
+			g_ptr_array_add(names, g_build_filename(dir, key, NULL));
+	}
 	g_ptr_array_sort(names, compare_names);
-	for (unsigned i = 0; i < names->len; i++)
-		if (!g_file_test(names->pdata[i], G_FILE_TEST_IS_DIR))
+	for (unsigned i = 0; i < names->len; i++) {
+		char *base = g_path_get_basename(names->pdata[i]);
+		GBytes *text = overrides ? g_hash_table_lookup(overrides, base) : NULL;
+		g_free(base);
+		if (text)
+			add_text(gen, names->pdata[i], g_bytes_get_data(text, NULL),
+				 g_bytes_get_size(text));
+		else if (!g_file_test(names->pdata[i], G_FILE_TEST_IS_DIR))
 			add_path_file(gen, names->pdata[i]);
+	}
 	g_ptr_array_unref(names);
 }
 
@@ -140,10 +161,21 @@ static rules_generation *load_paths(const char *const *paths, const tsunagu_rule
 	gen->short_names = short_names;
 	for (; paths && *paths; paths++) {
 		if (g_file_test(*paths, G_FILE_TEST_IS_DIR))
-			add_dir(gen, *paths);
+			add_dir(gen, *paths, NULL);
 		else
 			add_path_file(gen, *paths);
 	}
+	if (gen->errors->len == 0)
+		rules_generation_self_test(gen);
+	return gen;
+}
+
+rules_generation *rules_load_dir(const char *dir, GHashTable *overrides,
+				 const tsunagu_rules_options *opts)
+{
+	rules_generation *gen = rules_generation_new(opts);
+	gen->short_names = true;
+	add_dir(gen, dir, overrides);
 	if (gen->errors->len == 0)
 		rules_generation_self_test(gen);
 	return gen;
@@ -153,11 +185,7 @@ static rules_generation *load_source(const char *name, const char *text, size_t 
 				     const tsunagu_rules_options *opts)
 {
 	rules_generation *gen = rules_generation_new(opts);
-	if (len > RULES_MAX_FILE_SIZE)
-		g_ptr_array_add(gen->errors, g_strdup_printf("%s:0: larger than %d bytes", name,
-							     RULES_MAX_FILE_SIZE));
-	else
-		rules_generation_add_file(gen, name, text, len);
+	add_text(gen, name, text, len);
 	if (gen->errors->len == 0)
 		rules_generation_self_test(gen);
 	return gen;
@@ -235,7 +263,9 @@ static void self_test_view(rules_generation *gen, json_t *prepared, const char *
 	char what[300];
 	for (unsigned i = 0; i < gen->routes->len; i++) {
 		rules_route *r = gen->routes->pdata[i];
-		if (lua_gettop(r->file->L) != 1)
+		/* disabling is the lever for a rule that misbehaves: it must not
+		 * keep the file from loading */
+		if (!r->enabled || lua_gettop(r->file->L) != 1)
 			continue;
 		g_snprintf(what, sizeof what, "route \"%s\"", r->name);
 		bool matched = true;
@@ -466,6 +496,8 @@ void tsunagu_rules_get_stats(const tsunagu_rules *rules, tsunagu_rules_stats *ou
 	out->routes = rules->gen->routes->len;
 	out->workflows = rules->gen->workflows->len;
 	out->autocloses = rules->gen->autocloses->len;
+	for (unsigned i = 0; i < rules->gen->routes->len; i++)
+		out->routes_disabled += !((rules_route *)rules->gen->routes->pdata[i])->enabled;
 }
 
 int tsunagu_rules_check_paths(const char *const *paths, const tsunagu_rules_options *opts,
@@ -491,6 +523,9 @@ int tsunagu_rules_check_paths(const char *const *paths, const tsunagu_rules_opti
 		stats->routes = gen->routes->len;
 		stats->workflows = gen->workflows->len;
 		stats->autocloses = gen->autocloses->len;
+		stats->routes_disabled = 0;
+		for (unsigned i = 0; i < gen->routes->len; i++)
+			stats->routes_disabled += !((rules_route *)gen->routes->pdata[i])->enabled;
 	}
 	ret = gen->errors->len ? -EINVAL : 0;
 	rules_generation_free(gen);

@@ -70,6 +70,7 @@ typedef struct {
 	int to_ref;          /* a function computing the target, or LUA_NOREF */
 	json_t *target;      /* the static target, or NULL with to_ref */
 	char *method;
+	bool enabled;        /* false: `enabled = false`, never evaluated nor self-tested */
 	int64_t last_log_us; /* errors of one rule are logged once a minute */
 } rules_route;
 
@@ -193,6 +194,10 @@ void rules_generation_free(rules_generation *gen);
 /* Loads one file into gen; errors go to gen->errors. */
 void rules_generation_add_file(rules_generation *gen, const char *path, const char *text,
 			       size_t len);
+/* Loads and self-tests every *.lua of dir (errors name base names), with
+ * overrides (file name -> GBytes, may be NULL) replacing or adding files. */
+rules_generation *rules_load_dir(const char *dir, GHashTable *overrides,
+				 const tsunagu_rules_options *opts);
 /* Runs the self-test; failures go to gen->errors, warnings to gen->warnings. */
 void rules_generation_self_test(rules_generation *gen);
 /* Logs err for a rule at most once a minute (per rule). */

@@ -87,6 +87,8 @@ tsunagu_route_decision *tsunagu_rules_route(tsunagu_rules *rules, json_t *conver
 		rules_route *r = gen->routes->pdata[i];
 		rules_file *f = r->file;
 		char *err = NULL;
+		if (!r->enabled)
+			continue;
 		if (state[f->index] == 0) {
 			state[f->index] = rules_push_view(f, view, r->line, &err) == 0 ? 1 : 2;
 			if (err)

@@ -46,6 +46,8 @@ static const struct {
 	{ "staff.set_capacity", "--A", "--A" },
 	{ "rules.status", "-SA", "-SA" },
 	{ "rules.reload", "--A", "--A" },
+	{ "rules.manage", "--A", "--A" },
+	{ "rules.dry_run", "--A", "--A" },
 	{ "events.read", "OSA", "OSA" },
 	{ "reports.status_time", "-SA", "OSA" },
 };

@@ -1,0 +1,3 @@
+2-- A ro stays in  ou "o¼,
+ "o¼,
+}

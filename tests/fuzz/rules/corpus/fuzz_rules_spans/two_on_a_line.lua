@@ -1,0 +1,1 @@
+route "a" { to = nobody() } route "b" { to = all_available() }

@@ -1,0 +1,3 @@
+route "x" {
+  to = team "unfinished
+}
