@@ -19,7 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			return 0;
 		close(fd);
 	}
-	if (!g_file_set_contents(path, (const char *)data, (gssize)size, NULL))
+	/* No fsync: a replay writes this file thousands of times, and on a
+	 * disk busy with someone's benchmark each fsync can take long. */
+	if (!g_file_set_contents_full(path, (const char *)data, (gssize)size,
+				      G_FILE_SET_CONTENTS_NONE, 0600, NULL))
 		return 0;
 	GError *err = NULL;
 	tsunagu_config *cfg = tsunagu_config_load(path, "/nonexistent-conf.d", &err);
@@ -41,7 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		GString *out = g_string_new(NULL);
 		tsunagu_config_dump(cfg, out);
 		/* What dump writes must load again. */
-		g_file_set_contents(path, out->str, (gssize)out->len, NULL);
+		g_file_set_contents_full(path, out->str, (gssize)out->len,
+					 G_FILE_SET_CONTENTS_NONE, 0600, NULL);
 		GError *e3 = NULL;
 		tsunagu_config *again = tsunagu_config_load(path, "/nonexistent-conf.d", &e3);
 		if (!again)
