@@ -8,12 +8,13 @@ set -eu
 # clang + its runtime for the libFuzzer builds of the fuzz targets;
 # chromium runs the browser tests (tests/e2e, driven by playwright-core);
 # libwebsockets-test-server is the peer the chat benchmark (tests/bench/chat)
-# measures tsunagud's CPU per frame against.
+# measures tsunagud's CPU per frame against; the sqlite3 shell loads large
+# event histories into a stopped server's database for the reports tests.
 PKGS="build-essential pkg-config meson ninja-build python3
  libglib2.0-dev libwebsockets-dev libwebsockets-evlib-glib
  liblua5.4-dev libsqlite3-dev libsodium-dev libjansson-dev
  valgrind clang libclang-rt-14-dev ca-certificates
- chromium libwebsockets-test-server"
+ chromium libwebsockets-test-server sqlite3"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: run as root (apt-get needs it)" >&2

@@ -296,7 +296,7 @@ static void on_call(build_ctx *c, const tsunagu_store_event *ev, json_t *p)
 	}
 }
 
-/* Report scan callback: loop thread, inside the scan (no store calls);
+/* Report scan callback: the store's thread, inside the scan (no store calls);
  * ev and channel are borrowed. */
 static int on_event(const tsunagu_store_event *ev, const char *channel, void *user_data)
 {

@@ -25,7 +25,10 @@
  *
  * Durations are whole seconds, rounded per day and bucket; a period total
  * is the sum of its days, so a CSV adds up.
- * Thread: loop thread (it reads the store).
+ * Thread: tsunagu_status_report_build runs on the thread that owns the store
+ * it is given: the loop thread with the store, a worker with a reader.
+ * tsunagu_status_report_build_async runs it on the store's reader pool, so a
+ * long report never stalls the loop (chats, WebSockets, timers).
  */
 #pragma once
 
@@ -91,6 +94,27 @@ typedef struct {
 int tsunagu_status_report_build(tsunagu_store *store, const tsunagu_status_report_query *q,
 				tsunagu_status_report **out);
 void tsunagu_status_report_free(tsunagu_status_report *r);
+
+/* A report still running after this much wall time is stopped (the API
+ * answers 503): a year of a large centre must not hold a reader forever. */
+#define TSUNAGU_REPORT_TIMEOUT_MS 30000
+
+/* status 0 and the report (the callee's, freed with
+ * tsunagu_status_report_free), or a negative errno and NULL: -ENOENT no such
+ * team, -ETIMEDOUT stopped after timeout_ms, -ECANCELED the store closed
+ * first, or what tsunagu_status_report_build returns. Loop thread. */
+typedef void (*tsunagu_status_report_done)(int status, tsunagu_status_report *r,
+					   void *user_data);
+/* Builds the report on a reader of store's pool (tsunagu_store_read_async):
+ * q is copied (now_us included: read the clock before calling), team (a
+ * team name, NULL for none) is resolved there and sets the team filter.
+ * timeout_ms bounds the build (0: none). Returns 0 (done will run once, on
+ * the loop thread, never from inside this call) or a negative errno (done
+ * never runs): -EINVAL bad arguments, -EAGAIN too many queued, -ENOTSUP a
+ * store without readers (in-memory). Loop thread. */
+int tsunagu_status_report_build_async(tsunagu_store *store, const tsunagu_status_report_query *q,
+				      const char *team, int64_t timeout_ms,
+				      tsunagu_status_report_done done, void *user_data);
 
 /* "YYYY-MM-DD" of day i of r into buf (11 bytes). */
 void tsunagu_status_report_day_name(const tsunagu_status_report *r, unsigned i, char buf[11]);

@@ -1,7 +1,9 @@
 /* Reports (OP-6): GET /api/v1/reports/status-time — the status-time report
  * of core/domain/status_report.h as JSON for the inbox, or as a CSV
  * download (report_csv.h). Supervisors and admins see everyone; an
- * operator sees only themself. Days are local to the server's time zone. */
+ * operator sees only themself. Days are local to the server's time zone.
+ * The report is built on the store's reader pool, never on the loop thread:
+ * the answer is sent when it is done (dropped if the client left). */
 #define TSUNAGU_LOG_TOPIC "api"
 #include "api.h"
 
@@ -98,6 +100,35 @@ static void answer(tsunagu_api_call *call, const tsunagu_status_report *r, bool 
 	g_string_free(text, TRUE);
 }
 
+typedef struct {
+	tsunagu_api_call *call;
+	GCancellable *cancel; /* a reference: tells whether the API still exists */
+	bool csv;
+} report_request;
+
+/* The report is done (status_report.h): loop thread; r is ours. */
+static void report_built(int status, tsunagu_status_report *r, void *user_data)
+{
+	report_request *rq = user_data;
+	tsunagu_api_call *call = rq->call;
+
+	if (g_cancellable_is_cancelled(rq->cancel) || status == -ECANCELED)
+		tsunagu_api_error(call, 503, "unavailable", "the server is shutting down");
+	else if (status == -ETIMEDOUT)
+		tsunagu_api_error(call, 503, "unavailable",
+				  "the report took longer than 30 seconds and was stopped; "
+				  "ask for a shorter period or fewer staff");
+	else if (status == -ENOENT)
+		tsunagu_api_error(call, 404, "not_found", "no such team");
+	else if (status < 0)
+		tsunagu_api_error_errno(call, status, "cannot compute the report");
+	else
+		answer(call, r, rq->csv);
+	tsunagu_status_report_free(r);
+	g_object_unref(rq->cancel);
+	g_free(rq);
+}
+
 /* GET /api/v1/reports/status-time?from=&to=[&staff=][&team=][&format=csv] */
 static void status_time(tsunagu_api_call *call)
 {
@@ -106,8 +137,9 @@ static void status_time(tsunagu_api_call *call)
 	const char *staff = tsunagu_http_request_query(call->req, "staff");
 	const char *team = tsunagu_http_request_query(call->req, "team");
 	const char *format = tsunagu_http_request_query(call->req, "format");
+	/* the domain clock, read here on the loop thread (tests control it) */
 	tsunagu_status_report_query q = { .now_us = tsunagu_core_now_us() };
-	tsunagu_status_report *r = NULL;
+	report_request *rq = NULL;
 	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
 	int64_t me = tsunagu_api_staff_id(call);
 	bool everyone = tsunagu_api_allowed(call, "reports.status_time", false);
@@ -147,23 +179,24 @@ static void status_time(tsunagu_api_call *call)
 		g_array_set_size(ids, 0);
 		g_array_append_val(ids, me);
 	}
-	if (team) {
-		ret = tsunagu_store_team_get_by_name(call->core->store, team, &q.team_id);
-		if (ret < 0) {
-			tsunagu_api_error_errno(call, ret, "no such team");
-			goto out;
-		}
-	}
 	q.staff_ids = (const int64_t *)(void *)ids->data;
 	q.n_staff = ids->len;
-	ret = tsunagu_status_report_build(call->core->store, &q, &r);
+	rq = g_new0(report_request, 1);
+	rq->call = call;
+	rq->cancel = g_object_ref(call->api->cancel);
+	rq->csv = format && strcmp(format, "csv") == 0;
+	ret = tsunagu_status_report_build_async(call->core->store, &q, team,
+						TSUNAGU_REPORT_TIMEOUT_MS, report_built, rq);
 	if (ret < 0) {
-		tsunagu_api_error_errno(call, ret, "cannot compute the report");
-		goto out;
+		g_object_unref(rq->cancel);
+		g_free(rq);
+		if (ret == -EAGAIN)
+			tsunagu_api_error(call, 503, "unavailable",
+					  "too many reports are being computed; try again shortly");
+		else
+			tsunagu_api_error_errno(call, ret, "cannot compute the report");
 	}
-	answer(call, r, format && strcmp(format, "csv") == 0);
 out:
-	tsunagu_status_report_free(r);
 	g_array_unref(ids);
 }
 

@@ -23,18 +23,6 @@ typedef struct {
 	tsunagu_store *store;
 } store_source;
 
-struct tsunagu_store {
-	const tsunagu_store_backend_ops *ops;
-	void *be;
-	int max_batch;
-	bool batch_open;
-	int batch_writes;   /* successful writes in the open batch */
-	int atomic_depth;   /* open tsunagu_store_atomic_begin() sections */
-	GArray *batch_cbs;  /* store_callback: wait for the open batch */
-	GArray *ready;      /* store_callback: outcome known, run on the next dispatch */
-	GSource *source;
-};
-
 static const tsunagu_store_backend_ops *const backends[] = {
 	&tsunagu_store_sqlite_ops,
 };
@@ -125,6 +113,8 @@ static int write_begin(tsunagu_store *store, bool atomic)
 {
 	int r;
 
+	if (store->read_only)
+		return -EROFS;
 	if (!store->batch_open) {
 		r = store->ops->begin(store->be);
 		if (r < 0)
@@ -234,6 +224,12 @@ void tsunagu_store_close(tsunagu_store *store)
 {
 	if (!store)
 		return;
+	if (store->read_only) {
+		tsunagu_store_reader_close(store);
+		return;
+	}
+	/* Workers may be reading: stop them before the backend goes. */
+	tsunagu_store_readers_stop(store);
 	/* Callbacks may write again; settle a bounded number of rounds, then
 	 * tell whatever is left that it will never commit. */
 	for (int round = 0; round < 16 && (store->batch_open || store->ready->len > 0); round++)
@@ -255,7 +251,7 @@ void tsunagu_store_on_commit(tsunagu_store *store, tsunagu_store_commit_cb cb, v
 {
 	store_callback c = { .cb = cb, .user_data = user_data, .status = 0 };
 
-	g_return_if_fail(store && cb);
+	g_return_if_fail(store && cb && !store->read_only);
 	g_array_append_val(store->batch_open ? store->batch_cbs : store->ready, c);
 }
 
@@ -265,6 +261,8 @@ int tsunagu_store_flush(tsunagu_store *store)
 
 	if (!store)
 		return -EINVAL;
+	if (store->read_only)
+		return -EROFS;
 	if (store->batch_open)
 		r = batch_commit(store);
 	run_ready(store);
@@ -289,6 +287,8 @@ int tsunagu_store_atomic_end(tsunagu_store *store, bool keep)
 
 	if (!store)
 		return -EINVAL;
+	if (store->read_only)
+		return -EROFS;
 	if (!store->batch_open || store->atomic_depth == 0) {
 		/* The batch failed (or was committed) under the section: its
 		 * writes are not what the caller thinks. */

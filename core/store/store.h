@@ -17,7 +17,8 @@
  * Ids are positive int64. Times are microseconds since the epoch (UTC).
  * Strings passed in are borrowed (copied if kept); structs returned are owned
  * by the caller and freed with the matching *_free().
- * Thread: everything here runs on the loop thread only, except where noted.
+ * Thread: everything here runs on the loop thread only, except where noted
+ * and on a reader (below), which runs the read operations on a worker.
  * Errors: 0 or a negative errno: -ENOENT (no such row), -EEXIST (unique key
  * taken; the existing id is still returned where an out id exists), -EINVAL
  * (bad argument), -EIO (backend failure, logged with details).
@@ -467,7 +468,7 @@ int tsunagu_store_conversation_list_view(tsunagu_store *store, tsunagu_conv_view
  * conversation (NULL when it has none or the conversation is gone). Return 0
  * to go on or a negative errno to stop the scan, which then returns it. The
  * callback runs while the scan's statement is open: it must not call the
- * store. Loop thread. */
+ * store. The store's thread (the loop, or a reader's owner). */
 typedef int (*tsunagu_store_report_fn)(const tsunagu_store_event *ev, const char *channel,
 				       void *user_data);
 
@@ -490,3 +491,56 @@ int tsunagu_store_report_scan(tsunagu_store *store, const char *const *types, in
 int tsunagu_store_report_last_staff_event(tsunagu_store *store, const char *type,
 					  int64_t staff_id, int64_t since_us, int64_t before_us,
 					  char **payload_out);
+
+/* ---- readers: reads off the loop thread ----------------------------------------- */
+/* Implemented in store_reader.c (pool, dispatch) and store_sqlite_reader.c.
+ *
+ * A reader is a tsunagu_store that only reads, on a connection of its own
+ * (SQLite: the same file opened read-only; in WAL mode it sees the last
+ * committed state, never the open batch, and never blocks the writer). No
+ * migrations, checkpoints or group commit: every write, flush, atomic
+ * section or on_commit on it fails with -EROFS (on_commit is refused).
+ *
+ * Thread rules. A reader belongs to one thread at a time: the thread that
+ * opened it or the one it was handed to, never two at once. Its read
+ * operations (everything above that does not write: *_get, *_list,
+ * report_scan, ...) then run on that thread; callbacks such as
+ * tsunagu_store_report_fn run there too. The store it came from stays on
+ * the loop thread and must outlive it. */
+
+/* Opens a reader of store (an open store, not a reader). Any thread while
+ * store is open. -ENOTSUP for an in-memory database. */
+int tsunagu_store_reader_open(tsunagu_store *store, tsunagu_store **reader_out);
+/* Closes a reader (NULL is a no-op). Its owning thread. */
+void tsunagu_store_reader_close(tsunagu_store *reader);
+/* The reader's operations fail with -ETIMEDOUT, stopped mid-query, once
+ * g_get_monotonic_time() reaches deadline_us (wall time on purpose: the
+ * domain clock of tests may stand still); 0 removes the bound. Owning
+ * thread. -EINVAL when reader is not a reader. */
+int tsunagu_store_reader_deadline(tsunagu_store *reader, int64_t deadline_us);
+
+/* The reader pool: at most TSUNAGU_STORE_READERS worker threads, each
+ * reusing a reader, so a burst of reports queues instead of opening
+ * connections without bound. Jobs run in submission order. */
+#define TSUNAGU_STORE_READERS 2
+/* At most this many jobs wait for a worker; more are refused (-EAGAIN). */
+#define TSUNAGU_STORE_READ_QUEUE_MAX 32
+
+/* A job: runs on a worker thread with a reader it may use until it returns
+ * (it must not keep it); data is the job's. Returns 0 or a negative errno. */
+typedef int (*tsunagu_store_read_fn)(tsunagu_store *reader, void *data);
+
+/* Where a job's outcome goes: status is fn's, or -ECANCELED when the store
+ * closed first (a queued job then never runs fn). The caller's thread-default
+ * main context at submission (the loop thread); never re-entrant. */
+typedef void (*tsunagu_store_read_done)(int status, void *data);
+
+/* Runs fn(reader, data) on the pool, bounded by timeout_ms of wall time
+ * from when it starts (0: none; -ETIMEDOUT when exceeded), then done(status,
+ * data). When the store closes, running jobs are interrupted, queued ones
+ * end without running fn, and every done not yet run runs from inside
+ * tsunagu_store_close (the loop may not iterate again). Returns 0 (done will
+ * run exactly once) or a negative errno (done never runs): -EAGAIN when the
+ * queue is full. store must not be a reader. Loop thread. */
+int tsunagu_store_read_async(tsunagu_store *store, tsunagu_store_read_fn fn,
+			     tsunagu_store_read_done done, void *data, int64_t timeout_ms);

@@ -15,7 +15,9 @@
  * backends[] array of store.c. Every operation must be present; store.c
  * refuses a table of another ABI version or a smaller size.
  *
- * Thread: all calls come from the loop thread. `be` is the backend's own
+ * Thread: all calls come from the loop thread, except the reader_* ops and
+ * the read operations on a reader handle, which come from the worker that
+ * owns that reader (see reader_open). `be` is the backend's own
  * handle returned by open(); strings are borrowed, results owned by the
  * caller exactly as documented in store.h.
  */
@@ -165,6 +167,22 @@ typedef struct tsunagu_store_backend_ops {
 			   tsunagu_store_report_fn fn, void *user_data);
 	int (*report_last_staff_event)(void *be, const char *type, int64_t staff_id,
 				       int64_t since_us, int64_t before_us, char **payload_out);
+
+	/* Readers for worker threads (store_reader.c). Appended.
+	 * reader_open: a read-only handle on a connection of its own that sees
+	 * committed data only and never blocks the writer; the read operations
+	 * above accept it as their `be`. Called on a worker thread while be is
+	 * open: it may read only what never changes after open (the path).
+	 * -ENOTSUP when the backend cannot (an in-memory database).
+	 * reader_close, reader_deadline: the thread that owns the reader.
+	 * reader_deadline: operations fail with -ETIMEDOUT (stopped mid-query)
+	 * once g_get_monotonic_time() reaches deadline_us (0: never); it also
+	 * clears an interrupt. reader_interrupt: any thread; the running and
+	 * every later operation fail with -ETIMEDOUT until reader_deadline. */
+	int (*reader_open)(void *be, void **reader_out);
+	void (*reader_close)(void *reader);
+	void (*reader_deadline)(void *reader, int64_t deadline_us);
+	void (*reader_interrupt)(void *reader);
 } tsunagu_store_backend_ops;
 
 /* The embedded default (store_sqlite.c). */

@@ -1,6 +1,7 @@
-/* Private to the store library: the batch bookkeeping of store.c for the
- * other backend-independent files (store_routing.c), which dispatch their
- * operations exactly as store.c does. Loop thread. */
+/* Private to the store library: the store handle itself and the batch
+ * bookkeeping of store.c for the other backend-independent files
+ * (store_routing.c, store_reader.c), which dispatch their operations exactly
+ * as store.c does. Loop thread, except where store_reader.c says. */
 #pragma once
 
 #include <stdbool.h>
@@ -8,12 +9,35 @@
 #include "store.h"
 #include "store_backend.h"
 
+typedef struct tsunagu_store_reader_pool tsunagu_store_reader_pool;
+
+struct tsunagu_store {
+	const tsunagu_store_backend_ops *ops;
+	void *be;           /* the backend's handle, or its reader handle */
+	int max_batch;
+	bool batch_open;
+	int batch_writes;   /* successful writes in the open batch */
+	int atomic_depth;   /* open tsunagu_store_atomic_begin() sections */
+	GArray *batch_cbs;  /* store_callback: wait for the open batch */
+	GArray *ready;      /* store_callback: outcome known, run on the next dispatch */
+	GSource *source;
+	/* A reader (store_reader.c): no batch, no source, no callbacks; every
+	 * write is refused with -EROFS before it reaches the backend. */
+	bool read_only;
+	tsunagu_store_reader_pool *readers; /* the worker pool, made on first use */
+};
+
 /* Opens the batch if needed and, for a multi-row operation (atomic), a
  * savepoint. 0 or a negative errno (nothing to end then). */
 int tsunagu_store_write_begin(tsunagu_store *store, bool atomic);
 /* Ends what write_begin opened with the operation's status and counts the
  * write; returns the status (or -EIO when the backend lost the batch). */
 int tsunagu_store_write_end(tsunagu_store *store, bool atomic, int status);
+
+/* store_reader.c: interrupts the pool's running reads, waits for its
+ * workers (queued jobs end with -ECANCELED) and closes its readers. Called
+ * by tsunagu_store_close before the backend closes. Loop thread. */
+void tsunagu_store_readers_stop(tsunagu_store *store);
 
 #define TSUNAGU_STORE_WRITE(store, atomic, call)                                  \
 	do {                                                                      \

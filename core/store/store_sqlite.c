@@ -72,6 +72,9 @@ int tsunagu_sqlite_errno(tsunagu_sqlite *sq, int rc, const char *what)
 	case SQLITE_READONLY:
 		tlog_error("%s: %s", what, sqlite3_errmsg(sq->db));
 		return -EROFS;
+	case SQLITE_INTERRUPT: /* a reader's deadline or interrupt (store_sqlite_reader.c) */
+		tlog_warn("%s: stopped: %s", what, sqlite3_errmsg(sq->db));
+		return -ETIMEDOUT;
 	case SQLITE_FULL:
 		tlog_error("%s: %s", what, sqlite3_errmsg(sq->db));
 		return -ENOSPC;
@@ -532,6 +535,10 @@ const tsunagu_store_backend_ops tsunagu_store_sqlite_ops = {
 	.conversation_list_view = tsunagu_sqlite_conversation_list_view,
 	.report_scan = tsunagu_sqlite_report_scan,
 	.report_last_staff_event = tsunagu_sqlite_report_last_staff_event,
+	.reader_open = tsunagu_sqlite_reader_open,
+	.reader_close = tsunagu_sqlite_reader_close,
+	.reader_deadline = tsunagu_sqlite_reader_deadline,
+	.reader_interrupt = tsunagu_sqlite_reader_interrupt,
 };
 
 int tsunagu_sqlite_int64_of(tsunagu_sqlite *sq, const char *sql, int64_t a, int64_t b,

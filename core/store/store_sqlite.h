@@ -226,6 +226,13 @@ int tsunagu_sqlite_report_last_staff_event(void *be, const char *type, int64_t s
 					   int64_t since_us, int64_t before_us,
 					   char **payload_out);
 
+/* ---- readers for worker threads (store_sqlite_reader.c) ------------------------------ */
+
+int tsunagu_sqlite_reader_open(void *be, void **reader_out);
+void tsunagu_sqlite_reader_close(void *reader);
+void tsunagu_sqlite_reader_deadline(void *reader, int64_t deadline_us);
+void tsunagu_sqlite_reader_interrupt(void *reader);
+
 /* Shared by the conversation readers: the column list of a conversation row
  * (17 columns; p is a table alias prefix such as "c." or "") and the row
  * reader (store_sqlite_conversations.c), which reads them from column first. */
