@@ -30,6 +30,14 @@ static const tsunagu_conf_key core_schema[] = {
 	 "Lua instructions per rule evaluation"},
 	{"rules.time_limit", TSUNAGU_CONF_DURATION, "50ms", "wall-clock time per rule evaluation"},
 	{"rules.memory_limit", TSUNAGU_CONF_INT, "8M", "memory per rule file"},
+	{"routing.offer_timeout", TSUNAGU_CONF_DURATION, "0s",
+	 "a chat the router assigns counts as offered until the operator accepts it; not accepted "
+	 "in this time it goes to the next operator (0 = chats are assigned without offer)"},
+	{"routing.ring_timeout", TSUNAGU_CONF_DURATION, "30s",
+	 "a ringing call not answered in this time rings the next operator (0 = rings until "
+	 "answered or the caller leaves)"},
+	{"routing.max_missed_offers", TSUNAGU_CONF_INT, "3",
+	 "consecutive offers an operator lets pass before being set away (0 = never)"},
 	{"auth.session_ttl", TSUNAGU_CONF_DURATION, "12h", "staff session lifetime"},
 	{"auth.login_max_failures", TSUNAGU_CONF_INT, "5",
 	 "failed logins (per account and per address) before a lockout"},

@@ -59,6 +59,12 @@ json_t *tsunagu_conversation_view(tsunagu_core *core, const tsunagu_store_conver
 	if (conv->last_customer_message_at_us)
 		json_object_set_new(c, "last_customer_message_at",
 				    json_integer(conv->last_customer_message_at_us / G_USEC_PER_SEC));
+	/* replied: an operator wrote after the customer's last message (what
+	 * "reassign when the assignee is silent" workflows ask) */
+	json_object_set_new(c, "replied",
+			    json_boolean(conv->last_operator_message_at_us > 0 &&
+					 conv->last_operator_message_at_us >=
+						 conv->last_customer_message_at_us));
 	if (conv->assignee_id) {
 		tsunagu_store_staff *s = NULL;
 		if (tsunagu_store_staff_get(core->store, conv->assignee_id, &s) == 0)
@@ -81,5 +87,16 @@ json_t *tsunagu_conversation_view(tsunagu_core *core, const tsunagu_store_conver
 	if (!json_is_object(json_object_get(visitor, "utm")))
 		json_object_set_new(visitor, "utm", json_object());
 	json_object_set_new(c, "visitor", visitor);
+	/* the conversation's newest call (docs/routing.md), for phone rules */
+	json_t *call = json_object();
+	tsunagu_store_call *k = NULL;
+	if (tsunagu_store_call_of_conversation(core->store, conv->id, &k) == 0) {
+		json_object_set_new(call, "direction", json_string(k->direction));
+		json_object_set_new(call, "state", json_string(k->state));
+		if (k->missed_reason)
+			json_object_set_new(call, "missed_reason", json_string(k->missed_reason));
+	}
+	tsunagu_store_call_free(k);
+	json_object_set_new(c, "call", call);
 	return c;
 }

@@ -1,5 +1,6 @@
 /* The router: placement of new conversations, the waiting list served as
- * capacity frees, supervisors' assignments, operator status and capacity. */
+ * capacity frees, supervisors' assignments and reassignments, the event bus
+ * and the router's life. */
 #define TSUNAGU_LOG_TOPIC "router"
 #include "router.h"
 
@@ -9,46 +10,24 @@
 #include "domain.h"
 #include "events.h"
 #include "log.h"
-#include "router_route.h"
+#include "router_private.h"
 #include "rules.h"
 
 #define SNOOZE_PREFIX "snooze:"
-#define SETTINGS_NS "router"
 /* The waiting list is read in pages while an operator is offered work:
  * small at first (the oldest usually fits), doubling up to the maximum. */
 #define OFFER_FIRST_PAGE 16
 #define OFFER_PAGE 512
 
-struct tsunagu_router {
-	tsunagu_core *core;
-	unsigned subscription;
-	tsunagu_timers *timers; /* borrowed from the rules host; NULL without one */
-};
-
 /* ---- helpers ----------------------------------------------------------------- */
 
-static bool qualifies(const tsunagu_store_staff *s)
-{
-	return s->status == TSUNAGU_STATUS_AVAILABLE && !s->disabled &&
-	       s->open_chats < s->chat_capacity;
-}
-
-static bool staff_qualifies(tsunagu_router *r, int64_t id)
-{
-	tsunagu_store_staff *s = NULL;
-	bool ok = tsunagu_store_staff_get(r->core->store, id, &s) == 0 && qualifies(s);
-	tsunagu_store_staff_free(s);
-	return ok;
-}
-
-/* An atomic unit whose events are dropped with its writes. */
-static int unit_begin(tsunagu_router *r, unsigned *mark)
+int router_unit_begin(tsunagu_router *r, unsigned *mark)
 {
 	*mark = tsunagu_events_mark(r->core->events);
 	return tsunagu_store_atomic_begin(r->core->store);
 }
 
-static int unit_end(tsunagu_router *r, unsigned mark, int ret)
+int router_unit_end(tsunagu_router *r, unsigned mark, int ret)
 {
 	if (ret < 0) {
 		tsunagu_store_atomic_end(r->core->store, false);
@@ -58,64 +37,73 @@ static int unit_end(tsunagu_router *r, unsigned mark, int ret)
 	return tsunagu_store_atomic_end(r->core->store, true);
 }
 
-static int64_t rr_pointer(tsunagu_router *r, const router_route *route)
+int router_emit(tsunagu_router *r, const char *type, int64_t conversation_id, int64_t actor,
+		json_t *payload)
 {
-	char *key = router_route_rr_key(route), *value = NULL;
-	int64_t after = 0;
-	if (tsunagu_store_setting_get(r->core->store, SETTINGS_NS, key, &value) == 0)
-		after = g_ascii_strtoll(value, NULL, 10);
-	g_free(key);
-	g_free(value);
-	return after;
-}
-
-static int rr_remember(tsunagu_router *r, const router_route *route, int64_t staff_id)
-{
-	char *key = router_route_rr_key(route);
-	char *value = g_strdup_printf("%" G_GINT64_FORMAT, staff_id);
-	int ret = tsunagu_store_setting_set(r->core->store, SETTINGS_NS, key, value);
-	g_free(key);
-	g_free(value);
+	int ret = tsunagu_events_emit(r->core->events, type, conversation_id, actor, payload, NULL);
+	json_decref(payload);
 	return ret;
 }
 
-/* Who gets a conversation of this route now: 0 and -ENOENT when nobody. */
-static int pick(tsunagu_router *r, const router_route *route, int64_t *staff_id)
+bool router_is_phone(const tsunagu_store_conversation *conv)
+{
+	return conv->channel && strcmp(conv->channel, "phone") == 0;
+}
+
+static bool excluded(const GArray *exclude, int64_t id)
+{
+	for (guint i = 0; exclude && i < exclude->len; i++)
+		if (g_array_index(exclude, int64_t, i) == id)
+			return true;
+	return false;
+}
+
+static bool eligible(tsunagu_router *r, int64_t id, bool phone)
+{
+	bool ok = false;
+	return tsunagu_store_staff_eligible(r->core->store, id, phone, &ok) == 0 && ok;
+}
+
+int router_pick(tsunagu_router *r, const router_route *route, bool phone,
+		const GArray *exclude, int64_t *staff_id)
 {
 	if (router_route_nobody(route))
 		return -ENOENT;
-	if (route->prefer && staff_qualifies(r, route->prefer)) {
+	if (route->prefer && !excluded(exclude, route->prefer) &&
+	    eligible(r, route->prefer, phone)) {
 		*staff_id = route->prefer;
 		return 0;
 	}
 	if (!route->all && route->staff->len == 0 && route->teams->len == 0)
 		return -ENOENT;
 	char *staff = router_ids_json(route->staff), *teams = router_ids_json(route->teams);
+	char *ex = exclude ? router_ids_json(exclude) : NULL;
 	tsunagu_store_pick q = {
 		.method = router_route_pick_method(route),
+		.phone = phone,
 		.all = route->all,
 		.staff_ids_json = staff,
 		.team_ids_json = teams,
+		.exclude_ids_json = ex,
 		.now_us = tsunagu_core_now_us(),
 	};
-	if (q.method == TSUNAGU_PICK_ROUND_ROBIN)
-		q.rr_after = rr_pointer(r, route);
-	int ret = tsunagu_store_staff_pick(r->core->store, &q, staff_id);
+	int ret = q.method == TSUNAGU_PICK_ROUND_ROBIN
+			  ? router_rr_pick(r, route, &q, staff_id)
+			  : tsunagu_store_staff_pick(r->core->store, &q, staff_id);
 	g_free(staff);
 	g_free(teams);
+	g_free(ex);
 	return ret;
 }
 
-/* The writes of one assignment, inside the caller's atomic unit: assignee
- * (and the team of a one-team route), a waiting conversation opened, the
- * round-robin position, the event. by_staff_id 0: the router. */
-static int assign_writes(tsunagu_router *r, const tsunagu_store_conversation *conv,
+int router_assign_writes(tsunagu_router *r, const tsunagu_store_conversation *conv,
 			 int64_t staff_id, int64_t by_staff_id, const router_route *route)
 {
 	tsunagu_store *store = r->core->store;
 	int64_t team = -1;
 	int ret;
 
+	/* the team of a one-team route (the conversation is that team's) */
 	if (route && !route->all && route->staff->len == 0 && route->teams->len == 1 &&
 	    staff_id != route->prefer)
 		team = g_array_index(route->teams, int64_t, 0);
@@ -123,7 +111,7 @@ static int assign_writes(tsunagu_router *r, const tsunagu_store_conversation *co
 	if (ret == 0 && conv->state == TSUNAGU_CONV_WAITING)
 		ret = tsunagu_store_conversation_set_state(store, conv->id, TSUNAGU_CONV_OPEN);
 	if (ret == 0 && route && router_route_pick_method(route) == TSUNAGU_PICK_ROUND_ROBIN)
-		ret = rr_remember(r, route, staff_id);
+		ret = router_rr_took(r, route, router_is_phone(conv), staff_id);
 	if (ret < 0)
 		return ret;
 	json_t *payload = json_pack("{s:s, s:I, s:o}", "conversation", conv->public_id, "staff",
@@ -133,16 +121,29 @@ static int assign_writes(tsunagu_router *r, const tsunagu_store_conversation *co
 		json_object_set_new(payload, "from", json_integer(conv->assignee_id));
 	if (route && !by_staff_id)
 		json_object_set_new(payload, "method", json_string(route->method));
-	ret = tsunagu_events_emit(r->core->events, "conversation.assigned", conv->id, by_staff_id,
-				  payload, NULL);
-	json_decref(payload);
+	ret = router_emit(r, "conversation.assigned", conv->id, by_staff_id, payload);
+	/* An offered chat: accepted by the operator's first action on it. */
+	int64_t timeout = router_offer_timeout_us(r);
+	if (ret == 0 && !by_staff_id && route && !router_is_phone(conv) && timeout > 0)
+		ret = router_offer_writes(r, conv, staff_id, false,
+					  tsunagu_core_now_us() + timeout);
 	return ret;
 }
 
 /* ---- placement ------------------------------------------------------------------ */
 
-static int place_route(tsunagu_router *r, const tsunagu_store_conversation *conv,
-		       router_route *route, int64_t *assignee_out)
+static int emit_waiting(tsunagu_router *r, const tsunagu_store_conversation *conv,
+			const router_route *route)
+{
+	return router_emit(r, "conversation.waiting", conv->id, 0,
+			   json_pack("{s:s, s:s}", "conversation", conv->public_id, "reason",
+				     router_route_nobody(route) ? "nobody"
+								: "no_available_operator"));
+}
+
+int router_place_route(tsunagu_router *r, const tsunagu_store_conversation *conv,
+		       router_route *route, const GArray *exclude, bool tried,
+		       int64_t *assignee_out)
 {
 	int64_t staff_id = 0;
 	char *text = router_route_to_json(route);
@@ -153,17 +154,30 @@ static int place_route(tsunagu_router *r, const tsunagu_store_conversation *conv
 	for (guint i = 0; i < route->notes->len; i++)
 		tlog_warn("conversation %s: route: %s", conv->public_id,
 			  (char *)route->notes->pdata[i]);
-	ret = pick(r, route, &staff_id);
+	/* A call is rung, not assigned: it waits until its call comes in
+	 * (tsunagu_router_call_incoming) and someone answers. */
+	if (router_is_phone(conv)) {
+		tsunagu_store_call *call = NULL;
+		if (tsunagu_store_call_of_conversation(r->core->store, conv->id, &call) == 0 &&
+		    strcmp(call->state, "queued") == 0)
+			ret = router_ring(r, conv, 0, NULL);
+		tsunagu_store_call_free(call);
+		if (ret == 0 && assignee_out)
+			*assignee_out = 0;
+		return ret;
+	}
+	ret = router_pick(r, route, false, exclude, &staff_id);
+	if (ret == -ENOENT && tried && exclude && exclude->len) {
+		/* everyone was tried: start again from all of them */
+		ret = tsunagu_store_offers_clear(r->core->store, conv->id);
+		if (ret == 0)
+			ret = router_pick(r, route, false, NULL, &staff_id);
+	}
 	if (ret == 0) {
-		ret = assign_writes(r, conv, staff_id, 0, route);
+		ret = router_assign_writes(r, conv, staff_id, 0, route);
 	} else if (ret == -ENOENT) {
 		staff_id = 0;
-		json_t *payload = json_pack("{s:s, s:s}", "conversation", conv->public_id, "reason",
-					    router_route_nobody(route) ? "nobody"
-								       : "no_available_operator");
-		ret = tsunagu_events_emit(r->core->events, "conversation.waiting", conv->id, 0,
-					  payload, NULL);
-		json_decref(payload);
+		ret = emit_waiting(r, conv, route);
 	}
 	if (ret == 0 && assignee_out)
 		*assignee_out = staff_id;
@@ -176,9 +190,27 @@ int tsunagu_router_place(tsunagu_router *router, const tsunagu_store_conversatio
 	if (!router || !conv)
 		return -EINVAL;
 	router_route *route = router_route_resolve(router->core, conv, target, method);
-	int ret = place_route(router, conv, route, assignee_out);
+	int ret = router_place_route(router, conv, route, NULL, false, assignee_out);
 	router_route_free(route);
 	return ret;
+}
+
+/* router_private.h. */
+int router_requeue_writes(tsunagu_router *r, tsunagu_store_conversation *conv,
+			  router_route *route, const GArray *exclude, bool tried)
+{
+	tsunagu_store *store = r->core->store;
+	int ret = 0;
+
+	if (conv->assignee_id)
+		ret = tsunagu_store_conversation_assign(store, conv->id, 0, -1);
+	if (ret == 0 && conv->state != TSUNAGU_CONV_WAITING)
+		ret = tsunagu_store_conversation_set_state(store, conv->id, TSUNAGU_CONV_WAITING);
+	if (ret < 0)
+		return ret;
+	/* the assignment event names the one it was taken from */
+	conv->state = TSUNAGU_CONV_WAITING;
+	return router_place_route(r, conv, route, exclude, tried, NULL);
 }
 
 int tsunagu_router_requeue(tsunagu_router *router, int64_t conversation_id)
@@ -191,23 +223,85 @@ int tsunagu_router_requeue(tsunagu_router *router, int64_t conversation_id)
 	ret = tsunagu_store_conversation_get(router->core->store, conversation_id, &conv);
 	if (ret < 0)
 		return ret;
-	if (conv->assignee_id)
-		ret = tsunagu_store_conversation_assign(router->core->store, conv->id, 0, -1);
-	if (ret == 0 && conv->state != TSUNAGU_CONV_WAITING)
-		ret = tsunagu_store_conversation_set_state(router->core->store, conv->id,
-							   TSUNAGU_CONV_WAITING);
-	if (ret == 0) {
-		conv->state = TSUNAGU_CONV_WAITING;
-		conv->assignee_id = 0;
-		router_route *route = router_route_parse(conv->route_json);
-		ret = place_route(router, conv, route, NULL);
-		router_route_free(route);
-	}
+	router_route *route = router_route_parse(conv->route_json);
+	ret = router_requeue_writes(router, conv, route, NULL, false);
+	router_route_free(route);
 	tsunagu_store_conversation_free(conv);
 	return ret;
 }
 
+int tsunagu_router_reassign(tsunagu_router *router, int64_t conversation_id, json_t *target,
+			    const GArray *exclude, bool exclude_assignee)
+{
+	tsunagu_store_conversation *conv = NULL;
+	GArray *ex = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	router_route *route = NULL;
+	unsigned mark;
+	int ret;
+
+	if (!router) {
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = tsunagu_store_conversation_get(router->core->store, conversation_id, &conv);
+	if (ret < 0)
+		goto out;
+	if (conv->state == TSUNAGU_CONV_CLOSED) {
+		ret = -EPIPE;
+		goto out;
+	}
+	if (exclude)
+		g_array_append_vals(ex, exclude->data, exclude->len);
+	if (conv->assignee_id && exclude_assignee)
+		g_array_append_val(ex, conv->assignee_id);
+	route = target ? router_route_resolve(router->core, conv, target, NULL)
+		       : router_route_parse(conv->route_json);
+	if (target) {
+		/* keep the method of the kept route */
+		router_route *kept = router_route_parse(conv->route_json);
+		g_free(route->method);
+		route->method = g_strdup(kept->method);
+		router_route_free(kept);
+	}
+	ret = router_unit_begin(router, &mark);
+	if (ret == 0)
+		ret = router_unit_end(router, mark, router_requeue_writes(router, conv, route, ex, false));
+out:
+	router_route_free(route);
+	tsunagu_store_conversation_free(conv);
+	g_array_unref(ex);
+	return ret;
+}
+
 /* ---- the waiting list ----------------------------------------------------------- */
+
+/* Gives conv (waiting, its route admits staff_id) to staff_id when they
+ * can take it: a chat is assigned, a queued call rings them. *took: done. */
+static int offer_one(tsunagu_router *r, tsunagu_store_conversation *conv, int64_t staff_id,
+		     router_route *route, bool *took)
+{
+	bool phone = router_is_phone(conv);
+	unsigned mark, rung = 0;
+	int ret;
+
+	*took = false;
+	if (!eligible(r, staff_id, phone))
+		return 0;
+	ret = router_unit_begin(r, &mark);
+	if (ret < 0)
+		return ret;
+	if (phone) {
+		ret = router_ring(r, conv, staff_id, &rung);
+		*took = rung > 0;
+	} else {
+		ret = router_assign_writes(r, conv, staff_id, 0, route);
+		*took = ret == 0;
+	}
+	ret = router_unit_end(r, mark, ret);
+	if (ret < 0)
+		*took = false;
+	return ret;
+}
 
 int tsunagu_router_offer(tsunagu_router *router, int64_t staff_id, unsigned *assigned_out)
 {
@@ -217,27 +311,34 @@ int tsunagu_router_offer(tsunagu_router *router, int64_t staff_id, unsigned *ass
 	GHashTable *admits = NULL; /* route text -> GINT_TO_POINTER(1 no, 2 yes) */
 	int64_t after_since = 0, after_id = 0;
 	unsigned assigned = 0;
-	int free_slots, ret;
+	bool chat_ok, phone_ok;
+	int ret;
 
 	ret = tsunagu_store_staff_get(store, staff_id, &s);
-	if (ret < 0 || !qualifies(s))
+	if (ret < 0)
 		goto out;
-	free_slots = s->chat_capacity - s->open_chats;
+	chat_ok = eligible(router, staff_id, false);
+	phone_ok = eligible(router, staff_id, true);
+	if (!chat_ok && !phone_ok)
+		goto out;
 	ret = tsunagu_store_staff_teams(store, staff_id, &teams);
 	if (ret < 0)
 		goto out;
 	admits = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	for (unsigned size = OFFER_FIRST_PAGE, more = 1; more && free_slots > 0;
+	for (unsigned size = OFFER_FIRST_PAGE, more = 1; more && (chat_ok || phone_ok);
 	     size = MIN(size * 2, OFFER_PAGE)) {
 		GPtrArray *page = NULL;
 		ret = tsunagu_store_waiting_list(store, after_since, after_id, size, &page);
 		if (ret < 0)
 			goto out;
 		more = page->len == size;
-		for (guint i = 0; i < page->len && free_slots > 0; i++) {
+		for (guint i = 0; i < page->len && (chat_ok || phone_ok); i++) {
 			tsunagu_store_conversation *conv = page->pdata[i];
+			bool phone = router_is_phone(conv), took = false;
 			after_since = conv->waiting_since_us;
 			after_id = conv->id;
+			if (phone ? !phone_ok : !chat_ok)
+				continue;
 			const char *key = conv->route_json ? conv->route_json : "";
 			int known = GPOINTER_TO_INT(g_hash_table_lookup(admits, key));
 			router_route *route = router_route_parse(conv->route_json);
@@ -245,20 +346,18 @@ int tsunagu_router_offer(tsunagu_router *router, int64_t staff_id, unsigned *ass
 				known = router_route_admits(route, staff_id, teams) ? 2 : 1;
 				g_hash_table_insert(admits, g_strdup(key), GINT_TO_POINTER(known));
 			}
-			if (known == 2) {
-				unsigned mark;
-				ret = unit_begin(router, &mark);
-				if (ret == 0)
-					ret = unit_end(router, mark,
-						       assign_writes(router, conv, staff_id, 0, route));
-				if (ret == 0) {
-					assigned++;
-					free_slots--;
-				}
-			}
+			if (known == 2)
+				ret = offer_one(router, conv, staff_id, route, &took);
 			router_route_free(route);
 			if (ret < 0)
 				break;
+			if (took) {
+				assigned++;
+				if (phone)
+					phone_ok = eligible(router, staff_id, true);
+				else
+					chat_ok = eligible(router, staff_id, false);
+			}
 		}
 		g_ptr_array_unref(page);
 		if (ret < 0)
@@ -278,6 +377,7 @@ out:
 	if (teams)
 		g_array_unref(teams);
 	tsunagu_store_staff_free(s);
+	router_arm_deadline(router);
 	return ret == -ENOENT ? 0 : ret;
 }
 
@@ -290,7 +390,7 @@ int tsunagu_router_drain(tsunagu_router *router, unsigned *assigned_out)
 	for (guint i = 0; ret == 0 && i < all->len; i++) {
 		tsunagu_store_staff *s = all->pdata[i];
 		unsigned n = 0;
-		if (qualifies(s))
+		if (s->status == TSUNAGU_STATUS_AVAILABLE && !s->disabled)
 			ret = tsunagu_router_offer(router, s->id, &n);
 		total += n;
 	}
@@ -301,7 +401,7 @@ int tsunagu_router_drain(tsunagu_router *router, unsigned *assigned_out)
 	return ret;
 }
 
-/* ---- supervisors, status, capacity ------------------------------------------------ */
+/* ---- supervisors ---------------------------------------------------------------- */
 
 int tsunagu_router_assign(tsunagu_router *router, int64_t conversation_id, int64_t staff_id,
 			  int64_t by_staff_id, bool *over_capacity_out)
@@ -327,103 +427,22 @@ int tsunagu_router_assign(tsunagu_router *router, int64_t conversation_id, int64
 	}
 	if (over_capacity_out)
 		*over_capacity_out = conv->assignee_id != staff_id &&
-				     s->open_chats >= s->chat_capacity;
+				     (router_is_phone(conv) ? s->open_phone >= s->call_capacity
+							    : s->open_chats >= s->chat_capacity);
 	if (conv->assignee_id == staff_id && conv->state != TSUNAGU_CONV_WAITING)
 		goto out;
-	ret = unit_begin(router, &mark);
-	if (ret == 0)
-		ret = unit_end(router, mark, assign_writes(router, conv, staff_id, by_staff_id, NULL));
+	ret = router_unit_begin(router, &mark);
+	if (ret == 0) {
+		/* a supervisor's choice ends whatever was offered */
+		ret = tsunagu_store_offers_clear(store, conv->id);
+		if (ret == 0)
+			ret = router_assign_writes(router, conv, staff_id, by_staff_id, NULL);
+		ret = router_unit_end(router, mark, ret);
+	}
 out:
 	tsunagu_store_conversation_free(conv);
 	tsunagu_store_staff_free(s);
 	return ret;
-}
-
-int tsunagu_router_set_status(tsunagu_router *router, int64_t staff_id,
-			      tsunagu_staff_status status, int64_t by_staff_id, const char *reason)
-{
-	tsunagu_staff_status previous = 0;
-	unsigned mark;
-	int ret;
-
-	if (!router || !tsunagu_staff_status_name(status))
-		return -EINVAL;
-	ret = unit_begin(router, &mark);
-	if (ret < 0)
-		return ret;
-	ret = tsunagu_store_staff_set_status(router->core->store, staff_id, status, &previous);
-	if (ret == 0 && previous != status) {
-		json_t *payload = json_pack("{s:I, s:s, s:s?, s:s}", "staff", (json_int_t)staff_id,
-					    "status", tsunagu_staff_status_name(status), "previous",
-					    tsunagu_staff_status_name(previous), "reason",
-					    reason ? reason : "manual");
-		ret = tsunagu_events_emit(router->core->events, "staff.status_changed", 0,
-					  by_staff_id, payload, NULL);
-		json_decref(payload);
-		if (ret == 0)
-			tlog_info("staff %" G_GINT64_FORMAT " is %s (%s)", staff_id,
-				  tsunagu_staff_status_name(status), reason ? reason : "manual");
-	}
-	return unit_end(router, mark, ret);
-}
-
-int tsunagu_router_set_capacity(tsunagu_router *router, int64_t staff_id, int capacity,
-				int64_t by_staff_id)
-{
-	tsunagu_store_staff *s = NULL;
-	unsigned mark;
-	int ret;
-
-	if (!router || capacity < 0 || capacity > TSUNAGU_CHAT_CAPACITY_MAX)
-		return -EINVAL;
-	ret = tsunagu_store_staff_get(router->core->store, staff_id, &s);
-	if (ret < 0)
-		return ret;
-	if (s->chat_capacity == capacity)
-		goto out;
-	ret = unit_begin(router, &mark);
-	if (ret < 0)
-		goto out;
-	ret = tsunagu_store_staff_set_capacity(router->core->store, staff_id, capacity);
-	if (ret == 0) {
-		json_t *payload = json_pack("{s:I, s:i, s:i}", "staff", (json_int_t)staff_id,
-					    "chat_capacity", capacity, "previous",
-					    s->chat_capacity);
-		ret = tsunagu_events_emit(router->core->events, "staff.capacity_changed", 0,
-					  by_staff_id, payload, NULL);
-		json_decref(payload);
-	}
-	ret = unit_end(router, mark, ret);
-out:
-	tsunagu_store_staff_free(s);
-	return ret;
-}
-
-void tsunagu_router_logged_in(tsunagu_router *router, const tsunagu_store_staff *staff)
-{
-	if (!router || !staff || staff->role != TSUNAGU_ROLE_OPERATOR)
-		return;
-	int ret = tsunagu_router_set_status(router, staff->id, TSUNAGU_STATUS_AVAILABLE, staff->id,
-					    "login");
-	if (ret < 0)
-		tlog_warn("staff %" G_GINT64_FORMAT " logged in but stays %s: %s", staff->id,
-			  "unchanged", g_strerror(-ret));
-}
-
-void tsunagu_router_logged_out(tsunagu_router *router, int64_t staff_id)
-{
-	int64_t left = 0;
-
-	if (!router)
-		return;
-	int ret = tsunagu_store_session_count_for_staff(router->core->store, staff_id,
-							tsunagu_core_now_us(), &left);
-	if (ret == 0 && left == 0)
-		ret = tsunagu_router_set_status(router, staff_id, TSUNAGU_STATUS_OFFLINE, staff_id,
-						"logout");
-	if (ret < 0)
-		tlog_warn("staff %" G_GINT64_FORMAT " logged out, status unchanged: %s", staff_id,
-			  g_strerror(-ret));
 }
 
 /* ---- snooze wake-ups ----------------------------------------------------------------- */
@@ -470,16 +489,19 @@ static int64_t payload_int(json_t *p, const char *key)
 
 /* Event bus subscriber, loop thread, after the commit; ev borrowed. Every
  * way capacity frees ends in one of these events, whoever caused it (API,
- * workflows, timers). */
+ * workflows, timers, the call engine). */
 static void on_event(const tsunagu_store_event *ev, void *user_data)
 {
 	tsunagu_router *r = user_data;
 	const char *t = ev->type;
 	int64_t who = 0;
 
+	router_offers_on_event(r, ev);
+	router_calls_on_event(r, ev);
 	if (strcmp(t, "conversation.closed") && strcmp(t, "conversation.snoozed") &&
 	    strcmp(t, "conversation.assigned") && strcmp(t, "staff.status_changed") &&
-	    strcmp(t, "staff.capacity_changed"))
+	    strcmp(t, "staff.capacity_changed") && strcmp(t, "staff.routing_changed") &&
+	    strcmp(t, "call.ended") && strcmp(t, "call.acw_ended") && strcmp(t, "call.missed"))
 		return;
 	json_t *p = json_loads(ev->payload_json, 0, NULL);
 	if (!strcmp(t, "conversation.closed") || !strcmp(t, "conversation.snoozed")) {
@@ -493,12 +515,16 @@ static void on_event(const tsunagu_store_event *ev, void *user_data)
 		const char *status = json_string_value(json_object_get(p, "status"));
 		if (status && !strcmp(status, "available"))
 			who = payload_int(p, "staff");
+	} else if (!strcmp(t, "call.missed")) {
+		who = 0;
 	} else {
 		who = payload_int(p, "staff");
 	}
 	json_decref(p);
 	if (who > 0)
 		tsunagu_router_offer(r, who, NULL);
+	else
+		router_arm_deadline(r);
 }
 
 /* ---- life ------------------------------------------------------------------------------ */
@@ -518,6 +544,8 @@ int tsunagu_router_new(tsunagu_core *core, tsunagu_router **out)
 	unsigned n = 0;
 	if (tsunagu_router_drain(r, &n) == 0 && n)
 		tlog_info("%u waiting conversation(s) assigned at start", n);
+	/* offers pending across the restart keep their deadlines */
+	router_arm_deadline(r);
 	*out = r;
 	return 0;
 }
@@ -529,5 +557,7 @@ void tsunagu_router_free(tsunagu_router *router)
 	tsunagu_events_unsubscribe(router->core->events, router->subscription);
 	if (router->timers)
 		tsunagu_timers_unhandle(router->timers, SNOOZE_PREFIX);
+	if (router->deadline_source)
+		g_source_remove(router->deadline_source);
 	g_free(router);
 }

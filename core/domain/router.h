@@ -12,31 +12,44 @@
  * capacity was raised — the router offers them the longest-waiting
  * conversations whose route admits them, up to their capacity.
  *
- * An operator qualifies when their status is 'available', their account is
- * enabled and open_chats < chat_capacity. The count is kept by the store in
+ * An operator qualifies for a chat when their status is 'available', their
+ * account is enabled, they receive chats, open_chats < chat_capacity and no
+ * call of theirs rings or talks (unless chats_during_call); for a call
+ * (a conversation on the channel "phone") when they receive calls,
+ * open_phone < call_capacity, and no call of theirs rings, talks or is in
+ * after-call work (tsunagu_store_pick). The counts are kept by the store in
  * the writing transaction, so conversations placed in the same loop
  * iteration (one batch) see each other and never push anyone past capacity.
  * Supervisors may assign by hand beyond capacity (tsunagu_router_assign).
  *
  * Methods: longest_idle (the earliest of max(last assignment, became
- * available)), fewest_handled (fewest assignments today, then idle),
- * round_robin (a fixed order by staff id after the last one this route
- * assigned, persisted; an unavailable operator is skipped), ring_all (for
- * chats, longest_idle: a chat goes to one operator; calls will ring all).
+ * available, after-call work ended)), fewest_handled (fewest assignments
+ * today, then idle), round_robin (a fixed order by staff id; someone skipped
+ * because they could not take it is owed a turn and served first when they
+ * can again — seed 003; state per route in settings, namespace "router"),
+ * ring_all (a call rings every eligible operator at once; a chat goes to
+ * the longest idle).
  *
- * Extension points for the full engine (issue 4): route_resolve() turns a
- * target into a route (phone capacity and inquiry types filter in the store
- * pick); tsunagu_store_pick carries exclude ids (offers declined, "exclude"
- * of workflow assigns); the round-robin pointer is per route in settings
- * (namespace "router"), where the seed's "returns to its place" ordering
- * can keep its state.
+ * Offers (docs/routing.md): with routing.offer_timeout > 0 a chat the
+ * router assigns is offered until the operator accepts it (joins, replies,
+ * any action of theirs on it, or tsunagu_router_accept); a call rings for
+ * routing.ring_timeout. What is not accepted in time goes to the next
+ * eligible operator (not back to those tried until everyone was); after
+ * routing.max_missed_offers consecutive misses the operator is set away
+ * (reason missed_offers). Deadlines are kept in the store (a restart keeps
+ * them) and handled by a GLib timeout or tsunagu_router_tick.
  *
- * Every assignment emits conversation.assigned {conversation, staff, by:
- * "router" | staff id, from?}; a conversation left waiting emits
- * conversation.waiting {conversation, reason}; status and capacity changes
- * emit staff.status_changed {staff, status, previous, reason} and
- * staff.capacity_changed {staff, chat_capacity, previous}, with the staff
- * member who made them as the event's actor (the audit record).
+ * Events: conversation.assigned {conversation, staff, by: "router" | staff
+ * id, from?}; conversation.waiting {conversation, reason};
+ * conversation.offered {conversation, staff, deadline}; conversation.
+ * offer_missed {conversation, staff, missed}; staff.status_changed {staff,
+ * status, previous, subtype, previous_subtype, reason};
+ * staff.capacity_changed {staff, chat_capacity, previous};
+ * staff.routing_changed {staff, changed: {...}}; calls (event
+ * conversation set): call.incoming {call, direction}, call.offered {call,
+ * staff}, call.answered {call, staff}, call.ended {call, staff, talk_ms},
+ * call.missed {call, reason}, call.acw_ended {call, staff, acw_ms}. The
+ * staff member who made a change is the event's actor (the audit record).
  *
  * Thread: loop thread only. Needs core->store and core->events; uses
  * core->rules (snooze wake-up timers) and core->domain when present.
@@ -85,10 +98,25 @@ int tsunagu_router_drain(tsunagu_router *router, unsigned *assigned_out);
 int tsunagu_router_assign(tsunagu_router *router, int64_t conversation_id, int64_t staff_id,
 			  int64_t by_staff_id, bool *over_capacity_out);
 
-/* Sets a status; reason is "manual", "login" or "logout" (in the event);
- * by_staff_id 0 for the system. No event when it does not change. */
+/* Sets a status (its kind's default sub-type); reason is "manual",
+ * "login", "logout", "missed_offers"... (in the event); by_staff_id 0 for
+ * the system. No event when it does not change. */
 int tsunagu_router_set_status(tsunagu_router *router, int64_t staff_id,
 			      tsunagu_staff_status status, int64_t by_staff_id, const char *reason);
+/* tsunagu_router_set_status with a sub-type of that kind (0: the default);
+ * -EINVAL when subtype_id is of another kind, -ENOENT unknown. */
+int tsunagu_router_set_presence(tsunagu_router *router, int64_t staff_id,
+				tsunagu_staff_status status, int64_t subtype_id,
+				int64_t by_staff_id, const char *reason);
+/* Routing settings (inquiry types, call capacity, chats during call, DND;
+ * -1 unchanged) with the event staff.routing_changed {staff, changed}
+ * (actor by_staff_id) when something changed; offers freed capacity. */
+int tsunagu_router_set_routing(tsunagu_router *router, int64_t staff_id,
+			       const tsunagu_store_staff_routing *rt, int64_t by_staff_id);
+/* Deletes a status sub-type; its holders move to the kind's default, each
+ * with staff.status_changed (reason "subtype_deleted"). -EPERM a default. */
+int tsunagu_router_subtype_delete(tsunagu_router *router, int64_t subtype_id,
+				  int64_t by_staff_id);
 /* 0..TSUNAGU_CHAT_CAPACITY_MAX. */
 int tsunagu_router_set_capacity(tsunagu_router *router, int64_t staff_id, int capacity,
 				int64_t by_staff_id);
@@ -104,3 +132,50 @@ void tsunagu_router_logged_out(tsunagu_router *router, int64_t staff_id);
  * reopens the conversation. No-op without a router or a timer service. */
 int tsunagu_router_snooze_timer(tsunagu_router *router, const char *conversation_public_id,
 				int64_t until_us);
+
+/* ---- offers ------------------------------------------------------------------ */
+
+/* Handles every pending offer whose deadline is at or before
+ * tsunagu_core_now_us() (the GLib timeout calls it; tests call it with a
+ * controlled clock). *handled_out (may be NULL): how many. */
+int tsunagu_router_tick(tsunagu_router *router, unsigned *handled_out);
+/* staff_id accepts the chat offered to them (the inbox's "accept"; joining
+ * or replying does it too). -ENOENT when nothing is offered to them. */
+int tsunagu_router_accept(tsunagu_router *router, int64_t conversation_id, int64_t staff_id);
+/* Assigns a conversation again through the route it keeps (or target when
+ * given, borrowed; the kept method stays), never to the staff in exclude
+ * (GArray of int64_t, may be NULL) nor, when exclude_assignee, its current
+ * assignee; it waits when nobody qualifies (and is offered as capacity
+ * frees, like any waiting conversation). For workflow actions (assign,
+ * reassign). -EPIPE closed, -ENOENT unknown. */
+int tsunagu_router_reassign(tsunagu_router *router, int64_t conversation_id, json_t *target,
+			    const GArray *exclude, bool exclude_assignee);
+
+/* ---- the call engine (driven by the phone channel through the plugin host) -- */
+
+/* A call on conversation_id (channel "phone", placed by the route rules
+ * like any conversation): direction "inbound" queues it and rings whom its
+ * kept route picks (ring_all: every eligible operator), "outbound" is an
+ * operator's call (tsunagu_router_call_outbound). *call_id_out: the call. */
+int tsunagu_router_call_incoming(tsunagu_router *router, int64_t conversation_id,
+				 int64_t *call_id_out);
+/* staff_id places a call to the customer of conversation_id: assigned to
+ * them, state ringing until tsunagu_router_call_answered(call, staff_id). */
+int tsunagu_router_call_outbound(tsunagu_router *router, int64_t conversation_id,
+				 int64_t staff_id, int64_t *call_id_out);
+/* staff_id answered (their phone was ringing): talking, the conversation
+ * assigned to them; every other ringing phone stops. -EPERM: it was not
+ * ringing for them; -EPIPE: the call is over or already answered. */
+int tsunagu_router_call_answered(tsunagu_router *router, int64_t call_id, int64_t staff_id);
+/* staff_id declined (or their phone stopped ringing): the next operator
+ * rings. Not counted as a missed offer (a ring timeout is). */
+int tsunagu_router_call_rejected(tsunagu_router *router, int64_t call_id, int64_t staff_id);
+/* Hang-up. A talking call ends (call.ended; after-call work until its
+ * conversation is closed or snoozed); a queued or ringing one is missed
+ * (userLeft). */
+int tsunagu_router_call_ended(tsunagu_router *router, int64_t call_id);
+/* The channel gives up on a call before it was answered: reason
+ * "notInOperation", "noOperator", "ringTimeout" or "userLeft". The call
+ * ends (call.missed) and its conversation is closed (it stays listed with
+ * its call for a call-back). */
+int tsunagu_router_call_missed(tsunagu_router *router, int64_t call_id, const char *reason);

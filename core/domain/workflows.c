@@ -9,6 +9,7 @@
 #include "domain.h"
 #include "events.h"
 #include "log.h"
+#include "router.h"
 #include "rules.h"
 #include "store.h"
 
@@ -67,6 +68,43 @@ static int set_state(tsunagu_workflows *w, const tsunagu_store_conversation *con
 		return -EPIPE;
 	int ret = tsunagu_store_conversation_set_state(w->core->store, conv->id, state);
 	return ret < 0 ? ret : emit(w, event, conv, workflow, extra);
+}
+
+/* assign(target, {exclude}) and reassign({exclude}): through the router,
+ * by the target given or the route the conversation keeps; reassign never
+ * gives it back to its assignee. Unknown logins in exclude are ignored. */
+static int route_again(tsunagu_workflows *w, const tsunagu_store_conversation *conv, json_t *a,
+		       bool reassign, const char **why)
+{
+	json_t *target = json_object_get(a, "target");
+	GArray *exclude = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	size_t i;
+	json_t *v;
+	int ret;
+
+	if (!w->core->router) {
+		*why = "the router is not running";
+		ret = -ENOTSUP;
+		goto out;
+	}
+	if (!reassign && !json_is_object(target)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	json_array_foreach(json_object_get(a, "exclude"), i, v) {
+		tsunagu_store_staff *s = NULL;
+		if (json_is_string(v) &&
+		    tsunagu_store_staff_get_by_login(w->core->store, json_string_value(v), &s) == 0)
+			g_array_append_val(exclude, s->id);
+		tsunagu_store_staff_free(s);
+	}
+	ret = tsunagu_router_reassign(w->core->router, conv->id, reassign ? NULL : target, exclude,
+				      reassign);
+	if (ret == -EPIPE)
+		*why = "the conversation is closed";
+out:
+	g_array_unref(exclude);
+	return ret;
 }
 
 /* One action, as one atomic unit. Returns 0 when performed, -ENOTSUP when it
@@ -156,8 +194,9 @@ static int perform_one(tsunagu_workflows *w, const tsunagu_store_conversation *c
 		return tsunagu_domain_post(w->core->domain, conv->id, 0, TSUNAGU_MSG_SYSTEM, text,
 					   NULL, NULL, NULL);
 	}
-	*why = "this action comes with a later part of tsunagu (assignment engine, webhooks, "
-	       "voice guidance)";
+	if (strcmp(action, "assign") == 0 || strcmp(action, "reassign") == 0)
+		return route_again(w, conv, a, action[0] == 'r', why);
+	*why = "this action comes with a later part of tsunagu (webhooks, voice guidance)";
 	return -ENOTSUP;
 }
 

@@ -64,6 +64,57 @@ static bool opt_capacity(tsunagu_api_call *call, int *out)
 	return true;
 }
 
+/* The routing settings of the body (inquiry_types "chat" | "phone" |
+ * "both", call_capacity 0..100, chats_during_call bool); absent fields are
+ * -1. False when one is present but bad. */
+static bool opt_routing(tsunagu_api_call *call, tsunagu_store_staff_routing *rt)
+{
+	json_t *types = json_object_get(call->body, "inquiry_types");
+	json_t *calls = json_object_get(call->body, "call_capacity");
+	json_t *during = json_object_get(call->body, "chats_during_call");
+
+	*rt = (tsunagu_store_staff_routing){-1, -1, -1, -1};
+	if (types && !json_is_null(types) &&
+	    tsunagu_inquiry_types_parse(json_string_value(types), &rt->inquiry_types) < 0)
+		return false;
+	if (calls && !json_is_null(calls)) {
+		if (!json_is_integer(calls) || json_integer_value(calls) < 0 ||
+		    json_integer_value(calls) > TSUNAGU_CALL_CAPACITY_MAX)
+			return false;
+		rt->call_capacity = (int)json_integer_value(calls);
+	}
+	if (during && !json_is_null(during)) {
+		if (!json_is_boolean(during))
+			return false;
+		rt->chats_during_call = json_is_true(during);
+	}
+	return true;
+}
+
+/* Whether the body changes only what supervisors may change: capacities
+ * and inquiry types. */
+static bool routing_only(json_t *body)
+{
+	static const char *const keys[] = { "chat_capacity", "call_capacity", "inquiry_types",
+					    "chats_during_call", NULL };
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(body, key, v) {
+		bool known = false;
+		for (const char *const *k = keys; *k; k++)
+			known |= strcmp(*k, key) == 0;
+		if (!known)
+			return false;
+	}
+	return json_object_size(body) > 0;
+}
+
+static bool routing_set(const tsunagu_store_staff_routing *rt)
+{
+	return rt->inquiry_types >= 0 || rt->call_capacity >= 0 || rt->chats_during_call >= 0;
+}
+
 /* ---- password work off the loop --------------------------------------- */
 
 /* Runs on a worker thread: checks the current password (when asked) and
@@ -288,6 +339,13 @@ static void staff_update_finish(tsunagu_api_call *call, int status, const char *
 			      ? tsunagu_router_set_capacity(call->core->router, id, capacity,
 							    tsunagu_api_staff_id(call))
 			      : tsunagu_store_staff_set_capacity(call->core->store, id, capacity);
+	tsunagu_store_staff_routing rt;
+	opt_routing(call, &rt);
+	if (ret == 0 && routing_set(&rt))
+		ret = call->core->router
+			      ? tsunagu_router_set_routing(call->core->router, id, &rt,
+							   tsunagu_api_staff_id(call))
+			      : tsunagu_store_staff_set_routing(call->core->store, id, &rt);
 	if (ret == 0 && hash)
 		/* a new password ends every session of the account */
 		ret = tsunagu_store_session_delete_for_staff(call->core->store, id);
@@ -308,6 +366,12 @@ static void staff_update_finish(tsunagu_api_call *call, int status, const char *
 		json_array_append_new(changed, json_string("role"));
 	if (capacity >= 0)
 		json_array_append_new(changed, json_string("chat_capacity"));
+	if (rt.inquiry_types >= 0)
+		json_array_append_new(changed, json_string("inquiry_types"));
+	if (rt.call_capacity >= 0)
+		json_array_append_new(changed, json_string("call_capacity"));
+	if (rt.chats_during_call >= 0)
+		json_array_append_new(changed, json_string("chats_during_call"));
 	tsunagu_api_audit(call, role ? "staff.role_changed" : "staff.updated", 0,
 			  json_pack("{s:I,s:s,s:s,s:o}", "staff", (json_int_t)id, "login",
 				    s->login, "role", tsunagu_role_name(s->role), "changed",
@@ -332,7 +396,9 @@ static void staff_update(tsunagu_api_call *call)
 		return;
 	}
 	self = id == tsunagu_api_staff_id(call);
-	if (!tsunagu_api_allowed(call, "staff.update", self)) {
+	/* supervisors change capacities and inquiry types, not accounts */
+	if (!tsunagu_api_allowed(call, "staff.update", self) &&
+	    !(routing_only(call->body) && tsunagu_api_allowed(call, "staff.set_capacity", false))) {
 		tsunagu_api_error(call, 403, "forbidden", "your role does not allow this");
 		return;
 	}
@@ -352,8 +418,17 @@ static void staff_update(tsunagu_api_call *call)
 		tsunagu_api_error(call, 400, "bad_request", "chat_capacity: an integer from 0 to 100");
 		return;
 	}
-	if (capacity >= 0 && !tsunagu_api_allowed(call, "staff.set_capacity", false)) {
-		tsunagu_api_error(call, 403, "forbidden", "only admins change a chat capacity");
+	tsunagu_store_staff_routing rt;
+	if (!opt_routing(call, &rt)) {
+		tsunagu_api_error(call, 400, "bad_request",
+				  "inquiry_types: chat, phone or both; call_capacity: an integer "
+				  "from 0 to 100; chats_during_call: true or false");
+		return;
+	}
+	if ((capacity >= 0 || routing_set(&rt)) &&
+	    !tsunagu_api_allowed(call, "staff.set_capacity", false)) {
+		tsunagu_api_error(call, 403, "forbidden",
+				  "only supervisors and admins change capacities and inquiry types");
 		return;
 	}
 	if (role && (!tsunagu_api_allowed(call, "staff.set_role", false) || self)) {

@@ -4,11 +4,19 @@
 
 json_t *tsunagu_api_staff_json(const tsunagu_store_staff *s)
 {
-	return json_pack("{s:I,s:s,s:s,s:s?,s:s,s:b,s:o,s:s?,s:i}", "id", (json_int_t)s->id,
-			 "login", s->login, "display_name", s->display_name ? s->display_name : "",
-			 "email", s->email, "role", tsunagu_role_name(s->role), "disabled",
-			 s->disabled, "created_at", tsunagu_api_time(s->created_at_us), "status",
-			 tsunagu_staff_status_name(s->status), "chat_capacity", s->chat_capacity);
+	json_t *j = json_pack("{s:I,s:s,s:s,s:s?,s:s,s:b,s:o,s:s?,s:i}", "id", (json_int_t)s->id,
+			      "login", s->login, "display_name",
+			      s->display_name ? s->display_name : "", "email", s->email, "role",
+			      tsunagu_role_name(s->role), "disabled", s->disabled, "created_at",
+			      tsunagu_api_time(s->created_at_us), "status",
+			      tsunagu_staff_status_name(s->status), "chat_capacity", s->chat_capacity);
+	/* the assignment engine's settings (docs/routing.md) */
+	json_object_update_new(j, json_pack("{s:s?,s:b,s:s,s:i,s:b}", "subtype", s->subtype, "dnd",
+					    s->dnd, "inquiry_types",
+					    tsunagu_inquiry_types_name(s->inquiry_types),
+					    "call_capacity", s->call_capacity, "chats_during_call",
+					    s->chats_during_call));
+	return j;
 }
 
 static json_t *id_or_null(int64_t id)

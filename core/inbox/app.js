@@ -3,6 +3,8 @@
 //   api.js         REST client (session cookie + CSRF header)
 //   events.js      the events WebSocket, resuming with since=
 //   staff.js       names of staff, the supervisor status board
+//   presence.js    my status and sub-type, do-not-disturb, notifications
+//   staff_admin.js the staff page: inquiry types, capacities, sub-types
 //   list.js        the lists of CONV-7
 //   conversation.js one conversation: history, join, reply, notes, actions
 //   composer.js    Enter / Shift+Enter / IME handling of the reply box
@@ -12,15 +14,17 @@
 // Routes (location.hash): #/view/<name> shows a list, #/conversations/<id>
 // opens a conversation (CONV-6: links survive the login, since the login
 // form never touches the hash).
-import { api, get, put, post, setCsrf, setUnauthorizedHandler } from './js/api.js';
+import { api, get, post, setCsrf, setUnauthorizedHandler } from './js/api.js';
 import { EventFeed } from './js/events.js';
 import { t, language, setLanguage, applyStatic } from './js/i18n.js';
-import { $, toast, closeMenus } from './js/dom.js';
-import { setMe, getMe, forget } from './js/staff.js';
+import { $, closeMenus } from './js/dom.js';
+import { setMe, getMe, forget, isSupervisor } from './js/staff.js';
 import { ConversationList, VIEWS } from './js/list.js';
 import { ConversationView } from './js/conversation.js';
 import { StatusReport } from './js/report.js';
 import { RulesPage } from './js/rules.js';
+import { loadPresence, relabelPresence, presenceEvent, setupPresence } from './js/presence.js';
+import { showAdmin, setupAdmin } from './js/staff_admin.js';
 
 let list = null;
 let view = null;
@@ -64,30 +68,10 @@ async function start(me) {
   $('me-role').textContent = t(`role_${role}`);
   $('me-role').dataset.role = role;
   $('rules-link').hidden = role !== 'admin';
-  loadMyStatus();
+  loadPresence();
   feed.start();
   ticker = setInterval(() => list.tick(), 1000);
   route();
-}
-
-async function loadMyStatus() {
-  const r = await get('/api/v1/me/status');
-  const box = document.querySelector('.status-select');
-  if (r.status !== 200 || !r.json) { box.hidden = true; return; }
-  box.hidden = false;
-  showMyStatus(r.json.status);
-}
-
-function showMyStatus(status) {
-  $('my-status').value = status;
-  $('my-status-dot').className = `dot dot-${status}`;
-}
-
-async function onStatusChange(e) {
-  const status = e.target.value;
-  const r = await put('/api/v1/me/status', { status });
-  if (r.status === 200) showMyStatus((r.json && r.json.status) || status);
-  else { toast(t('action_error'), 'error'); loadMyStatus(); }
 }
 
 function route() {
@@ -97,10 +81,13 @@ function route() {
   const onRules = h === 'rules' && getMe() && getMe().role === 'admin';
   $('rules-page').hidden = !onRules;
   $('app').hidden = onRules;
-  if (onRules) { rules.open(); return; }
+  const admin = h === 'admin' && isSupervisor();
+  document.body.classList.toggle('admin-open', admin);
   const onReport = h === 'reports';
   document.body.classList.toggle('report-open', onReport);
   $('report-link').classList.toggle('active', onReport);
+  if (onRules) { rules.open(); return; }
+  if (admin) { showAdmin(); return; }
   if (onReport) { report.show(); return; }
   const m = h.match(/^conversations\/([A-Za-z0-9_-]{1,64})$/);
   if (m) {
@@ -131,10 +118,7 @@ function savedView() {
 function onEvent(ev) {
   const type = ev.type || '';
   const me = getMe();
-  if (type === 'staff.status_changed' && me && ev.data && ev.data.staff === me.id)
-    showMyStatus(ev.data.status);
-  if (type === 'conversation.assigned' && me && ev.data && ev.data.staff === me.id && ev.data.by !== me.id)
-    toast(t('new_assigned'));
+  presenceEvent(ev, me);
   if (type.startsWith('message.') || type.startsWith('conversation.') || type === 'route.decided')
     list.refreshSoon();
   view.onEvent(ev);
@@ -171,6 +155,7 @@ function setup() {
       list.setView(list.view);
       view.relabel();
       report.relabel();
+      relabelPresence();
     }
   });
   list = new ConversationList({ onOpen: (id) => { location.hash = `#/conversations/${id}`; } });
@@ -199,7 +184,9 @@ function setup() {
     b.addEventListener('click', () => { location.hash = `#/view/${b.dataset.view}`; });
   $('login').addEventListener('submit', onLogin);
   $('logout').addEventListener('click', onLogout);
-  $('my-status').addEventListener('change', onStatusChange);
+  setupPresence();
+  setupAdmin();
+  $('admin-link').addEventListener('click', () => { location.hash = '#/admin'; });
   window.addEventListener('hashchange', route);
   document.addEventListener('click', () => closeMenus());
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeMenus(); });

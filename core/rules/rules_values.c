@@ -269,11 +269,41 @@ static int l_snooze(lua_State *L)
 	return finish(L);
 }
 
+/* Copies { exclude = login | {logins} } at opts (nil: nothing) into the
+ * action data d as a list of logins. */
+static void copy_exclude(lua_State *L, int opts, int d, const char *what)
+{
+	static const char *const allowed[] = {"exclude", NULL};
+	if (lua_isnil(L, opts))
+		return;
+	luaL_checktype(L, opts, LUA_TTABLE);
+	rules_check_fields(L, opts, what, allowed);
+	lua_newtable(L);
+	rules_mark_list(L);
+	int ex = lua_gettop(L);
+	int t = rules_raw_field(L, opts, "exclude");
+	if (t == LUA_TSTRING) {
+		lua_rawseti(L, ex, 1);
+	} else if (t == LUA_TTABLE) {
+		lua_Unsigned n = lua_rawlen(L, -1);
+		for (lua_Unsigned i = 1; i <= n && i <= 1000; i++) {
+			lua_rawgeti(L, -1, (lua_Integer)i);
+			check_name(L, -1, what);
+			lua_rawseti(L, ex, (lua_Integer)i);
+		}
+		lua_pop(L, 1);
+	} else if (t != LUA_TNIL) {
+		luaL_error(L, "%s: exclude must be a login or a list of logins", what);
+	} else {
+		lua_pop(L, 1);
+	}
+	lua_setfield(L, d, "exclude");
+}
+
 /* assign(target [, { exclude = login | {logins} }]); a bare login string is
  * the target operators { login }. */
 static int l_assign(lua_State *L)
 {
-	static const char *const allowed[] = {"exclude", NULL};
 	lua_settop(L, 2);
 	int d = new_data(L, "action", "assign");
 	if (lua_type(L, 1) == LUA_TSTRING) {
@@ -286,30 +316,18 @@ static int l_assign(lua_State *L)
 	}
 	push_target_data(L, 1, "assign: the target");
 	lua_setfield(L, d, "target");
-	if (!lua_isnil(L, 2)) {
-		luaL_checktype(L, 2, LUA_TTABLE);
-		rules_check_fields(L, 2, "assign", allowed);
-		lua_newtable(L);
-		rules_mark_list(L);
-		int ex = lua_gettop(L);
-		int t = rules_raw_field(L, 2, "exclude");
-		if (t == LUA_TSTRING) {
-			lua_rawseti(L, ex, 1);
-		} else if (t == LUA_TTABLE) {
-			lua_Unsigned n = lua_rawlen(L, -1);
-			for (lua_Unsigned i = 1; i <= n && i <= 1000; i++) {
-				lua_rawgeti(L, -1, (lua_Integer)i);
-				check_name(L, -1, "assign: exclude");
-				lua_rawseti(L, ex, (lua_Integer)i);
-			}
-			lua_pop(L, 1);
-		} else if (t != LUA_TNIL) {
-			return luaL_error(L, "assign: exclude must be a login or a list of logins");
-		} else {
-			lua_pop(L, 1);
-		}
-		lua_setfield(L, d, "exclude");
-	}
+	copy_exclude(L, 2, d, "assign");
+	lua_settop(L, d);
+	return finish(L);
+}
+
+/* reassign([{ exclude = login | {logins} }]): assign again through the
+ * conversation's own route, never to its current assignee. */
+static int l_reassign(lua_State *L)
+{
+	lua_settop(L, 1);
+	int d = new_data(L, "action", "reassign");
+	copy_exclude(L, 1, d, "reassign");
 	lua_settop(L, d);
 	return finish(L);
 }
@@ -397,6 +415,7 @@ void rules_values_register(lua_State *L, int api)
 		{"set_category", l_set_category},
 		{"set_attribute", l_set_attribute},
 		{"assign", l_assign},
+		{"reassign", l_reassign},
 		{"snooze", l_snooze},
 		{"close_request", l_close_request},
 		{"close", l_close},

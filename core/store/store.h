@@ -116,6 +116,17 @@ typedef struct {
 	int chat_capacity;       /* most open chats the router assigns (default 3) */
 	int open_chats;          /* assigned conversations neither closed nor snoozed */
 	int64_t last_assigned_at_us; /* 0 when never assigned */
+	/* The assignment engine (migration 5). */
+	int64_t subtype_id;      /* the status sub-type (the kind's default when none chosen) */
+	char *subtype;           /* its name */
+	bool dnd;                /* do-not-disturb: silences notifications, never assignment */
+	int inquiry_types;       /* TSUNAGU_INQUIRY_* bits */
+	int call_capacity;       /* most open phone conversations the router assigns (default 1) */
+	bool chats_during_call;  /* chats may be assigned while a call rings or talks */
+	int missed_offers;       /* consecutive offers not accepted in time */
+	int open_phone;          /* assigned phone conversations neither closed nor snoozed */
+	bool on_call;            /* a call of theirs rings (offered) or talks */
+	bool in_acw;             /* an answered call ended, its conversation still open */
 } tsunagu_store_staff;
 void tsunagu_store_staff_free(tsunagu_store_staff *s);
 
@@ -355,8 +366,9 @@ int tsunagu_store_timer_due(tsunagu_store *store, int64_t now_us, unsigned limit
 int tsunagu_store_timer_next(tsunagu_store *store, int64_t *due_at_us);
 
 /* ---- operator status, capacity and the waiting list (OP-2, OP-5) ------------ */
-/* Implemented in store_routing.c (dispatch) and store_sqlite_status.c /
- * store_sqlite_inbox.c (SQLite). staff.open_chats is kept by triggers on
+/* Implemented in store_routing.c / store_engine.c (dispatch) and
+ * store_sqlite_status.c / store_sqlite_presence.c / store_sqlite_inbox.c
+ * (SQLite). staff.open_chats is kept by triggers on
  * conversations inside the same transaction, so it also counts assignments
  * of the open batch: two assignments in one loop iteration see each other. */
 
@@ -369,8 +381,20 @@ const char *tsunagu_staff_status_name(tsunagu_staff_status s);
 int tsunagu_staff_status_parse(const char *name, tsunagu_staff_status *out);
 
 #define TSUNAGU_CHAT_CAPACITY_MAX 100
+#define TSUNAGU_CALL_CAPACITY_MAX 100
 
-/* Sets the status; status_since becomes now only when it changes.
+/* Which inquiries an operator receives (bits; stored as "chat", "phone",
+ * "both"). A conversation on the channel "phone" is a call; every other
+ * channel is a chat. */
+#define TSUNAGU_INQUIRY_CHAT 1
+#define TSUNAGU_INQUIRY_PHONE 2
+#define TSUNAGU_INQUIRY_BOTH 3
+/* "chat", "phone", "both"; NULL outside 1..3. */
+const char *tsunagu_inquiry_types_name(int types);
+int tsunagu_inquiry_types_parse(const char *name, int *out);
+
+/* Sets the status; status_since becomes now and the sub-type the kind's
+ * default only when it changes.
  * *previous_out (may be NULL) gets the status before. -ENOENT: no such staff. */
 int tsunagu_store_staff_set_status(tsunagu_store *store, int64_t staff_id,
 				   tsunagu_staff_status status, tsunagu_staff_status *previous_out);
@@ -389,6 +413,50 @@ int tsunagu_store_staff_teams(tsunagu_store *store, int64_t staff_id, GArray **o
 int tsunagu_store_contact_last_operator(tsunagu_store *store, int64_t contact_id,
 					int64_t exclude_conversation_id, int64_t *staff_id_out);
 
+/* Routing settings of a staff member; -1 leaves a field unchanged. */
+typedef struct {
+	int inquiry_types;     /* TSUNAGU_INQUIRY_* (1..3) */
+	int call_capacity;     /* 0..TSUNAGU_CALL_CAPACITY_MAX */
+	int chats_during_call; /* 0, 1 */
+	int dnd;               /* 0, 1 */
+} tsunagu_store_staff_routing;
+/* -EINVAL for a value out of range, -ENOENT: no such staff. */
+int tsunagu_store_staff_set_routing(tsunagu_store *store, int64_t staff_id,
+				    const tsunagu_store_staff_routing *r);
+/* The sub-type of the current status: subtype_id 0 is the kind's default;
+ * -EINVAL when the sub-type belongs to another kind than the staff's status
+ * (set the status first), -ENOENT: no such staff or sub-type. */
+int tsunagu_store_staff_set_subtype(tsunagu_store *store, int64_t staff_id, int64_t subtype_id);
+/* Counts an offer the staff member let pass (missed true: +1) or accepted
+ * (false: back to 0). *count_out (may be NULL): the new count. */
+int tsunagu_store_staff_count_missed(tsunagu_store *store, int64_t staff_id, bool missed,
+				     int *count_out);
+
+/* Status sub-types (離席: lunch, meeting...). Each kind has exactly one
+ * default, which cannot be deleted. */
+typedef struct {
+	int64_t id;
+	tsunagu_staff_status kind;
+	char *name;
+	int position;
+	bool is_default;
+} tsunagu_store_status_subtype;
+void tsunagu_store_status_subtype_free(tsunagu_store_status_subtype *t);
+/* By kind (available, away, offline), then position, then id. GPtrArray of
+ * tsunagu_store_status_subtype*, free func set. */
+int tsunagu_store_status_subtype_list(tsunagu_store *store, GPtrArray **out);
+int tsunagu_store_status_subtype_get(tsunagu_store *store, int64_t id,
+				     tsunagu_store_status_subtype **out);
+/* name: 1..64 bytes, unique per kind (-EEXIST). */
+int tsunagu_store_status_subtype_create(tsunagu_store *store, tsunagu_staff_status kind,
+					const char *name, int position, int64_t *id_out);
+/* name NULL and position < 0 leave them unchanged. */
+int tsunagu_store_status_subtype_update(tsunagu_store *store, int64_t id, const char *name,
+					int position);
+/* -EPERM for a kind's default. Its holders move to the kind's default;
+ * *moved_out (may be NULL): their staff ids (GArray of int64_t). */
+int tsunagu_store_status_subtype_delete(tsunagu_store *store, int64_t id, GArray **moved_out);
+
 typedef enum {
 	TSUNAGU_PICK_LONGEST_IDLE = 1,  /* oldest max(last_assigned_at, status_since) */
 	TSUNAGU_PICK_FEWEST_HANDLED = 2, /* fewest assignments today (local date), then idle */
@@ -397,10 +465,15 @@ typedef enum {
 
 /* Who may receive: everyone (all) or the union of staff_ids and the members
  * of team_ids (JSON arrays of integers as text, NULL = empty). Only staff
- * who are available, not disabled and under their chat capacity qualify;
- * exclude_ids (JSON array text or NULL) never do. */
+ * who are available, not disabled and eligible for the kind qualify;
+ * exclude_ids (JSON array text or NULL) never do. Chat (phone false): they
+ * receive chats, open_chats < chat_capacity, and no call of theirs rings
+ * or talks unless chats_during_call. Phone: they receive calls, open_phone
+ * < call_capacity, no call of theirs rings, talks or is in after-call work,
+ * and no call is being offered to them. */
 typedef struct {
 	tsunagu_pick_method method;
+	bool phone;
 	bool all;
 	const char *staff_ids_json;
 	const char *team_ids_json;
@@ -412,6 +485,15 @@ typedef struct {
 int tsunagu_store_staff_pick(tsunagu_store *store, const tsunagu_store_pick *q,
 			     int64_t *staff_id_out);
 
+/* Whether staff_id qualifies for a conversation of the kind now (the
+ * conditions of tsunagu_store_pick, without the route). */
+int tsunagu_store_staff_eligible(tsunagu_store *store, int64_t staff_id, bool phone,
+				 bool *out);
+/* The enabled staff the route of q admits who receive the kind, whatever
+ * their status, in id order (round robin's fixed order). GArray of int64_t. */
+int tsunagu_store_staff_route_ids(tsunagu_store *store, const tsunagu_store_pick *q,
+				  GArray **out);
+
 /* Keeps the router's decision with the conversation (JSON text or NULL). */
 int tsunagu_store_conversation_set_route(tsunagu_store *store, int64_t id,
 					 const char *route_json);
@@ -420,6 +502,62 @@ int tsunagu_store_conversation_set_route(tsunagu_store *store, int64_t id,
  * start — at most limit (0: 100). GPtrArray of tsunagu_store_conversation*. */
 int tsunagu_store_waiting_list(tsunagu_store *store, int64_t after_since, int64_t after_id,
 			       unsigned limit, GPtrArray **out);
+
+/* ---- calls and offers (the assignment engine, migration 5) -------------------- */
+/* Implemented in store_engine.c (dispatch) and store_sqlite_calls.c. */
+
+typedef struct {
+	int64_t id;
+	int64_t conversation_id;
+	int64_t staff_id;        /* who answered (or makes an outbound call); 0 none */
+	char *direction;         /* "inbound", "outbound" */
+	char *state;             /* "queued", "ringing", "talking", "ended" */
+	char *missed_reason;     /* NULL, "notInOperation", "noOperator", "ringTimeout", "userLeft" */
+	int64_t queued_at_us;
+	int64_t ringing_at_us;   /* 0 when never */
+	int64_t answered_at_us;
+	int64_t ended_at_us;
+	int64_t acw_ended_at_us;
+} tsunagu_store_call;
+void tsunagu_store_call_free(tsunagu_store_call *c);
+
+/* A new call (state queued, queued_at now). */
+int tsunagu_store_call_create(tsunagu_store *store, int64_t conversation_id,
+			      const char *direction, int64_t *id_out);
+int tsunagu_store_call_get(tsunagu_store *store, int64_t id, tsunagu_store_call **out);
+/* The newest call of a conversation; -ENOENT when none. */
+int tsunagu_store_call_of_conversation(tsunagu_store *store, int64_t conversation_id,
+				       tsunagu_store_call **out);
+/* Writes staff_id, state, missed_reason and the times of c (by c->id). */
+int tsunagu_store_call_update(tsunagu_store *store, const tsunagu_store_call *c);
+
+typedef struct {
+	int64_t conversation_id;
+	int64_t staff_id;
+	bool call;              /* a call rings; else a chat was assigned on offer */
+	char *state;            /* "pending", "missed", "declined" */
+	int64_t deadline_us;    /* 0: none */
+} tsunagu_store_offer;
+void tsunagu_store_offer_free(tsunagu_store_offer *o);
+
+/* Inserts or replaces the offer of conversation to staff as pending. */
+int tsunagu_store_offer_put(tsunagu_store *store, int64_t conversation_id, int64_t staff_id,
+			    bool call, int64_t deadline_us);
+/* A pending offer ends: state "missed" or "declined" (kept: that operator
+ * was tried), or NULL (deleted: accepted). -ENOENT: no pending offer. */
+int tsunagu_store_offer_end(tsunagu_store *store, int64_t conversation_id, int64_t staff_id,
+			    const char *state);
+/* Forgets every offer of a conversation (answered, accepted, closed). */
+int tsunagu_store_offers_clear(tsunagu_store *store, int64_t conversation_id);
+/* The offers of a conversation (pending and tried), by staff id. GPtrArray
+ * of tsunagu_store_offer*, free func set. */
+int tsunagu_store_offers_of(tsunagu_store *store, int64_t conversation_id, GPtrArray **out);
+/* Pending offers whose deadline is at or before now_us, oldest first, at
+ * most limit (0: 100). */
+int tsunagu_store_offers_due(tsunagu_store *store, int64_t now_us, unsigned limit,
+			     GPtrArray **out);
+/* The earliest pending deadline, -ENOENT when none. */
+int tsunagu_store_offers_next(tsunagu_store *store, int64_t *deadline_us);
 
 /* ---- the inbox lists (CONV-7) ------------------------------------------------ */
 

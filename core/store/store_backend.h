@@ -183,6 +183,31 @@ typedef struct tsunagu_store_backend_ops {
 	void (*reader_close)(void *reader);
 	void (*reader_deadline)(void *reader, int64_t deadline_us);
 	void (*reader_interrupt)(void *reader);
+	/* The assignment engine (migration 5). Appended: same meaning as in
+	 * store.h. */
+	int (*staff_set_routing)(void *be, int64_t staff_id, const tsunagu_store_staff_routing *r);
+	int (*staff_set_subtype)(void *be, int64_t staff_id, int64_t subtype_id);
+	int (*staff_count_missed)(void *be, int64_t staff_id, bool missed, int *count_out);
+	int (*staff_eligible)(void *be, int64_t staff_id, bool phone, bool *out);
+	int (*staff_route_ids)(void *be, const tsunagu_store_pick *q, GArray **out);
+	int (*status_subtype_list)(void *be, GPtrArray **out);
+	int (*status_subtype_get)(void *be, int64_t id, tsunagu_store_status_subtype **out);
+	int (*status_subtype_create)(void *be, tsunagu_staff_status kind, const char *name,
+				     int position, int64_t *id_out);
+	int (*status_subtype_update)(void *be, int64_t id, const char *name, int position);
+	int (*status_subtype_delete)(void *be, int64_t id, GArray **moved_out);
+	int (*call_create)(void *be, int64_t conversation_id, const char *direction,
+			   int64_t *id_out);
+	int (*call_get)(void *be, int64_t id, tsunagu_store_call **out);
+	int (*call_of_conversation)(void *be, int64_t conversation_id, tsunagu_store_call **out);
+	int (*call_update)(void *be, const tsunagu_store_call *c);
+	int (*offer_put)(void *be, int64_t conversation_id, int64_t staff_id, bool call,
+			 int64_t deadline_us);
+	int (*offer_end)(void *be, int64_t conversation_id, int64_t staff_id, const char *state);
+	int (*offers_clear)(void *be, int64_t conversation_id);
+	int (*offers_of)(void *be, int64_t conversation_id, GPtrArray **out);
+	int (*offers_due)(void *be, int64_t now_us, unsigned limit, GPtrArray **out);
+	int (*offers_next)(void *be, int64_t *deadline_us);
 } tsunagu_store_backend_ops;
 
 /* The embedded default (store_sqlite.c). */

@@ -213,6 +213,61 @@ int tsunagu_sqlite_conversation_set_route(void *be, int64_t id, const char *rout
 int tsunagu_sqlite_waiting_list(void *be, int64_t after_since, int64_t after_id,
 				unsigned limit, GPtrArray **out);
 
+/* ---- the assignment engine (store_sqlite_presence.c, store_sqlite_calls.c) ----------- */
+
+int tsunagu_sqlite_staff_set_routing(void *be, int64_t staff_id,
+				     const tsunagu_store_staff_routing *r);
+int tsunagu_sqlite_staff_set_subtype(void *be, int64_t staff_id, int64_t subtype_id);
+int tsunagu_sqlite_staff_count_missed(void *be, int64_t staff_id, bool missed, int *count_out);
+int tsunagu_sqlite_staff_eligible(void *be, int64_t staff_id, bool phone, bool *out);
+int tsunagu_sqlite_staff_route_ids(void *be, const tsunagu_store_pick *q, GArray **out);
+int tsunagu_sqlite_status_subtype_list(void *be, GPtrArray **out);
+int tsunagu_sqlite_status_subtype_get(void *be, int64_t id, tsunagu_store_status_subtype **out);
+int tsunagu_sqlite_status_subtype_create(void *be, tsunagu_staff_status kind, const char *name,
+					 int position, int64_t *id_out);
+int tsunagu_sqlite_status_subtype_update(void *be, int64_t id, const char *name, int position);
+int tsunagu_sqlite_status_subtype_delete(void *be, int64_t id, GArray **moved_out);
+int tsunagu_sqlite_call_create(void *be, int64_t conversation_id, const char *direction,
+			       int64_t *id_out);
+int tsunagu_sqlite_call_get(void *be, int64_t id, tsunagu_store_call **out);
+int tsunagu_sqlite_call_of_conversation(void *be, int64_t conversation_id,
+					tsunagu_store_call **out);
+int tsunagu_sqlite_call_update(void *be, const tsunagu_store_call *c);
+int tsunagu_sqlite_offer_put(void *be, int64_t conversation_id, int64_t staff_id, bool call,
+			     int64_t deadline_us);
+int tsunagu_sqlite_offer_end(void *be, int64_t conversation_id, int64_t staff_id,
+			     const char *state);
+int tsunagu_sqlite_offers_clear(void *be, int64_t conversation_id);
+int tsunagu_sqlite_offers_of(void *be, int64_t conversation_id, GPtrArray **out);
+int tsunagu_sqlite_offers_due(void *be, int64_t now_us, unsigned limit, GPtrArray **out);
+int tsunagu_sqlite_offers_next(void *be, int64_t *deadline_us);
+
+/* Steps st to its end collecting the first column's integers into a new
+ * GArray of int64_t, then resets it (store_sqlite_status.c). */
+int tsunagu_sqlite_ids(tsunagu_sqlite *sq, sqlite3_stmt *st, const char *what, GArray **out);
+/* Binds the target of q: ?1 all, ?2 staff ids, ?3 team ids, ?4 excluded. */
+void tsunagu_sqlite_bind_pick(sqlite3_stmt *st, const tsunagu_store_pick *q);
+
+/* Who qualifies for a chat or a call (tsunagu_store_pick), as SQL over
+ * the staff row s: shared by the pick and the eligibility check. */
+#define TSUNAGU_SQLITE_CALL_LIVE                                                           \
+	"(EXISTS (SELECT 1 FROM calls k WHERE k.staff_id = s.id"                           \
+	"   AND k.state IN ('ringing', 'talking'))"                                        \
+	" OR EXISTS (SELECT 1 FROM offers o WHERE o.staff_id = s.id AND o.kind = 'call'"   \
+	"   AND o.state = 'pending'))"
+#define TSUNAGU_SQLITE_CHAT_ELIGIBLE                                                       \
+	"s.status = 'available' AND s.disabled = 0 AND s.inquiry_types IN ('chat', 'both')" \
+	" AND s.open_chats < s.chat_capacity"                                              \
+	" AND (s.chats_during_call OR NOT " TSUNAGU_SQLITE_CALL_LIVE ")"
+#define TSUNAGU_SQLITE_PHONE_ELIGIBLE                                                      \
+	"s.status = 'available' AND s.disabled = 0 AND s.inquiry_types IN ('phone', 'both')" \
+	" AND s.open_phone < s.call_capacity"                                              \
+	" AND NOT EXISTS (SELECT 1 FROM calls k WHERE k.staff_id = s.id AND (k.state IN"  \
+	"   ('ringing', 'talking') OR (k.state = 'ended' AND k.answered_at IS NOT NULL"    \
+	"   AND k.acw_ended_at IS NULL)))"                                                 \
+	" AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.staff_id = s.id AND o.kind = 'call'" \
+	"   AND o.state = 'pending')"
+
 /* ---- the inbox lists (store_sqlite_inbox.c) ------------------------------------------ */
 
 int tsunagu_sqlite_conversation_list_view(void *be, tsunagu_conv_view view, int64_t staff_id,

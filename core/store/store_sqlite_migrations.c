@@ -233,6 +233,104 @@ static const char *const migrations[] = {
 	"  (contact_id, channel, created_at DESC, external_id DESC);"
 	"CREATE INDEX conversations_contact_assigned ON conversations(contact_id)"
 	"  WHERE assignee_id IS NOT NULL;",
+
+	/* 5: the assignment engine (OP-2..OP-5, RT-1..RT-6). Status sub-types
+	 * that admins define per kind; a NULL staff.status_subtype is the kind's
+	 * default (so deleting a sub-type moves its holders there by itself).
+	 * Phone conversations count in open_phone, every other channel in
+	 * open_chats: a full chat count never blocks a call. Calls are filled by
+	 * the phone channel through the router; offers are the router's pending
+	 * offers ('pending', with a deadline that survives a restart) and the
+	 * operators already tried for a conversation ('missed', 'declined'). */
+	"CREATE TABLE status_subtypes ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('available', 'away', 'offline')),"
+	"  name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 64),"
+	"  position INTEGER NOT NULL DEFAULT 0,"
+	"  is_default INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1)),"
+	"  created_at INTEGER NOT NULL,"
+	"  UNIQUE (kind, name));"
+	"CREATE UNIQUE INDEX status_subtypes_default ON status_subtypes(kind)"
+	"  WHERE is_default = 1;"
+	"INSERT INTO status_subtypes (kind, name, position, is_default, created_at) VALUES"
+	"  ('available', 'available', 0, 1, 0), ('away', 'away', 0, 1, 0),"
+	"  ('offline', 'offline', 0, 1, 0);"
+	"ALTER TABLE staff ADD COLUMN status_subtype INTEGER"
+	"  REFERENCES status_subtypes(id) ON DELETE SET NULL;"
+	"ALTER TABLE staff ADD COLUMN dnd INTEGER NOT NULL DEFAULT 0 CHECK (dnd IN (0, 1));"
+	"ALTER TABLE staff ADD COLUMN inquiry_types TEXT NOT NULL DEFAULT 'both'"
+	"  CHECK (inquiry_types IN ('chat', 'phone', 'both'));"
+	"ALTER TABLE staff ADD COLUMN call_capacity INTEGER NOT NULL DEFAULT 1"
+	"  CHECK (call_capacity BETWEEN 0 AND 100);"
+	"ALTER TABLE staff ADD COLUMN chats_during_call INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (chats_during_call IN (0, 1));"
+	"ALTER TABLE staff ADD COLUMN missed_offers INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE staff ADD COLUMN open_phone INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX staff_status_subtype ON staff(status_subtype);"
+
+	"DROP TRIGGER conversations_open_insert;"
+	"DROP TRIGGER conversations_open_update;"
+	"DROP TRIGGER conversations_open_delete;"
+	"CREATE TRIGGER conversations_open_insert AFTER INSERT ON conversations"
+	"  WHEN NEW.assignee_id IS NOT NULL AND NEW.state NOT IN ('closed', 'snoozed')"
+	"  BEGIN UPDATE staff SET open_chats = open_chats + (NEW.channel <> 'phone'),"
+	"    open_phone = open_phone + (NEW.channel = 'phone') WHERE id = NEW.assignee_id; END;"
+	"CREATE TRIGGER conversations_open_update AFTER UPDATE OF assignee_id, state"
+	"  ON conversations BEGIN"
+	"  UPDATE staff SET open_chats = open_chats - (OLD.channel <> 'phone'),"
+	"    open_phone = open_phone - (OLD.channel = 'phone')"
+	"    WHERE id = OLD.assignee_id AND OLD.state NOT IN ('closed', 'snoozed');"
+	"  UPDATE staff SET open_chats = open_chats + (NEW.channel <> 'phone'),"
+	"    open_phone = open_phone + (NEW.channel = 'phone')"
+	"    WHERE id = NEW.assignee_id AND NEW.state NOT IN ('closed', 'snoozed');"
+	"  END;"
+	"CREATE TRIGGER conversations_open_delete AFTER DELETE ON conversations"
+	"  WHEN OLD.assignee_id IS NOT NULL AND OLD.state NOT IN ('closed', 'snoozed')"
+	"  BEGIN UPDATE staff SET open_chats = open_chats - (OLD.channel <> 'phone'),"
+	"    open_phone = open_phone - (OLD.channel = 'phone') WHERE id = OLD.assignee_id; END;"
+	"UPDATE staff SET"
+	"  open_chats = (SELECT count(*) FROM conversations c WHERE c.assignee_id = staff.id"
+	"    AND c.state NOT IN ('closed', 'snoozed') AND c.channel <> 'phone'),"
+	"  open_phone = (SELECT count(*) FROM conversations c WHERE c.assignee_id = staff.id"
+	"    AND c.state NOT IN ('closed', 'snoozed') AND c.channel = 'phone');"
+
+	"CREATE TABLE calls ("
+	"  id INTEGER PRIMARY KEY,"
+	"  conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,"
+	"  staff_id INTEGER REFERENCES staff(id) ON DELETE SET NULL,"
+	"  direction TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound')),"
+	"  state TEXT NOT NULL CHECK (state IN ('queued', 'ringing', 'talking', 'ended')),"
+	"  missed_reason TEXT CHECK (missed_reason IS NULL OR missed_reason IN"
+	"    ('notInOperation', 'noOperator', 'ringTimeout', 'userLeft')),"
+	"  queued_at INTEGER NOT NULL,"
+	"  ringing_at INTEGER,"
+	"  answered_at INTEGER,"
+	"  ended_at INTEGER,"
+	"  acw_ended_at INTEGER);"
+	"CREATE INDEX calls_conversation ON calls(conversation_id, id);"
+	/* An operator is busy for calls while a call of theirs rings or talks,
+	 * and after an answered call until its conversation is closed or
+	 * snoozed (after-call work): the partial index answers that per staff. */
+	"CREATE INDEX calls_busy ON calls(staff_id) WHERE state IN ('ringing', 'talking')"
+	"  OR (state = 'ended' AND answered_at IS NOT NULL AND acw_ended_at IS NULL);"
+	/* Longest idle for calls (seed 003): idle from the moment after-call
+	 * work ended, when the operator could take a call again. */
+	"CREATE TRIGGER calls_acw_ended AFTER UPDATE OF acw_ended_at ON calls"
+	"  WHEN NEW.acw_ended_at IS NOT NULL AND OLD.acw_ended_at IS NULL"
+	"  AND NEW.staff_id IS NOT NULL"
+	"  BEGIN UPDATE staff SET idle_since = max(idle_since, NEW.acw_ended_at)"
+	"    WHERE id = NEW.staff_id; END;"
+
+	"CREATE TABLE offers ("
+	"  conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,"
+	"  staff_id INTEGER NOT NULL REFERENCES staff(id) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('chat', 'call')),"
+	"  state TEXT NOT NULL CHECK (state IN ('pending', 'missed', 'declined')),"
+	"  deadline INTEGER,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (conversation_id, staff_id)) WITHOUT ROWID;"
+	"CREATE INDEX offers_due ON offers(deadline) WHERE state = 'pending';"
+	"CREATE INDEX offers_staff ON offers(staff_id, kind) WHERE state = 'pending';",
 };
 
 int tsunagu_sqlite_migrations_latest(void)

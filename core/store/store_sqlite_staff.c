@@ -5,17 +5,29 @@
 #include "log.h"
 #include "store_sqlite.h"
 
+/* Read from "staff s": the sub-type falls back to the kind's default; on
+ * call and after-call work are read from the calls and offers of the same
+ * transaction (what the router's pick sees). */
 #define STAFF_COLUMNS                                                                   \
-	"id, login, display_name, email, role, password_hash, disabled, created_at,"   \
-	" status, status_since, chat_capacity, open_chats, coalesce(last_assigned_at, 0)"
+	"s.id, s.login, s.display_name, s.email, s.role, s.password_hash, s.disabled,"  \
+	" s.created_at, s.status, s.status_since, s.chat_capacity, s.open_chats,"      \
+	" coalesce(s.last_assigned_at, 0), t.id, t.name, s.dnd, s.inquiry_types,"       \
+	" s.call_capacity, s.chats_during_call, s.missed_offers, s.open_phone, "        \
+	TSUNAGU_SQLITE_CALL_LIVE ","                                                    \
+	" EXISTS (SELECT 1 FROM calls k WHERE k.staff_id = s.id AND k.state = 'ended'"  \
+	"  AND k.answered_at IS NOT NULL AND k.acw_ended_at IS NULL)"
+#define STAFF_FROM                                                                      \
+	" FROM staff s LEFT JOIN status_subtypes t ON t.id = coalesce(s.status_subtype,"  \
+	"  (SELECT d.id FROM status_subtypes d WHERE d.kind = s.status AND d.is_default = 1))"
 
 static const char SQL_STAFF_INSERT[] =
 	"INSERT INTO staff (login, display_name, email, role, password_hash, created_at,"
 	" status_since, idle_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6)";
 static const char SQL_STAFF_ID_BY_LOGIN[] = "SELECT id FROM staff WHERE login = ?1";
-static const char SQL_STAFF_GET[] = "SELECT " STAFF_COLUMNS " FROM staff WHERE id = ?1";
-static const char SQL_STAFF_GET_LOGIN[] = "SELECT " STAFF_COLUMNS " FROM staff WHERE login = ?1";
-static const char SQL_STAFF_LIST[] = "SELECT " STAFF_COLUMNS " FROM staff ORDER BY id";
+static const char SQL_STAFF_GET[] = "SELECT " STAFF_COLUMNS STAFF_FROM " WHERE s.id = ?1";
+static const char SQL_STAFF_GET_LOGIN[] =
+	"SELECT " STAFF_COLUMNS STAFF_FROM " WHERE s.login = ?1";
+static const char SQL_STAFF_LIST[] = "SELECT " STAFF_COLUMNS STAFF_FROM " ORDER BY s.id";
 static const char SQL_STAFF_COUNT[] = "SELECT count(*) FROM staff";
 static const char SQL_STAFF_UPDATE[] =
 	"UPDATE staff SET display_name = coalesce(?2, display_name), email = coalesce(?3, email),"
@@ -85,6 +97,18 @@ static tsunagu_store_staff *staff_from_row(sqlite3_stmt *st)
 	s->chat_capacity = sqlite3_column_int(st, 10);
 	s->open_chats = sqlite3_column_int(st, 11);
 	s->last_assigned_at_us = sqlite3_column_int64(st, 12);
+	s->subtype_id = sqlite3_column_int64(st, 13);
+	s->subtype = tsunagu_sqlite_column_dup(st, 14);
+	s->dnd = sqlite3_column_int(st, 15) != 0;
+	int types = TSUNAGU_INQUIRY_BOTH;
+	tsunagu_inquiry_types_parse((const char *)sqlite3_column_text(st, 16), &types);
+	s->inquiry_types = types;
+	s->call_capacity = sqlite3_column_int(st, 17);
+	s->chats_during_call = sqlite3_column_int(st, 18) != 0;
+	s->missed_offers = sqlite3_column_int(st, 19);
+	s->open_phone = sqlite3_column_int(st, 20);
+	s->on_call = sqlite3_column_int(st, 21) != 0;
+	s->in_acw = sqlite3_column_int(st, 22) != 0;
 	return s;
 }
 

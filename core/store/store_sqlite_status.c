@@ -7,14 +7,16 @@
 #include "store_sqlite.h"
 
 static const char SQL_STATUS_GET[] = "SELECT status FROM staff WHERE id = ?1";
+/* A new kind starts at its default sub-type. */
 static const char SQL_STATUS_SET[] =
 	"UPDATE staff SET status_since = CASE WHEN status = ?2 THEN status_since ELSE ?3 END,"
 	" idle_since = CASE WHEN status = ?2 THEN idle_since ELSE max(idle_since, ?3) END,"
+	" status_subtype = CASE WHEN status = ?2 THEN status_subtype ELSE NULL END,"
 	" status = ?2 WHERE id = ?1";
 static const char SQL_CAPACITY_SET[] = "UPDATE staff SET chat_capacity = ?2 WHERE id = ?1";
 static const char SQL_OPEN_COUNT[] =
 	"SELECT count(*) FROM conversations WHERE assignee_id = ?1"
-	" AND state NOT IN ('closed', 'snoozed')";
+	" AND state NOT IN ('closed', 'snoozed') AND channel <> 'phone'";
 static const char SQL_SESSION_COUNT[] =
 	"SELECT count(*) FROM sessions WHERE staff_id = ?1 AND expires_at >= ?2";
 static const char SQL_STAFF_TEAMS[] =
@@ -31,27 +33,34 @@ static const char SQL_WAITING[] =
 	" WHERE state = 'waiting' AND (waiting_since, id) > (?1, ?2)"
 	" ORDER BY waiting_since, id LIMIT ?3";
 
-/* Who qualifies: available, enabled, under capacity, in the target (?1 all,
- * or in the JSON id lists ?2 staff / ?3 teams), not excluded (?4).
- * Longest idle walks staff_idle (status, idle_since, id) and stops at the
- * first who qualifies; round robin walks the ids after ?5, then from the
- * start; fewest handled sorts the available ones (a thousand: well under a
+/* Who qualifies (TSUNAGU_SQLITE_*_ELIGIBLE), in the target (?1 all, or in
+ * the JSON id lists ?2 staff / ?3 teams), not excluded (?4). Longest idle
+ * walks staff_idle (status, idle_since, id) and stops at the first who
+ * qualifies; round robin walks the ids after ?5, then from the start;
+ * fewest handled sorts the available ones (a thousand: well under a
  * millisecond). idle_since is max(last assignment, became available). */
-#define PICK_FROM                                                                          \
-	"SELECT s.id FROM staff s WHERE s.status = 'available' AND s.disabled = 0"         \
-	" AND s.open_chats < s.chat_capacity"                                              \
+#define PICK_TARGET                                                                        \
 	" AND (?1 OR s.id IN (SELECT value FROM json_each(?2))"                            \
 	"  OR s.id IN (SELECT tm.staff_id FROM team_members tm"                            \
 	"   WHERE tm.team_id IN (SELECT value FROM json_each(?3))))"                       \
 	" AND s.id NOT IN (SELECT value FROM json_each(?4))"
+#define PICK_CHAT "SELECT s.id FROM staff s WHERE " TSUNAGU_SQLITE_CHAT_ELIGIBLE PICK_TARGET
+#define PICK_PHONE "SELECT s.id FROM staff s WHERE " TSUNAGU_SQLITE_PHONE_ELIGIBLE PICK_TARGET
+#define ORDER_IDLE " ORDER BY s.idle_since, s.id LIMIT 1"
+#define ORDER_FEWEST                                                                       \
+	" ORDER BY CASE WHEN s.handled_day = date(?5 / 1000000, 'unixepoch', 'localtime')" \
+	" THEN s.handled_today ELSE 0 END, s.idle_since, s.id LIMIT 1"
+#define ORDER_RR_AFTER " AND s.id > ?5 ORDER BY s.id LIMIT 1"
+#define ORDER_RR_START " ORDER BY s.id LIMIT 1"
 
-static const char SQL_PICK_IDLE[] = PICK_FROM " ORDER BY s.idle_since, s.id LIMIT 1";
-static const char SQL_PICK_FEWEST[] =
-	PICK_FROM " ORDER BY CASE WHEN s.handled_day ="
-		  " date(?5 / 1000000, 'unixepoch', 'localtime')"
-		  " THEN s.handled_today ELSE 0 END, s.idle_since, s.id LIMIT 1";
-static const char SQL_PICK_RR_AFTER[] = PICK_FROM " AND s.id > ?5 ORDER BY s.id LIMIT 1";
-static const char SQL_PICK_RR_START[] = PICK_FROM " ORDER BY s.id LIMIT 1";
+static const char SQL_PICK_IDLE[] = PICK_CHAT ORDER_IDLE;
+static const char SQL_PICK_FEWEST[] = PICK_CHAT ORDER_FEWEST;
+static const char SQL_PICK_RR_AFTER[] = PICK_CHAT ORDER_RR_AFTER;
+static const char SQL_PICK_RR_START[] = PICK_CHAT ORDER_RR_START;
+static const char SQL_PICK_PHONE_IDLE[] = PICK_PHONE ORDER_IDLE;
+static const char SQL_PICK_PHONE_FEWEST[] = PICK_PHONE ORDER_FEWEST;
+static const char SQL_PICK_PHONE_RR_AFTER[] = PICK_PHONE ORDER_RR_AFTER;
+static const char SQL_PICK_PHONE_RR_START[] = PICK_PHONE ORDER_RR_START;
 
 int tsunagu_sqlite_staff_set_status(void *be, int64_t staff_id, tsunagu_staff_status status,
 				    tsunagu_staff_status *previous_out)
@@ -110,23 +119,17 @@ int tsunagu_sqlite_session_count_for_staff(void *be, int64_t staff_id, int64_t n
 				       "counting sessions");
 }
 
-int tsunagu_sqlite_staff_teams(void *be, int64_t staff_id, GArray **out)
+int tsunagu_sqlite_ids(tsunagu_sqlite *sq, sqlite3_stmt *st, const char *what, GArray **out)
 {
-	tsunagu_sqlite *sq = be;
-	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_STAFF_TEAMS);
-	GArray *ids;
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
 	int rc, r = 0;
 
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, staff_id);
-	ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		g_array_append_val(ids, id);
 	}
 	if (rc != SQLITE_DONE)
-		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db), "reading teams");
+		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db), what);
 	tsunagu_sqlite_done(st);
 	if (r < 0) {
 		g_array_unref(ids);
@@ -134,6 +137,26 @@ int tsunagu_sqlite_staff_teams(void *be, int64_t staff_id, GArray **out)
 	}
 	*out = ids;
 	return 0;
+}
+
+void tsunagu_sqlite_bind_pick(sqlite3_stmt *st, const tsunagu_store_pick *q)
+{
+	sqlite3_bind_int(st, 1, q->all);
+	sqlite3_bind_text(st, 2, q->staff_ids_json ? q->staff_ids_json : "[]", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, q->team_ids_json ? q->team_ids_json : "[]", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, q->exclude_ids_json ? q->exclude_ids_json : "[]", -1,
+			  SQLITE_STATIC);
+}
+
+int tsunagu_sqlite_staff_teams(void *be, int64_t staff_id, GArray **out)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_STAFF_TEAMS);
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, staff_id);
+	return tsunagu_sqlite_ids(sq, st, "reading teams", out);
 }
 
 int tsunagu_sqlite_contact_last_operator(void *be, int64_t contact_id,
@@ -151,11 +174,7 @@ static int pick_one(tsunagu_sqlite *sq, const char *sql, const tsunagu_store_pic
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_int(st, 1, q->all);
-	sqlite3_bind_text(st, 2, q->staff_ids_json ? q->staff_ids_json : "[]", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, q->team_ids_json ? q->team_ids_json : "[]", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, q->exclude_ids_json ? q->exclude_ids_json : "[]", -1,
-			  SQLITE_STATIC);
+	tsunagu_sqlite_bind_pick(st, q);
 	if (sqlite3_bind_parameter_count(st) >= 5)
 		sqlite3_bind_int64(st, 5, q->method == TSUNAGU_PICK_FEWEST_HANDLED ? q->now_us
 										     : q->rr_after);
@@ -174,11 +193,15 @@ int tsunagu_sqlite_staff_pick(void *be, const tsunagu_store_pick *q, int64_t *st
 	int r;
 
 	if (q->method == TSUNAGU_PICK_FEWEST_HANDLED)
-		return pick_one(sq, SQL_PICK_FEWEST, q, staff_id_out);
+		return pick_one(sq, q->phone ? SQL_PICK_PHONE_FEWEST : SQL_PICK_FEWEST, q,
+				staff_id_out);
 	if (q->method != TSUNAGU_PICK_ROUND_ROBIN)
-		return pick_one(sq, SQL_PICK_IDLE, q, staff_id_out);
-	r = pick_one(sq, SQL_PICK_RR_AFTER, q, staff_id_out);
-	return r == -ENOENT ? pick_one(sq, SQL_PICK_RR_START, q, staff_id_out) : r;
+		return pick_one(sq, q->phone ? SQL_PICK_PHONE_IDLE : SQL_PICK_IDLE, q,
+				staff_id_out);
+	r = pick_one(sq, q->phone ? SQL_PICK_PHONE_RR_AFTER : SQL_PICK_RR_AFTER, q, staff_id_out);
+	return r == -ENOENT ? pick_one(sq, q->phone ? SQL_PICK_PHONE_RR_START : SQL_PICK_RR_START,
+				       q, staff_id_out)
+			    : r;
 }
 
 int tsunagu_sqlite_conversation_set_route(void *be, int64_t id, const char *route_json)

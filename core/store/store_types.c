@@ -117,7 +117,34 @@ void tsunagu_store_staff_free(tsunagu_store_staff *s)
 	g_free(s->display_name);
 	g_free(s->email);
 	g_free(s->password_hash);
+	g_free(s->subtype);
 	g_free(s);
+}
+
+void tsunagu_store_status_subtype_free(tsunagu_store_status_subtype *t)
+{
+	if (!t)
+		return;
+	g_free(t->name);
+	g_free(t);
+}
+
+void tsunagu_store_call_free(tsunagu_store_call *c)
+{
+	if (!c)
+		return;
+	g_free(c->direction);
+	g_free(c->state);
+	g_free(c->missed_reason);
+	g_free(c);
+}
+
+void tsunagu_store_offer_free(tsunagu_store_offer *o)
+{
+	if (!o)
+		return;
+	g_free(o->state);
+	g_free(o);
 }
 
 void tsunagu_store_session_free(tsunagu_store_session *s)
@@ -191,6 +218,27 @@ int tsunagu_staff_status_parse(const char *name, tsunagu_staff_status *out)
 
 	if (r == 0 && out)
 		*out = (tsunagu_staff_status)v;
+	return r;
+}
+
+static const char *const inquiry_names[] = {
+	[TSUNAGU_INQUIRY_CHAT] = "chat",
+	[TSUNAGU_INQUIRY_PHONE] = "phone",
+	[TSUNAGU_INQUIRY_BOTH] = "both",
+};
+
+const char *tsunagu_inquiry_types_name(int types)
+{
+	return enum_name(inquiry_names, G_N_ELEMENTS(inquiry_names), types);
+}
+
+int tsunagu_inquiry_types_parse(const char *name, int *out)
+{
+	int v = 0;
+	int r = enum_parse(inquiry_names, G_N_ELEMENTS(inquiry_names), name, &v);
+
+	if (r == 0 && out)
+		*out = v;
 	return r;
 }
 

@@ -1,7 +1,9 @@
 // The operator inbox in a real browser (Chromium via playwright-core),
 // against a real tsunagud. Customers come in through the SDK's echo channel
 // plugin, so this file does not depend on the web widget (web_chat.test.mjs
-// covers the widget end to end).
+// covers the widget end to end). The last tests cover the assignment
+// engine's parts: the status menu with sub-types, do-not-disturb, the staff
+// page, accepting what the router assigned.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../integration/lib/server.mjs';
@@ -306,4 +308,86 @@ test('a supervisor assigns by hand with the picker; the operator sees it in "min
   } finally {
     await opPage.context().close();
   }
+});
+
+// ---- the assignment engine: status menu with sub-types, do-not-disturb,
+// the staff page, accepting what the router assigned -----------------------
+
+const myStatus = (page) => page.evaluate(() => fetch('/api/v1/me/status').then((r) => r.json()));
+
+test('status menu with sub-types, and do-not-disturb', async () => {
+  const training = await admin.post('/api/v1/status/subtypes', { kind: 'away', name: '研修' });
+  assert.equal(training.status, 201, training.text);
+  const op = await admin.createStaff('menu-op', 'operator');
+  const page = await inboxPage(op.login, op.password, { locale: 'ja-JP' });
+  await page.waitForSelector('#my-status', { state: 'visible' });
+  const groups = await page.$$eval('#my-status optgroup', (gs) => gs.map((g) =>
+    [g.label, [...g.querySelectorAll('option')].map((o) => o.textContent)]));
+  assert.deepEqual(groups, [['オンライン', ['オンライン']], ['離席中', ['離席中', '研修']],
+    ['オフライン', ['オフライン']]]);
+  await page.selectOption('#my-status', `away:${training.json.subtype.id}`);
+  await eventually(async () => (await myStatus(page)).subtype === '研修', 'away (研修) stored');
+  assert.equal((await myStatus(page)).status, 'away');
+  // a supervisor's change shows live in the menu
+  const r = await admin.request('PUT', `/api/v1/staff/${op.id}/status`, { json: { status: 'available' } });
+  assert.equal(r.status, 200, r.text);
+  await eventually(async () => (await page.inputValue('#my-status')) === 'available', 'menu follows');
+
+  assert.equal(await page.getAttribute('#dnd', 'aria-pressed'), 'false');
+  await page.click('#dnd');
+  await eventually(async () => (await page.getAttribute('#dnd', 'aria-pressed')) === 'true', 'dnd on');
+  assert.equal((await myStatus(page)).dnd, true);
+  assert.equal((await myStatus(page)).status, 'available', 'do-not-disturb leaves the status alone');
+  assert.equal(await page.isVisible('#admin-link'), false, 'operators have no staff page');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('the staff page: a supervisor sets inquiry types and both capacities', async () => {
+  const sup = await admin.createStaff('page-sup', 'supervisor');
+  const op = await admin.createStaff('page-op', 'operator');
+  const page = await inboxPage(sup.login, sup.password, { locale: 'ja-JP' });
+  await page.click('#admin-link');
+  const row = page.locator('#admin-staff tr', { hasText: 'page-op' });
+  await row.waitFor();
+  await row.locator('select').selectOption('phone');
+  await row.locator('[data-field="chat"]').fill('5');
+  await row.locator('[data-field="call"]').fill('2');
+  await row.locator('input[type="checkbox"]').check();
+  await row.locator('button').click();
+  await eventually(async () => {
+    const s = (await admin.get(`/api/v1/staff/${op.id}`)).json.staff;
+    return s.inquiry_types === 'phone' && s.chat_capacity === 5 && s.call_capacity === 2 &&
+      s.chats_during_call === true;
+  }, 'settings stored');
+  // sub-types are for admins: a supervisor does not see that list
+  assert.equal(await page.isVisible('#admin-subtypes-section'), false);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('a conversation the router assigns is accepted from the join bar', async () => {
+  // nobody else available: the operators of the earlier tests go offline
+  const all = (await admin.get('/api/v1/status')).json.staff;
+  for (const s of all.filter((x) => x.status === 'available'))
+    assert.equal((await admin.request('PUT', `/api/v1/staff/${s.id}/status`,
+      { json: { status: 'offline' } })).status, 200);
+  const op = await admin.createStaff('accept-op', 'operator');
+  const page = await inboxPage(op.login, op.password, { hash: '#/view/mine', locale: 'ja-JP' });
+  await page.waitForSelector('#my-status', { state: 'visible' });
+  const id = await customerSays(srv, 'accept-visitor', 'お願いします');
+  await page.waitForSelector(`.conv-row[data-id="${id}"]`);
+  await page.click(`.conv-row[data-id="${id}"] .row-button`);
+  await page.waitForSelector('#join-bar:not([hidden])');
+  assert.equal(await page.textContent('#join'), '受け付ける');
+  await page.click('#join');
+  await page.waitForSelector('#reply-text', { state: 'visible' });
+  const joined = await admin.get(`/api/v1/conversations/${id}`);
+  assert.equal(joined.json.conversation.joined, false, 'the admin did not join');
+  const ev = (await admin.get('/api/v1/events?after=0&limit=1000')).json.events
+    .filter((e) => e.type === 'conversation.joined' && e.data.conversation === id);
+  assert.equal(ev.length, 1);
+  assert.equal(ev[0].actor, op.id);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
 });

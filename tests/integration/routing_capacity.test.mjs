@@ -100,8 +100,11 @@ test('capacity, the waiting list, manual assignment and status permissions', asy
     // login made the operators available; the supervisor keeps 'offline'
     let me = await op1.get('/api/v1/me/status');
     assert.equal(me.status, 200, me.text);
-    assert.deepEqual({ ...me.json, status_since: undefined },
-      { status: 'available', status_since: undefined, chat_capacity: 1, open_chats: 0 });
+    assert.deepEqual({ ...me.json, status_since: undefined, subtype_id: undefined },
+      { status: 'available', subtype: 'available', subtype_id: undefined, status_since: undefined,
+        dnd: false, inquiry_types: 'both', chat_capacity: 1, open_chats: 0, call_capacity: 1,
+        open_calls: 0, chats_during_call: false, on_call: false, after_call_work: false,
+        missed_offers: 0 });
     assert.equal((await sup.get('/api/v1/me/status')).json.status, 'offline');
     // an operator may not raise their own capacity
     assert.equal((await op1.patch(`/api/v1/staff/${s1.id}`, { chat_capacity: 5 })).status, 403);

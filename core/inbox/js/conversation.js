@@ -124,6 +124,12 @@ export class ConversationView {
     const needJoin = this.mode === 'reply' && c && !joined && !closed;
     $('join-bar').hidden = !needJoin;
     $('reply-form').hidden = needJoin;
+    // assigned to me but not joined: the router offered it; joining accepts
+    const me = getMe();
+    const a = c && (c.assignee && typeof c.assignee === 'object' ? c.assignee.id : c.assignee);
+    const offered = !!(me && a === me.id);
+    $('join-hint').textContent = t(offered ? 'accept_hint' : 'join_hint');
+    $('join').textContent = t(offered ? 'accept' : 'join');
     const text = $('reply-text');
     text.placeholder = t(this.mode === 'note' ? 'placeholder_note' : 'placeholder_reply');
     const disabled = this.mode === 'reply' && closed;
@@ -316,6 +322,7 @@ export class ConversationView {
   relabel() {
     if (!this.conv) return;
     this.renderHead();
+    this.renderComposer();
     const id = this.id;
     this.lastId = 0;
     $('messages').replaceChildren();

@@ -87,6 +87,16 @@ export class ApiClient {
     return { ...r.json.staff, password };
   }
 
+  // Creates a staff account as the logged-in admin and a client logged in
+  // as it; returns {staff, api} (staff with its password).
+  async sessionOf(login, role) {
+    const staff = await this.createStaff(login, role);
+    const api = new ApiClient(this.baseUrl);
+    const r = await api.login(login, staff.password);
+    if (r.status !== 200) throw new Error(`login ${login}: ${r.status} ${r.text}`);
+    return { staff, api };
+  }
+
   // Opens the events WebSocket with this client's session cookie.
   // options: since (sequence), origin (header value; default same origin,
   // null: none), cookie (override).

@@ -3,10 +3,10 @@
  * dedup retries; notes never reach a channel; nothing partial survives. */
 #include <errno.h>
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <string.h>
 
 #include "conversation_view.h"
+#include "domain_test_core.h"
 #include "core.h"
 #include "domain.h"
 #include "events.h"
@@ -41,16 +41,7 @@ static int deliver(const char *channel, const char *recipient, const char *conv,
 static void setup(fixture *f, gconstpointer data)
 {
 	memset(f, 0, sizeof *f);
-	f->dir = g_dir_make_tmp("test-domain-XXXXXX", NULL);
-	f->db = g_build_filename(f->dir, "t.db", NULL);
-	f->core.context = g_main_context_default();
-	f->core.loop = g_main_loop_new(f->core.context, FALSE);
-	f->core.loop_thread = g_thread_self();
-	f->core.state = TSUNAGU_CORE_RUNNING;
-	tsunagu_store_options so = {.path = f->db, .synchronous = "full"};
-	g_assert_cmpint(tsunagu_store_open(&so, &f->core.store), ==, 0);
-	g_assert_cmpint(tsunagu_events_new(f->core.store, &f->core.events), ==, 0);
-	g_assert_cmpint(tsunagu_domain_new(&f->core, &f->core.domain), ==, 0);
+	domain_test_core_open(&f->core, "test-domain", "full", &f->dir, &f->db);
 	f->seen = g_ptr_array_new_with_free_func(g_free);
 	f->delivered = g_ptr_array_new_with_free_func(g_free);
 	tsunagu_events_subscribe(f->core.events, on_event, f);
@@ -60,22 +51,9 @@ static void setup(fixture *f, gconstpointer data)
 
 static void teardown(fixture *f, gconstpointer data)
 {
-	tsunagu_store_flush(f->core.store);
-	tsunagu_domain_free(f->core.domain);
-	tsunagu_events_free(f->core.events);
-	tsunagu_store_close(f->core.store);
-	g_main_loop_unref(f->core.loop);
+	domain_test_core_close(&f->core, f->dir, f->db);
 	g_ptr_array_unref(f->seen);
 	g_ptr_array_unref(f->delivered);
-	char *wal = g_strconcat(f->db, "-wal", NULL), *shm = g_strconcat(f->db, "-shm", NULL);
-	g_unlink(wal);
-	g_unlink(shm);
-	g_unlink(f->db);
-	g_rmdir(f->dir);
-	g_free(wal);
-	g_free(shm);
-	g_free(f->db);
-	g_free(f->dir);
 	g_free(f->last_conv);
 }
 

@@ -4,193 +4,7 @@
  * available, a raised capacity, a reassignment); every target kind and
  * 'nobody'; the methods longest idle, fewest handled and round robin with a
  * controlled clock; supervisors' assignments; login and logout. */
-#include <errno.h>
-#include <glib.h>
-#include <glib/gstdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-#include "core.h"
-#include "domain.h"
-#include "events.h"
-#include "router.h"
-#include "store.h"
-
-#define MINUTE ((int64_t)60 * G_USEC_PER_SEC)
-
-static int64_t fake_now;
-
-static int64_t fake_clock(void)
-{
-	return fake_now;
-}
-
-typedef struct {
-	tsunagu_core core;
-	char *dir;
-	char *db;
-	GPtrArray *seen; /* tsunagu_store_event* copies (type, payload) */
-	unsigned customers;
-} fixture;
-
-static void on_event(const tsunagu_store_event *ev, void *p)
-{
-	fixture *f = p;
-	tsunagu_store_event *e = g_new0(tsunagu_store_event, 1);
-	e->type = g_strdup(ev->type);
-	e->conversation_id = ev->conversation_id;
-	e->actor_staff_id = ev->actor_staff_id;
-	e->payload_json = g_strdup(ev->payload_json);
-	g_ptr_array_add(f->seen, e);
-}
-
-static int deliver(const char *channel, const char *recipient, const char *conv, int64_t msg_id,
-		   tsunagu_msg_kind kind, const char *text, void *p)
-{
-	return 0;
-}
-
-static void spin(void)
-{
-	for (int i = 0; i < 10; i++)
-		while (g_main_context_iteration(NULL, FALSE))
-			;
-}
-
-static void setup(fixture *f, gconstpointer data)
-{
-	memset(f, 0, sizeof *f);
-	fake_now = (int64_t)1700000000 * G_USEC_PER_SEC;
-	f->dir = g_dir_make_tmp("test-router-XXXXXX", NULL);
-	f->db = g_build_filename(f->dir, "t.db", NULL);
-	f->core.context = g_main_context_default();
-	f->core.loop = g_main_loop_new(f->core.context, FALSE);
-	f->core.loop_thread = g_thread_self();
-	f->core.state = TSUNAGU_CORE_RUNNING;
-	tsunagu_store_options so = {.path = f->db, .synchronous = "off"};
-	g_assert_cmpint(tsunagu_store_open(&so, &f->core.store), ==, 0);
-	g_assert_cmpint(tsunagu_events_new(f->core.store, &f->core.events), ==, 0);
-	g_assert_cmpint(tsunagu_domain_new(&f->core, &f->core.domain), ==, 0);
-	g_assert_cmpint(tsunagu_router_new(&f->core, &f->core.router), ==, 0);
-	f->seen = g_ptr_array_new_with_free_func((GDestroyNotify)tsunagu_store_event_free);
-	tsunagu_events_subscribe(f->core.events, on_event, f);
-	g_assert_cmpint(tsunagu_domain_register_channel(f->core.domain, "web", deliver, f, f), ==, 0);
-}
-
-static void teardown(fixture *f, gconstpointer data)
-{
-	tsunagu_store_flush(f->core.store);
-	tsunagu_router_free(f->core.router);
-	tsunagu_domain_free(f->core.domain);
-	tsunagu_events_free(f->core.events);
-	tsunagu_store_close(f->core.store);
-	g_main_loop_unref(f->core.loop);
-	g_ptr_array_unref(f->seen);
-	char *wal = g_strconcat(f->db, "-wal", NULL), *shm = g_strconcat(f->db, "-shm", NULL);
-	g_unlink(wal);
-	g_unlink(shm);
-	g_unlink(f->db);
-	g_rmdir(f->dir);
-	g_free(wal);
-	g_free(shm);
-	g_free(f->db);
-	g_free(f->dir);
-}
-
-static int64_t operator(fixture *f, const char *login, tsunagu_role role)
-{
-	int64_t id = 0;
-	g_assert_cmpint(tsunagu_store_staff_create(f->core.store, login, login, NULL, role, "x", &id),
-			==, 0);
-	return id;
-}
-
-/* Available with this capacity, one minute later than the last change. */
-static void available(fixture *f, int64_t id, int capacity)
-{
-	fake_now += MINUTE;
-	g_assert_cmpint(tsunagu_router_set_capacity(f->core.router, id, capacity, 0), ==, 0);
-	g_assert_cmpint(tsunagu_router_set_status(f->core.router, id, TSUNAGU_STATUS_AVAILABLE, 0,
-						  NULL), ==, 0);
-	spin();
-}
-
-static void on_ack(int status, int64_t conv_id, const char *public_id, int64_t msg_id, void *p)
-{
-	g_assert_cmpint(status, ==, 0);
-	*(int64_t *)p = conv_id;
-}
-
-/* A new customer writes; not committed yet (no spin). Returns a slot that
- * holds the conversation id once committed. */
-static int64_t *arrive(fixture *f, int64_t *slot)
-{
-	char *who = g_strdup_printf("customer-%u", ++f->customers);
-	tsunagu_inbound_message m = {.channel = "web", .sender_id = who, .text = "こんにちは"};
-	g_assert_cmpint(tsunagu_domain_inbound(f->core.domain, &m, on_ack, slot), ==, 0);
-	g_free(who);
-	return slot;
-}
-
-static int64_t arrive_now(fixture *f)
-{
-	int64_t id = 0;
-	fake_now += MINUTE;
-	arrive(f, &id);
-	spin();
-	g_assert_cmpint(id, >, 0);
-	return id;
-}
-
-static tsunagu_store_conversation *conv(fixture *f, int64_t id)
-{
-	tsunagu_store_conversation *c = NULL;
-	g_assert_cmpint(tsunagu_store_conversation_get(f->core.store, id, &c), ==, 0);
-	return c;
-}
-
-static int64_t assignee(fixture *f, int64_t id)
-{
-	tsunagu_store_conversation *c = conv(f, id);
-	int64_t a = c->assignee_id;
-	if (a)
-		g_assert_cmpint(c->state, ==, TSUNAGU_CONV_OPEN);
-	else
-		g_assert_cmpint(c->waiting_since_us, >, 0);
-	tsunagu_store_conversation_free(c);
-	return a;
-}
-
-static int open_chats(fixture *f, int64_t staff)
-{
-	tsunagu_store_staff *s = NULL;
-	int64_t counted = 0;
-	g_assert_cmpint(tsunagu_store_staff_get(f->core.store, staff, &s), ==, 0);
-	g_assert_cmpint(tsunagu_store_staff_open_count(f->core.store, staff, &counted), ==, 0);
-	g_assert_cmpint(counted, ==, s->open_chats);
-	int n = s->open_chats;
-	tsunagu_store_staff_free(s);
-	return n;
-}
-
-static unsigned count_events(fixture *f, const char *type)
-{
-	unsigned n = 0;
-	for (guint i = 0; i < f->seen->len; i++)
-		n += strcmp(((tsunagu_store_event *)f->seen->pdata[i])->type, type) == 0;
-	return n;
-}
-
-static json_t *last_event(fixture *f, const char *type)
-{
-	for (guint i = f->seen->len; i-- > 0;) {
-		tsunagu_store_event *e = f->seen->pdata[i];
-		if (strcmp(e->type, type) == 0)
-			return json_loads(e->payload_json, 0, NULL);
-	}
-	return NULL;
-}
+#include "router_fixture.h"
 
 /* ---- capacity and the waiting list -------------------------------------------- */
 
@@ -324,26 +138,6 @@ static void test_capacity_raised_and_reassignment(fixture *f, gconstpointer data
 }
 
 /* ---- targets ----------------------------------------------------------------------- */
-
-/* A conversation of contact (0: a new contact) placed with this target. */
-static int64_t place(fixture *f, int64_t contact, const char *target_json, const char *method)
-{
-	int64_t id = 0, who = -1;
-	fake_now += MINUTE;
-	if (!contact)
-		g_assert_cmpint(tsunagu_store_contact_create(f->core.store, "c", &contact), ==, 0);
-	g_assert_cmpint(tsunagu_store_conversation_create(f->core.store, "web", contact, &id), ==, 0);
-	json_t *target = target_json ? json_loads(target_json, 0, NULL) : NULL;
-	tsunagu_store_conversation *c = conv(f, id);
-	g_assert_cmpint(tsunagu_store_atomic_begin(f->core.store), ==, 0);
-	g_assert_cmpint(tsunagu_router_place(f->core.router, c, target, method, &who), ==, 0);
-	g_assert_cmpint(tsunagu_store_atomic_end(f->core.store, true), ==, 0);
-	g_assert_cmpint(who, ==, assignee(f, id));
-	tsunagu_store_conversation_free(c);
-	json_decref(target);
-	spin();
-	return id;
-}
 
 static void test_targets(fixture *f, gconstpointer data)
 {
@@ -499,13 +293,15 @@ static void test_round_robin(fixture *f, gconstpointer data)
 	for (int round = 0; round < 2; round++)
 		for (int i = 0; i < 4; i++)
 			g_assert_cmpint(assignee(f, place(f, 0, all, "round_robin")), ==, ids[i]);
-	/* b away: skipped, then back in its place */
+	/* b away: skipped (owed its turn); back, it is served first (seed 003),
+	 * then the order goes on from where it was, b in its own place */
 	g_assert_cmpint(tsunagu_router_set_status(f->core.router, ids[1], TSUNAGU_STATUS_AWAY, 0,
 						  NULL), ==, 0);
 	g_assert_cmpint(assignee(f, place(f, 0, all, "round_robin")), ==, ids[0]);
 	g_assert_cmpint(assignee(f, place(f, 0, all, "round_robin")), ==, ids[2]);
 	g_assert_cmpint(tsunagu_router_set_status(f->core.router, ids[1], TSUNAGU_STATUS_AVAILABLE, 0,
 						  NULL), ==, 0);
+	g_assert_cmpint(assignee(f, place(f, 0, all, "round_robin")), ==, ids[1]);
 	g_assert_cmpint(assignee(f, place(f, 0, all, "round_robin")), ==, ids[3]);
 	g_assert_cmpint(assignee(f, place(f, 0, all, "round_robin")), ==, ids[0]);
 	g_assert_cmpint(assignee(f, place(f, 0, all, "round_robin")), ==, ids[1]);

@@ -1,0 +1,438 @@
+/* The call engine: the states of a call (queued, ringing, talking, ended)
+ * and of the operator (ringing, on a call, after-call work), driven by the
+ * phone channel. A call's conversation (channel "phone") waits in the
+ * waiting list while its call is queued or rings; it is assigned when
+ * answered. Ringing is a pending offer (kind call) per operator rung. */
+#define TSUNAGU_LOG_TOPIC "router"
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+#include "router_private.h"
+
+static const char *const missed_reasons[] = { "notInOperation", "noOperator", "ringTimeout",
+					      "userLeft", NULL };
+
+static int acw_end_writes(tsunagu_router *r, int64_t conversation_id, tsunagu_store_call *c);
+
+static json_t *call_payload(const tsunagu_store_call *c)
+{
+	return json_pack("{s:I}", "call", (json_int_t)c->id);
+}
+
+static void set_state(tsunagu_store_call *c, const char *state)
+{
+	g_free(c->state);
+	c->state = g_strdup(state);
+}
+
+static bool pending(const tsunagu_store_offer *o)
+{
+	return o->call && strcmp(o->state, "pending") == 0;
+}
+
+/* Rings staff_id for call c of conv (inside the caller's unit). */
+static int ring_one(tsunagu_router *r, const tsunagu_store_conversation *conv,
+		    tsunagu_store_call *c, int64_t staff_id)
+{
+	int64_t timeout = router_ring_timeout_us(r);
+	int ret = router_offer_writes(r, conv, staff_id, true,
+				      timeout > 0 ? tsunagu_core_now_us() + timeout : 0);
+	if (ret == 0) {
+		json_t *p = call_payload(c);
+		json_object_set_new(p, "staff", json_integer(staff_id));
+		ret = router_emit(r, "call.offered", conv->id, 0, p);
+	}
+	return ret;
+}
+
+int router_ring(tsunagu_router *r, const tsunagu_store_conversation *conv,
+		int64_t only_staff, unsigned *rung_out)
+{
+	tsunagu_store *store = r->core->store;
+	tsunagu_store_call *c = NULL;
+	router_route *route = NULL;
+	GArray *tried = NULL;
+	GPtrArray *offers = NULL;
+	unsigned rung = 0, ringing = 0;
+	int64_t staff_id = 0;
+	int ret;
+
+	ret = tsunagu_store_call_of_conversation(store, conv->id, &c);
+	if (ret < 0 || (strcmp(c->state, "queued") && strcmp(c->state, "ringing")))
+		goto out; /* no call yet, or it is answered or over */
+	ret = tsunagu_store_offers_of(store, conv->id, &offers);
+	if (ret < 0)
+		goto out;
+	tried = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	for (guint i = 0; i < offers->len; i++) {
+		tsunagu_store_offer *o = offers->pdata[i];
+		g_array_append_val(tried, o->staff_id);
+		ringing += pending(o);
+	}
+	route = router_route_parse(conv->route_json);
+	bool all = strcmp(route->method, "ring_all") == 0;
+	if (only_staff) {
+		/* from the waiting list: that operator, if not tried already */
+		for (guint i = 0; i < tried->len; i++)
+			if (g_array_index(tried, int64_t, i) == only_staff)
+				goto out;
+		ret = ring_one(r, conv, c, only_staff);
+		rung += ret == 0;
+	} else if (!ringing || all) {
+		/* ring_all: every eligible operator (one ringing can no longer be
+		 * picked); otherwise the one the method picks. Everyone tried and
+		 * nobody ringing: start again from all of them. */
+		for (int pass = 0; pass < 2 && ret == 0 && !rung && !ringing; pass++) {
+			if (pass == 1 && tried->len) {
+				ret = tsunagu_store_offers_clear(store, conv->id);
+				g_array_set_size(tried, 0);
+			} else if (pass == 1) {
+				break;
+			}
+			while (ret == 0 && (ret = router_pick(r, route, true, tried, &staff_id)) == 0) {
+				ret = ring_one(r, conv, c, staff_id);
+				g_array_append_val(tried, staff_id);
+				rung += ret == 0;
+				if (!all)
+					break;
+			}
+			if (ret == -ENOENT)
+				ret = 0;
+		}
+	}
+	if (ret == 0 && rung && strcmp(c->state, "queued") == 0) {
+		set_state(c, "ringing");
+		if (!c->ringing_at_us)
+			c->ringing_at_us = tsunagu_core_now_us();
+		ret = tsunagu_store_call_update(store, c);
+	} else if (ret == 0 && !rung && !ringing && strcmp(c->state, "ringing") == 0) {
+		/* nobody rings any more: queued until someone can take it */
+		set_state(c, "queued");
+		ret = tsunagu_store_call_update(store, c);
+	}
+out:
+	if (rung_out)
+		*rung_out = ret == 0 ? rung : 0;
+	if (offers)
+		g_ptr_array_unref(offers);
+	if (tried)
+		g_array_unref(tried);
+	router_route_free(route);
+	tsunagu_store_call_free(c);
+	return ret == -ENOENT ? 0 : ret;
+}
+
+/* ---- the API ----------------------------------------------------------------------- */
+
+/* One step of a call's life inside its atomic unit: 0 or a negative errno
+ * (the unit is then undone). */
+typedef int (*conv_step)(tsunagu_router *r, tsunagu_store_conversation *conv, void *arg);
+typedef int (*call_step)(tsunagu_router *r, tsunagu_store_conversation *conv,
+			 tsunagu_store_call *c, const void *arg);
+
+/* Loads the conversation, runs step as one atomic unit and re-arms the
+ * deadline timer (offers may have come or gone). */
+static int with_conversation(tsunagu_router *r, int64_t conversation_id, conv_step step,
+			     void *arg)
+{
+	tsunagu_store_conversation *conv = NULL;
+	unsigned mark;
+	int ret;
+
+	if (!r)
+		return -EINVAL;
+	ret = tsunagu_store_conversation_get(r->core->store, conversation_id, &conv);
+	if (ret == 0)
+		ret = router_unit_begin(r, &mark);
+	if (ret == 0) {
+		ret = router_unit_end(r, mark, step(r, conv, arg));
+		router_arm_deadline(r);
+	}
+	tsunagu_store_conversation_free(conv);
+	return ret;
+}
+
+typedef struct {
+	tsunagu_store_call *call;
+	call_step step;
+	const void *arg;
+} call_job;
+
+static int call_job_run(tsunagu_router *r, tsunagu_store_conversation *conv, void *p)
+{
+	call_job *job = p;
+	return job->step(r, conv, job->call, job->arg);
+}
+
+/* with_conversation for the conversation of call_id, the call loaded. */
+static int with_call(tsunagu_router *r, int64_t call_id, call_step step, const void *arg)
+{
+	call_job job = {NULL, step, arg};
+	int ret = r ? tsunagu_store_call_get(r->core->store, call_id, &job.call) : -EINVAL;
+	if (ret == 0)
+		ret = with_conversation(r, job.call->conversation_id, call_job_run, &job);
+	tsunagu_store_call_free(job.call);
+	return ret;
+}
+
+static bool unanswered(const tsunagu_store_call *c)
+{
+	return strcmp(c->state, "queued") == 0 || strcmp(c->state, "ringing") == 0;
+}
+
+/* A new call of conv (call.incoming); *out its id. */
+static int create(tsunagu_router *r, tsunagu_store_conversation *conv, const char *direction,
+		  tsunagu_store_call **c, int64_t *out)
+{
+	int64_t id = 0;
+	int ret = tsunagu_store_call_create(r->core->store, conv->id, direction, &id);
+	if (ret == 0)
+		ret = tsunagu_store_call_get(r->core->store, id, c);
+	if (ret == 0) {
+		json_t *p = call_payload(*c);
+		json_object_set_new(p, "direction", json_string(direction));
+		ret = router_emit(r, "call.incoming", conv->id, 0, p);
+	}
+	if (ret == 0 && out)
+		*out = id;
+	return ret;
+}
+
+static int incoming_step(tsunagu_router *r, tsunagu_store_conversation *conv, void *call_id_out)
+{
+	tsunagu_store *store = r->core->store;
+	tsunagu_store_call *c = NULL;
+	int ret = 0;
+
+	if (conv->state == TSUNAGU_CONV_CLOSED)
+		return -EPIPE;
+	if (!router_is_phone(conv))
+		return -EINVAL;
+	/* a call on a conversation already open is queued like a new one */
+	if (conv->assignee_id)
+		ret = tsunagu_store_conversation_assign(store, conv->id, 0, -1);
+	if (ret == 0 && conv->state != TSUNAGU_CONV_WAITING)
+		ret = tsunagu_store_conversation_set_state(store, conv->id, TSUNAGU_CONV_WAITING);
+	conv->state = TSUNAGU_CONV_WAITING;
+	conv->assignee_id = 0;
+	if (ret == 0)
+		ret = tsunagu_store_offers_clear(store, conv->id);
+	if (ret == 0)
+		ret = create(r, conv, "inbound", &c, call_id_out);
+	if (ret == 0)
+		ret = router_ring(r, conv, 0, NULL);
+	tsunagu_store_call_free(c);
+	return ret;
+}
+
+int tsunagu_router_call_incoming(tsunagu_router *router, int64_t conversation_id,
+				 int64_t *call_id_out)
+{
+	return with_conversation(router, conversation_id, incoming_step, call_id_out);
+}
+
+typedef struct {
+	int64_t staff_id;
+	int64_t *call_id_out;
+} outbound_args;
+
+static int outbound_step(tsunagu_router *r, tsunagu_store_conversation *conv, void *p)
+{
+	outbound_args *a = p;
+	tsunagu_store_call *c = NULL;
+	int ret;
+
+	if (!router_is_phone(conv) || a->staff_id <= 0)
+		return -EINVAL;
+	ret = create(r, conv, "outbound", &c, a->call_id_out);
+	if (ret == 0 && conv->assignee_id != a->staff_id)
+		ret = router_assign_writes(r, conv, a->staff_id, a->staff_id, NULL);
+	else if (ret == 0 && conv->state != TSUNAGU_CONV_OPEN)
+		ret = tsunagu_store_conversation_set_state(r->core->store, conv->id,
+							   TSUNAGU_CONV_OPEN);
+	if (ret == 0) {
+		c->staff_id = a->staff_id;
+		set_state(c, "ringing");
+		c->ringing_at_us = tsunagu_core_now_us();
+		ret = tsunagu_store_call_update(r->core->store, c);
+	}
+	tsunagu_store_call_free(c);
+	return ret;
+}
+
+int tsunagu_router_call_outbound(tsunagu_router *router, int64_t conversation_id,
+				 int64_t staff_id, int64_t *call_id_out)
+{
+	outbound_args a = {staff_id, call_id_out};
+	return with_conversation(router, conversation_id, outbound_step, &a);
+}
+
+static int answered_step(tsunagu_router *r, tsunagu_store_conversation *conv,
+			 tsunagu_store_call *c, const void *arg)
+{
+	int64_t staff_id = *(const int64_t *)arg;
+	tsunagu_store *store = r->core->store;
+	bool outbound = strcmp(c->direction, "outbound") == 0;
+	int ret = 0;
+
+	if (!unanswered(c) || (outbound && strcmp(c->state, "ringing")))
+		return -EPIPE;
+	if (outbound && c->staff_id != staff_id)
+		return -EPERM;
+	if (!outbound) {
+		/* only a phone that rings may answer; the others stop ringing */
+		ret = tsunagu_store_offer_end(store, conv->id, staff_id, NULL);
+		if (ret == -ENOENT)
+			ret = -EPERM;
+		if (ret == 0)
+			ret = tsunagu_store_offers_clear(store, conv->id);
+		if (ret == 0)
+			ret = tsunagu_store_staff_count_missed(store, staff_id, false, NULL);
+		if (ret == 0) {
+			router_route *route = router_route_parse(conv->route_json);
+			ret = router_assign_writes(r, conv, staff_id, 0, route);
+			router_route_free(route);
+		}
+	}
+	if (ret == 0) {
+		c->staff_id = staff_id;
+		set_state(c, "talking");
+		c->answered_at_us = tsunagu_core_now_us();
+		ret = tsunagu_store_call_update(store, c);
+	}
+	if (ret == 0) {
+		json_t *p = call_payload(c);
+		json_object_set_new(p, "staff", json_integer(staff_id));
+		ret = router_emit(r, "call.answered", conv->id, staff_id, p);
+	}
+	return ret;
+}
+
+int tsunagu_router_call_answered(tsunagu_router *router, int64_t call_id, int64_t staff_id)
+{
+	return with_call(router, call_id, answered_step, &staff_id);
+}
+
+static int rejected_step(tsunagu_router *r, tsunagu_store_conversation *conv,
+			 tsunagu_store_call *c, const void *arg)
+{
+	int ret = tsunagu_store_offer_end(r->core->store, conv->id, *(const int64_t *)arg,
+					  "declined");
+	return ret < 0 ? ret : router_ring(r, conv, 0, NULL);
+}
+
+int tsunagu_router_call_rejected(tsunagu_router *router, int64_t call_id, int64_t staff_id)
+{
+	return with_call(router, call_id, rejected_step, &staff_id);
+}
+
+/* Ends c unanswered with reason (arg): the phones stop, the conversation
+ * closes. */
+static int missed_step(tsunagu_router *r, tsunagu_store_conversation *conv,
+		       tsunagu_store_call *c, const void *arg)
+{
+	const char *reason = arg;
+	tsunagu_store *store = r->core->store;
+	int ret;
+
+	if (!unanswered(c))
+		return -EPIPE;
+	ret = tsunagu_store_offers_clear(store, conv->id);
+	if (ret == 0) {
+		set_state(c, "ended");
+		g_free(c->missed_reason);
+		c->missed_reason = g_strdup(reason);
+		c->ended_at_us = tsunagu_core_now_us();
+		ret = tsunagu_store_call_update(store, c);
+	}
+	if (ret == 0) {
+		json_t *p = call_payload(c);
+		json_object_set_new(p, "reason", json_string(reason));
+		ret = router_emit(r, "call.missed", conv->id, 0, p);
+	}
+	if (ret == 0 && conv->state != TSUNAGU_CONV_CLOSED && !conv->assignee_id) {
+		ret = tsunagu_store_conversation_set_state(store, conv->id, TSUNAGU_CONV_CLOSED);
+		if (ret == 0)
+			ret = router_emit(r, "conversation.closed", conv->id, 0,
+					  json_pack("{s:s, s:s, s:s}", "conversation",
+						    conv->public_id, "by", "system", "reason",
+						    "call_missed"));
+	}
+	return ret;
+}
+
+int tsunagu_router_call_missed(tsunagu_router *router, int64_t call_id, const char *reason)
+{
+	for (const char *const *m = missed_reasons; reason && *m; m++)
+		if (strcmp(*m, reason) == 0)
+			return with_call(router, call_id, missed_step, *m);
+	return -EINVAL;
+}
+
+static int ended_step(tsunagu_router *r, tsunagu_store_conversation *conv,
+		      tsunagu_store_call *c, const void *arg)
+{
+	int ret;
+
+	if (strcmp(c->state, "ended") == 0)
+		return -EPIPE;
+	if (strcmp(c->state, "talking") != 0)
+		return missed_step(r, conv, c, "userLeft");
+	set_state(c, "ended");
+	c->ended_at_us = tsunagu_core_now_us();
+	ret = tsunagu_store_call_update(r->core->store, c);
+	if (ret == 0) {
+		json_t *p = call_payload(c);
+		json_object_set_new(p, "staff", json_integer(c->staff_id));
+		json_object_set_new(p, "talk_ms",
+				    json_integer((c->ended_at_us - c->answered_at_us) / 1000));
+		ret = router_emit(r, "call.ended", conv->id, 0, p);
+	}
+	/* closed or snoozed during the call: no after-call work */
+	if (ret == 0 &&
+	    (conv->state == TSUNAGU_CONV_CLOSED || conv->state == TSUNAGU_CONV_SNOOZED))
+		ret = acw_end_writes(r, conv->id, c);
+	return ret;
+}
+
+int tsunagu_router_call_ended(tsunagu_router *router, int64_t call_id)
+{
+	return with_call(router, call_id, ended_step, NULL);
+}
+
+/* ---- after-call work ----------------------------------------------------------------- */
+
+static int acw_end_writes(tsunagu_router *r, int64_t conversation_id, tsunagu_store_call *c)
+{
+	c->acw_ended_at_us = tsunagu_core_now_us();
+	int ret = tsunagu_store_call_update(r->core->store, c);
+	if (ret == 0) {
+		json_t *p = call_payload(c);
+		json_object_set_new(p, "staff", json_integer(c->staff_id));
+		json_object_set_new(p, "acw_ms",
+				    json_integer((c->acw_ended_at_us - c->ended_at_us) / 1000));
+		ret = router_emit(r, "call.acw_ended", conversation_id, 0, p);
+	}
+	return ret;
+}
+
+void router_calls_on_event(tsunagu_router *r, const tsunagu_store_event *ev)
+{
+	tsunagu_store_call *c = NULL;
+	unsigned mark;
+
+	if (!ev->conversation_id || (strcmp(ev->type, "conversation.closed") &&
+				     strcmp(ev->type, "conversation.snoozed")))
+		return;
+	if (tsunagu_store_call_of_conversation(r->core->store, ev->conversation_id, &c) < 0)
+		return;
+	if (strcmp(c->state, "ended") == 0 && c->answered_at_us && !c->acw_ended_at_us &&
+	    router_unit_begin(r, &mark) == 0) {
+		int ret = router_unit_end(r, mark, acw_end_writes(r, ev->conversation_id, c));
+		if (ret < 0)
+			tlog_warn("after-call work of call %" G_GINT64_FORMAT " not ended: %s",
+				  c->id, g_strerror(-ret));
+	}
+	tsunagu_store_call_free(c);
+}

@@ -1,0 +1,97 @@
+/* Private to the router's files (router*.c): the router itself and the
+ * helpers they share. Thread: loop thread only.
+ *
+ * router.c         placement, the waiting list, supervisors' assignments,
+ *                  the event bus, life
+ * router_status.c  status and sub-types, capacity and routing settings,
+ *                  login and logout
+ * router_rr.c      round robin as seed 003 describes it
+ * router_offers.c  offers with a deadline: acceptance, no-answer, autopause
+ * router_calls.c   the call engine (queued, ringing, talking, after-call work)
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "router.h"
+#include "router_route.h"
+#include "rules.h"
+
+struct tsunagu_router {
+	tsunagu_core *core;
+	unsigned subscription;
+	tsunagu_timers *timers; /* borrowed from the rules host; NULL without one */
+	guint deadline_source;  /* GLib timeout for the earliest offer deadline; 0 none */
+	int64_t deadline_us;    /* what deadline_source is armed for */
+};
+
+/* An atomic unit whose events are dropped with its writes. */
+int router_unit_begin(tsunagu_router *r, unsigned *mark);
+int router_unit_end(tsunagu_router *r, unsigned mark, int ret);
+/* Emits type with payload (stolen) inside the caller's unit. */
+int router_emit(tsunagu_router *r, const char *type, int64_t conversation_id, int64_t actor,
+		json_t *payload);
+
+/* A conversation on the channel "phone" is a call; every other is a chat. */
+bool router_is_phone(const tsunagu_store_conversation *conv);
+
+/* Who gets a conversation of this route now (a chat, or a call when phone):
+ * 0, or -ENOENT when nobody. exclude: GArray of int64_t or NULL. Round
+ * robin keeps its state in the caller's unit. */
+int router_pick(tsunagu_router *r, const router_route *route, bool phone,
+		const GArray *exclude, int64_t *staff_id);
+/* The writes of one assignment, inside the caller's atomic unit (see
+ * router.c). by_staff_id 0: the router. */
+int router_assign_writes(tsunagu_router *r, const tsunagu_store_conversation *conv,
+			 int64_t staff_id, int64_t by_staff_id, const router_route *route);
+/* Places conv by route (kept with it) inside the caller's unit, never to
+ * the staff in exclude — unless tried: they are the operators an offer
+ * already went to, and when nobody else qualifies everyone is tried again.
+ * *assignee_out (may be NULL): 0 when it waits (or rings: a call). */
+int router_place_route(tsunagu_router *r, const tsunagu_store_conversation *conv,
+		       router_route *route, const GArray *exclude, bool tried,
+		       int64_t *assignee_out);
+/* Unassigns conv (if assigned), back to waiting, and places it again. */
+int router_requeue_writes(tsunagu_router *r, tsunagu_store_conversation *conv,
+			  router_route *route, const GArray *exclude, bool tried);
+
+/* Status change inside the caller's unit, with its event (router_status.c). */
+int router_status_writes(tsunagu_router *r, int64_t staff_id, tsunagu_staff_status status,
+			 int64_t subtype_id, int64_t by_staff_id, const char *reason);
+
+/* Round robin (router_rr.c): the pick q (method round robin) of route with
+ * seed 003's order, updating the kept state; and an assignment made
+ * without a pick (the waiting list) taking its turn. */
+int router_rr_pick(tsunagu_router *r, const router_route *route, tsunagu_store_pick *q,
+		   int64_t *staff_id);
+int router_rr_took(tsunagu_router *r, const router_route *route, bool phone, int64_t staff_id);
+
+/* Offers (router_offers.c). Configuration, read at each use. */
+int64_t router_offer_timeout_us(tsunagu_router *r);
+int64_t router_ring_timeout_us(tsunagu_router *r);
+int router_max_missed(tsunagu_router *r);
+/* The staff a conversation was offered to (pending or tried): GArray of
+ * int64_t, never NULL. */
+GArray *router_offered_to(tsunagu_router *r, int64_t conversation_id);
+/* Keeps a pending offer with its deadline (0: none) and emits
+ * conversation.offered (chats) inside the caller's unit. */
+int router_offer_writes(tsunagu_router *r, const tsunagu_store_conversation *conv,
+			int64_t staff_id, bool call, int64_t deadline_us);
+/* Arms the timeout for the earliest pending deadline (after a commit). */
+void router_arm_deadline(tsunagu_router *r);
+/* An event of a staff member on a conversation accepts a pending chat
+ * offer made to them (joined, replied, noted...). Loop thread, from the
+ * router's event subscriber after the commit; ev borrowed. */
+void router_offers_on_event(tsunagu_router *r, const tsunagu_store_event *ev);
+
+/* Calls (router_calls.c): rings a queued call of conv to whom its route
+ * picks (only_staff > 0: that operator only, from the waiting list), inside
+ * the caller's unit. *rung_out: how many operators now ring. */
+int router_ring(tsunagu_router *r, const tsunagu_store_conversation *conv,
+		int64_t only_staff, unsigned *rung_out);
+/* On conversation.closed / conversation.snoozed: the after-call work of
+ * its answered, ended call ends (call.acw_ended). Loop thread, from the
+ * router's event subscriber after the commit; ev borrowed. */
+void router_calls_on_event(tsunagu_router *r, const tsunagu_store_event *ev);
