@@ -86,7 +86,13 @@ test('status-time report: figures, permissions, errors and CSV', async () => {
     assert.equal(row2.total.chats, 0);
     assert.equal(row2.total.seconds.available, 0);
     assert.equal(row2.total.seconds.away, 0);
-    assert.deepEqual(row1.total.subtypes, []);
+    // every kind has a default sub-type (docs/routing.md): the sub-types
+    // split each kind's time exactly
+    for (const st of row1.total.subtypes)
+      assert.ok(['available', 'away', 'offline'].includes(st.status), JSON.stringify(st));
+    for (const k of ['available', 'away', 'offline'])
+      assert.equal(row1.total.subtypes.filter((st) => st.status === k)
+        .reduce((n, st) => n + st.seconds, 0), row1.total.seconds[k], k);
     // totals are the sums of the days
     for (const k of ['available', 'away', 'offline'])
       assert.equal(row1.total.seconds[k], row1.days.reduce((n, d) => n + d.seconds[k], 0));
@@ -159,7 +165,10 @@ test('status-time report: figures, permissions, errors and CSV', async () => {
     assert.equal(lines.pop(), '', 'ends with CRLF');
     assert.equal(lines[0], 'date,staff_id,login,display_name,available_seconds,available_hms,'
       + 'away_seconds,away_hms,offline_seconds,offline_hms,chats,calls_answered,call_seconds,'
-      + 'call_hms,acw_seconds,acw_hms');
+      + 'call_hms,acw_seconds,acw_hms,'
+      // then two columns per sub-type that has time (here each kind's default)
+      + '"available:available seconds","available:available hms",'
+      + '"away:away seconds","away:away hms","offline:offline seconds","offline:offline hms"');
     assert.equal(lines.length, 1 + r.json.staff.length * 4);
     const evilRows = lines.filter((l) => l.includes(`,${evil.id},"evil",`));
     assert.equal(evilRows.length, 4);
