@@ -8,8 +8,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { startServer, makeTempDir, buildRoot } from './lib/server.mjs';
+import { customerSays } from './lib/echo.mjs';
 import { ApiClient, stopCleanly } from './lib/api.mjs';
 
 let tmp, pluginDir, rulesDir;
@@ -33,23 +33,6 @@ after(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
 
 const config = () => `[plugins]\ndir = ${pluginDir}\n\n[rules]\ndir = ${rulesDir}\n\n`
   + '[routing]\noffer_timeout = 1s\nmax_missed_offers = 2\n';
-
-async function customerSays(srv, from, text) {
-  const ws = new WebSocket(`${srv.wsUrl}/plugins/echo/ws`);
-  await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
-  const id = `${from}-1`;
-  const ack = new Promise((r, j) => {
-    const timer = setTimeout(() => j(new Error(`no ack for ${from}`)), 10000);
-    ws.on('message', (m) => {
-      const msg = JSON.parse(m.toString());
-      if (msg.ack === id) { clearTimeout(timer); r(msg); }
-    });
-  });
-  ws.send(JSON.stringify({ from, text, id }));
-  const got = await ack;
-  ws.close();
-  return got.conversation;
-}
 
 // Polls until fn returns something truthy; the deadline only bounds a broken
 // server, it is not what the test measures.
