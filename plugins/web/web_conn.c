@@ -214,6 +214,19 @@ static int history_request(web_conn *c, int64_t after, bool resume)
 
 /* ---- hello ------------------------------------------------------------------- */
 
+/* name when it is one of this widget's departments; else NULL, logged
+ * (a page or visitor naming a department the admin did not define). */
+static const char *known_department(web_conn *c, const char *name)
+{
+	if (!name)
+		return NULL;
+	if (web_settings_department(c->st->settings, name))
+		return name;
+	c->st->api->log(c->st->host, TSUNAGU_PLUGIN_LOG_INFO,
+			"department '%s' ignored: not one of the widget's departments", name);
+	return NULL;
+}
+
 static void on_hello(web_conn *c, const web_frame *f)
 {
 	web_state *st = c->st;
@@ -277,7 +290,7 @@ static void on_hello(web_conn *c, const web_frame *f)
 	}
 	c->sender = g_strdup(sender);
 	c->visitor_json = web_visitor_json(f->page_url, f->referrer, f->language, c->user_agent,
-					   c->peer);
+					   c->peer, known_department(c, f->department));
 	c->phase = WEB_CONN_HISTORY;
 	web_send_json(st, c->ws,
 		      json_pack("{s:s, s:s, s:s?, s:o}", "type", "welcome", "token", token, "user",
@@ -352,6 +365,16 @@ static void on_send(web_conn *c, const web_frame *f)
 	}
 	if (!rate_ok(c, f->id))
 		return;
+	/* The widget's picker sends the choice with the first message: it is
+	 * what the route rules of the conversation this message opens see. */
+	const char *department = known_department(c, f->department);
+	if (department) {
+		char *v = web_visitor_json_department(c->visitor_json, department);
+		if (v) {
+			g_free(c->visitor_json);
+			c->visitor_json = v;
+		}
+	}
 	send_req *sr = g_new0(send_req, 1);
 	sr->c = c;
 	sr->id = g_strdup(f->id);

@@ -2,6 +2,7 @@
  * outside input: every length is bounded, every type checked, and a frame
  * that fails is refused whole. */
 #include "web_frame.h"
+#include "web_settings.h"
 
 #include <errno.h>
 #include <string.h>
@@ -51,6 +52,22 @@ static bool opt_string(json_t *obj, const char *key, size_t max, const char **ou
 	return true;
 }
 
+/* A department is a name of the widget's departments setting; whether this
+ * site has it is checked by the connection (web_settings_department). */
+static int parse_department(json_t *o, web_frame *f, const char **why)
+{
+	json_t *d = json_object_get(o, "department");
+	if (!d || json_is_null(d))
+		return 0;
+	const char *s = json_string_value(d);
+	if (!s || !web_department_name_valid(s)) {
+		*why = "\"department\" is a department name (a-z 0-9 _ -, at most 32)";
+		return -EINVAL;
+	}
+	f->department = s;
+	return 0;
+}
+
 static int parse_hello(web_frame *f, const char **why)
 {
 	json_t *o = f->root, *user, *last;
@@ -80,6 +97,8 @@ static int parse_hello(web_frame *f, const char **why)
 		}
 		f->last_id = json_integer_value(last);
 	}
+	if (parse_department(o, f, why))
+		return -EINVAL;
 	json_t *page = json_object_get(o, "page");
 	if (page && !json_is_null(page)) {
 		if (!json_is_object(page) || !opt_string(page, "url", WEB_FRAME_URL_MAX, &f->page_url) ||
@@ -94,6 +113,8 @@ static int parse_hello(web_frame *f, const char **why)
 
 static int parse_send(web_frame *f, size_t max_text, const char **code, const char **why)
 {
+	if (parse_department(f->root, f, why))
+		return -EINVAL;
 	json_t *text = json_object_get(f->root, "text");
 	if (!opt_string(f->root, "id", WEB_FRAME_ID_MAX, &f->id) || !f->id ||
 	    !printable_id(f->id, WEB_FRAME_ID_MAX)) {

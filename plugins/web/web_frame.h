@@ -14,6 +14,7 @@
 #define WEB_FRAME_URL_MAX 2048
 #define WEB_FRAME_ATTRS_MAX 32
 #define WEB_FRAME_ATTR_VALUE_MAX 1024
+#define WEB_FRAME_DEPARTMENT_MAX 32
 /* Room a frame may take beyond its text (hello's page URLs, JSON escapes). */
 #define WEB_FRAME_OVERHEAD 8192
 
@@ -39,6 +40,10 @@ typedef struct {
 	const char *page_url;
 	const char *referrer;
 	const char *language;
+	/* hello (from the page API) and send (from the widget's picker): the
+	 * department the visitor chose, a name of the widget's departments
+	 * setting ([a-z0-9_-], <= WEB_FRAME_DEPARTMENT_MAX); NULL when absent */
+	const char *department;
 	/* send */
 	const char *text;
 	/* attributes: a JSON object of string (or null) values, borrowed */

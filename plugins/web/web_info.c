@@ -110,7 +110,7 @@ static void set_string(json_t *obj, const char *key, const char *value)
 }
 
 char *web_visitor_json(const char *page_url, const char *referrer, const char *language,
-		       const char *user_agent, const char *ip)
+		       const char *user_agent, const char *ip, const char *department)
 {
 	static const char *const utm_keys[] = {"source", "medium", "campaign", "term", "content"};
 	json_t *v = json_object(), *utm = json_object();
@@ -124,6 +124,7 @@ char *web_visitor_json(const char *page_url, const char *referrer, const char *l
 	set_string(v, "browser", browser);
 	set_string(v, "os", os);
 	set_string(v, "ip", ip);
+	set_string(v, "department", department);
 	for (size_t i = 0; i < G_N_ELEMENTS(utm_keys); i++) {
 		char param[16];
 		g_snprintf(param, sizeof param, "utm_%s", utm_keys[i]);
@@ -138,6 +139,22 @@ char *web_visitor_json(const char *page_url, const char *referrer, const char *l
 	json_decref(v);
 	out = g_strdup(text);
 	free(text);
+	return out;
+}
+
+char *web_visitor_json_department(const char *visitor_json, const char *department)
+{
+	json_t *v = json_loads(visitor_json ? visitor_json : "{}", 0, NULL);
+	char *text, *out = NULL;
+	if (!json_is_object(v))
+		goto out;
+	json_object_del(v, "department");
+	set_string(v, "department", department);
+	text = json_dumps(v, JSON_COMPACT);
+	out = g_strdup(text);
+	free(text);
+out:
+	json_decref(v);
 	return out;
 }
 

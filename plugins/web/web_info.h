@@ -20,10 +20,14 @@ void web_ua_parse(const char *ua, const char **browser, const char **os);
 char *web_url_param(const char *url, const char *name);
 
 /* The visitor JSON object as text: {page_url, referrer, language, browser,
- * os, ip, utm {source, medium, campaign, term, content}} with absent parts
- * left out. Every argument may be NULL. Caller g_free()s. */
+ * os, ip, department, utm {source, medium, campaign, term, content}} with
+ * absent parts left out. Every argument may be NULL. Caller g_free()s. */
 char *web_visitor_json(const char *page_url, const char *referrer, const char *language,
-		       const char *user_agent, const char *ip);
+		       const char *user_agent, const char *ip, const char *department);
+
+/* visitor_json (web_visitor_json's) with department set: a new text
+ * (g_free), or NULL when visitor_json is not an object. */
+char *web_visitor_json_department(const char *visitor_json, const char *department);
 
 /* Whether a browser on origin may open the visitor socket: origin is the
  * server's own (it names host, the Host header), or equals one entry of

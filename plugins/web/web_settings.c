@@ -12,8 +12,18 @@
 #define LIST_MAX 50
 #define PATTERN_MAX 512
 #define GREETING_MAX 500
+#define DEPARTMENTS_MAX 20
+#define DEPARTMENT_LABEL_MAX 64
 
-typedef enum { K_COLOR, K_GREETING, K_PATTERNS, K_ORIGINS, K_CHANNEL_KEY, K_SECRET } kind;
+typedef enum {
+	K_COLOR,
+	K_GREETING,
+	K_PATTERNS,
+	K_ORIGINS,
+	K_CHANNEL_KEY,
+	K_SECRET,
+	K_DEPARTMENTS,
+} kind;
 
 static const struct {
 	const char *key;
@@ -23,7 +33,7 @@ static const struct {
 	{"greeting_ja", K_GREETING},   {"greeting_en", K_GREETING},
 	{"show_on", K_PATTERNS},       {"hide_on", K_PATTERNS},
 	{"allowed_origins", K_ORIGINS}, {"channel_key", K_CHANNEL_KEY},
-	{"identity_secret", K_SECRET},
+	{"identity_secret", K_SECRET}, {"departments", K_DEPARTMENTS},
 };
 
 static bool color_valid(const char *s)
@@ -67,6 +77,46 @@ static bool secret_valid(const char *s)
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
 			return false;
+	return true;
+}
+
+bool web_department_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 32)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!g_ascii_islower(s[i]) && !g_ascii_isdigit(s[i]) && s[i] != '_' && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* [{name, label_ja, label_en}]: names unique, labels short one-line text. */
+static bool departments_valid(json_t *v)
+{
+	size_t i;
+	json_t *d;
+	if (!json_is_array(v) || json_array_size(v) > DEPARTMENTS_MAX)
+		return false;
+	json_array_foreach(v, i, d) {
+		const char *name = json_string_value(json_object_get(d, "name"));
+		if (!json_is_object(d) || json_object_size(d) != 3 || !name ||
+		    strlen(name) != json_string_length(json_object_get(d, "name")) ||
+		    !web_department_name_valid(name))
+			return false;
+		for (const char *const *k = (const char *const[]){ "label_ja", "label_en", NULL }; *k;
+		     k++) {
+			json_t *l = json_object_get(d, *k);
+			const char *s = json_string_value(l);
+			if (!s || !*s || strlen(s) != json_string_length(l) ||
+			    !text_valid(s, DEPARTMENT_LABEL_MAX, false))
+				return false;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(name, json_string_value(json_object_get(json_array_get(v, j),
+									    "name"))) == 0)
+				return false;
+	}
 	return true;
 }
 
@@ -118,6 +168,11 @@ static int check_one(const char *key, json_t *v, const char **why)
 			ok = s && channel_key_valid(s);
 			*why = "channel_key is 1-64 of A-Z a-z 0-9 _ -";
 			break;
+		case K_DEPARTMENTS:
+			ok = departments_valid(v);
+			*why = "departments is a list of at most 20 {name (a-z 0-9 _ -, unique), "
+			       "label_ja, label_en (text of at most 64 bytes)}";
+			break;
 		default:
 			ok = s && secret_valid(s);
 			*why = "identity_secret is empty (off) or 16-256 printable ASCII characters";
@@ -168,6 +223,10 @@ json_t *web_settings_defaults(const web_settings_config *cfg, const char **why)
 			      list_from_csv(cfg->hide_on), "allowed_origins",
 			      list_from_csv(cfg->allowed_origins), "channel_key", cfg->channel_key,
 			      "identity_secret", cfg->identity_secret ? cfg->identity_secret : "");
+	/* Departments are set by admins only (a list of objects has no config
+	 * file form): none by default, and the widget shows no picker. */
+	if (d)
+		json_object_set_new(d, "departments", json_array());
 	if (!d) {
 		*why = "a setting is not UTF-8 text";
 		return NULL;
@@ -219,12 +278,26 @@ json_t *web_settings_effective(json_t *defaults, json_t *override)
 
 json_t *web_settings_public(json_t *e)
 {
-	return json_pack("{s:O, s:O, s:{s:O, s:O}, s:O, s:O}", "color_primary",
+	json_t *deps = json_object_get(e, "departments");
+	return json_pack("{s:O, s:O, s:{s:O, s:O}, s:O, s:O, s:O}", "color_primary",
 			 json_object_get(e, "color_primary"), "color_text",
 			 json_object_get(e, "color_text"), "greeting", "ja",
 			 json_object_get(e, "greeting_ja"), "en", json_object_get(e, "greeting_en"),
 			 "show_on", json_object_get(e, "show_on"), "hide_on",
-			 json_object_get(e, "hide_on"));
+			 json_object_get(e, "hide_on"), "departments",
+			 deps ? deps : json_array());
+}
+
+bool web_settings_department(json_t *e, const char *name)
+{
+	size_t i;
+	json_t *d;
+	if (!name)
+		return false;
+	json_array_foreach(json_object_get(e, "departments"), i, d)
+		if (strcmp(json_string_value(json_object_get(d, "name")), name) == 0)
+			return true;
+	return false;
 }
 
 json_t *web_settings_admin_view(json_t *e)

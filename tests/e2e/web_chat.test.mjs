@@ -206,6 +206,47 @@ test('Enter while an IME is composing confirms the conversion and does not send'
   assert.equal(await inbox.inputValue('#reply-text'), 'へんかん');
 });
 
+test('a visitor picks a department before the first message (RT-2)', async () => {
+  const deps = [
+    { name: 'sales', label_ja: '営業', label_en: 'Sales' },
+    { name: 'support', label_ja: 'サポート', label_en: 'Support' },
+  ];
+  const r = await admin.request('PUT', '/plugins/web/admin/settings', { json: { departments: deps } });
+  assert.equal(r.status, 200, r.text);
+  const ctx = await browser.newContext();   // a new visitor: nothing stored yet
+  const page = await ctx.newPage();
+  const sent = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('websocket', (ws) => ws.on('framesent', (f) => sent.push(String(f.payload))));
+  try {
+    await page.goto(site.origin + '/');
+    await openWidget(page);
+    const picker = '#tsunagu-widget [data-tsunagu="department"]';
+    await page.waitForSelector(picker, { state: 'visible' });
+    assert.deepEqual(await page.$$eval(`${picker} option`, (os) => os.map((o) => [o.value, o.textContent])),
+      [['', 'お問い合わせ内容'], ['sales', '営業'], ['support', 'サポート']]);
+    // no choice yet: the message stays in the input and the widget asks
+    await page.fill('#tsunagu-widget [data-tsunagu="input"]', '注文について');
+    await page.press('#tsunagu-widget [data-tsunagu="input"]', 'Enter');
+    await eventually(async () => (await page.textContent('#tsunagu-widget .tsunagu-status'))
+      .includes('お問い合わせ内容を選んでください'), 'the widget asks for a department');
+    assert.equal(await page.inputValue('#tsunagu-widget [data-tsunagu="input"]'), '注文について');
+    assert.ok(!sent.some((f) => f.includes('"type":"send"')), 'nothing sent');
+    // chosen: the first message carries it and the picker goes away
+    await page.selectOption(picker, 'support');
+    await page.press('#tsunagu-widget [data-tsunagu="input"]', 'Enter');
+    await eventually(async () => (await widgetMessages(page))
+      .some((m) => m.kind === 'customer' && m.text.includes('注文について')), 'the message shows');
+    const first = JSON.parse(sent.find((f) => f.includes('"type":"send"')));
+    assert.equal(first.department, 'support');
+    await page.waitForSelector(picker, { state: 'hidden' });
+  } finally {
+    await ctx.close();
+    const back = await admin.request('PUT', '/plugins/web/admin/settings', { json: { departments: null } });
+    assert.equal(back.status, 200, back.text);
+  }
+});
+
 test('no uncaught error in either page', () => {
   assert.deepEqual(pageErrors, []);
 });

@@ -35,6 +35,14 @@ route "firefox spring campaign" {
     and c.visitor.language == "ja-JP" and c.visitor.page_url ~= nil end,
   to = nobody(),
 }
+route "sales department" {
+  when = function(c) return c.visitor.department == "sales" end,
+  to = nobody(),
+}
+route "support department" {
+  when = function(c) return c.visitor.department == "support" end,
+  to = nobody(),
+}
 route "everyone else" { to = nobody() }
 `);
   srv = await startServer({
@@ -498,6 +506,47 @@ describe('attributes and visitor info', () => {
     await v.close();
     const conv = await api.get(`/api/v1/conversations/${ack.conversation}`);
     assert.equal(conv.status, 200);
+  });
+});
+
+describe('departments (RT-2: the department the visitor chose)', () => {
+  test('an admin lists them; the widget gets them; the choice reaches c.visitor.department', async () => {
+    const PATH = '/plugins/web/admin/settings';
+    const bad = await api.request('PUT', PATH, { json: { departments: [{ name: 'Sales', label_ja: '営業', label_en: 'Sales' }] } });
+    assert.equal(bad.status, 400, bad.text);
+    const deps = [
+      { name: 'sales', label_ja: '営業', label_en: 'Sales' },
+      { name: 'support', label_ja: 'サポート', label_en: 'Support' },
+    ];
+    const r = await api.request('PUT', PATH, { json: { departments: deps } });
+    assert.equal(r.status, 200, r.text);
+    try {
+      // the picker's choice comes with the first message
+      const a = await newVisitor();
+      assert.deepEqual(a.welcome.widget.departments, deps);
+      const ackA = await a.v.say(uid(), '見積もりをお願いします', { department: 'sales' });
+      assert.equal((await routeDecision(ackA.conversation)).data.rule, 'sales department');
+      await a.v.close();
+      // the page's tsunagu("department", ...) comes with hello
+      const b = await newVisitor({ department: 'support' });
+      const ackB = await b.v.say(uid(), 'ログインできません');
+      assert.equal((await routeDecision(ackB.conversation)).data.rule, 'support department');
+      await b.v.close();
+      // a department the admin did not define is ignored, not an error
+      const c = await newVisitor();
+      const ackC = await c.v.say(uid(), 'hello', { department: 'billing' });
+      assert.equal((await routeDecision(ackC.conversation)).data.rule, 'everyone else');
+      // a name that is not a name is a bad frame, and nothing is stored
+      c.v.send({ type: 'send', id: 'bad-dep', text: 'x', department: '<b>sales</b>' });
+      const err = await c.v.next();
+      assertError(err, 'bad_frame');
+      assert.equal(err.id, 'bad-dep');
+      assert.ok(!(await messagesOf(ackC.conversation)).some((m) => m.text === 'x'));
+      await c.v.close();
+    } finally {
+      const back = await api.request('PUT', PATH, { json: { departments: null } });
+      assert.equal(back.status, 200, back.text);
+    }
   });
 });
 

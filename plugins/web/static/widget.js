@@ -1,7 +1,7 @@
 /* tsunagu web chat widget. Embed with one tag:
  *   <script src="https://HOST/widget.js" data-channel="KEY" async></script>
  * Page API: tsunagu("email", "a@b.jp"); tsunagu("user", {id, hash});
- * tsunagu("open"); tsunagu("close"). Protocol and settings: docs/widget.md.
+ * tsunagu("department", "sales"); tsunagu("open"); tsunagu("close"). Protocol and settings: docs/widget.md.
  * Plain ES2017, no build step. Every text a customer or operator wrote is
  * set with textContent, never as HTML. */
 (function () {
@@ -23,12 +23,14 @@
     ja: {
       title: 'チャット', open: 'チャットを開く', close: '閉じる', placeholder: 'メッセージを入力（Shift+Enterで改行）',
       send: '送信', reconnecting: '再接続しています…', rate: '送信が多すぎます。少し待ってから送ります。',
-      tooLarge: 'メッセージが長すぎます。', failed: '送信できませんでした。', unavailable: 'ただいまチャットを利用できません。'
+      tooLarge: 'メッセージが長すぎます。', failed: '送信できませんでした。', unavailable: 'ただいまチャットを利用できません。',
+      department: 'お問い合わせ内容', chooseDepartment: 'お問い合わせ内容を選んでください。'
     },
     en: {
       title: 'Chat', open: 'Open chat', close: 'Close', placeholder: 'Type a message (Shift+Enter for a new line)',
       send: 'Send', reconnecting: 'Reconnecting…', rate: 'Too many messages. Sending again shortly.',
-      tooLarge: 'This message is too long.', failed: 'Could not send.', unavailable: 'Chat is not available right now.'
+      tooLarge: 'This message is too long.', failed: 'Could not send.', unavailable: 'Chat is not available right now.',
+      department: 'Topic', chooseDepartment: 'Please choose a topic first.'
     }
   };
   var lang = ((document.documentElement.getAttribute('lang') || navigator.language || 'en')
@@ -41,6 +43,7 @@
   }
 
   var token = load('token');
+  var department = load('department');   // chosen on the page or in the picker
   var lastId = 0;
   var user = null;
   var attrs = {};          // page attributes not yet acknowledged
@@ -56,6 +59,12 @@
       user = value && value.id ? { id: String(value.id), hash: String(value.hash || '') } : null;
       identityChanged = true;
       if (ws) { try { ws.close(); } catch (e) { /* reconnects with the user */ } }
+      return;
+    }
+    if (key === 'department') {
+      department = value ? String(value) : null;
+      save('department', department);
+      showPicker();
       return;
     }
     if (key === 'open') { setOpen(true); return; }
@@ -111,9 +120,27 @@
     var send = el('button', { type: 'submit', 'data-tsunagu': 'send', class: 'tsunagu-send' }, t.send);
     form.appendChild(input);
     form.appendChild(send);
+    /* The departments an admin defined: a visitor starting a chat picks
+     * one (RULES.md c.visitor.department); the page may preset it. */
+    var picker = null;
+    var deps = Array.isArray(settings.departments) ? settings.departments : [];
+    if (deps.length) {
+      picker = el('select', { 'data-tsunagu': 'department', class: 'tsunagu-department', 'aria-label': t.department });
+      picker.appendChild(el('option', { value: '' }, t.department));
+      deps.forEach(function (d) {
+        var o = el('option', { value: String(d.name) }, String(lang === 'ja' ? d.label_ja : d.label_en));
+        picker.appendChild(o);
+      });
+      picker.addEventListener('change', function () {
+        department = picker.value || null;
+        save('department', department);
+        if (department) setStatus('');
+      });
+    }
     win.appendChild(head);
     win.appendChild(list);
     win.appendChild(status);
+    if (picker) win.appendChild(picker);
     win.appendChild(form);
     root.appendChild(win);
     root.appendChild(launcher);
@@ -134,7 +161,8 @@
     form.addEventListener('submit', function (e) { e.preventDefault(); submit(); });
     launcher.addEventListener('click', function () { setOpen(!open); });
     closeBtn.addEventListener('click', function () { setOpen(false); });
-    ui = { root: root, launcher: launcher, badge: badge, win: win, list: list, input: input, status: status };
+    ui = { root: root, launcher: launcher, badge: badge, win: win, list: list, input: input, status: status, picker: picker };
+    showPicker();
     if (load('open') === '1') setOpen(true);
   }
 
@@ -145,6 +173,16 @@
     if (open) { ui.win.removeAttribute('hidden'); unread = 0; showBadge(); ui.input.focus(); scrollDown(); }
     else ui.win.setAttribute('hidden', '');
     ui.launcher.setAttribute('aria-expanded', open ? 'true' : 'false');
+  }
+
+  /* The picker is for a visitor who has not written yet and has no
+   * department from the page. */
+  function started() { return lastId > 0 || pending.length > 0; }
+  function showPicker() {
+    if (!ui || !ui.picker) return;
+    if (department) ui.picker.value = department;
+    if (started() || (department && ui.picker.value === department)) ui.picker.setAttribute('hidden', '');
+    else ui.picker.removeAttribute('hidden');
   }
 
   function showBadge() {
@@ -210,18 +248,28 @@
     if (!ui) return;
     var text = ui.input.value;
     if (!text.trim()) return;
+    if (ui.picker && !ui.picker.hasAttribute('hidden') && !ui.picker.value) {
+      setStatus(t.chooseDepartment);
+      ui.picker.focus();
+      return;
+    }
     ui.input.value = '';
     var p = { id: 'c' + Date.now().toString(36) + '-' + (++seq) + '-' + Math.random().toString(36).slice(2, 8), text: text };
+    if (!started() && department) p.department = department;
     p.el = messageEl('customer', text);
     p.el.setAttribute('data-pending', '');
     ui.list.appendChild(p.el);
     pending.push(p);
+    showPicker();
     scrollDown();
     if (ready) transmit(p);
   }
 
   function transmit(p) {
-    if (ws && ready) ws.send(JSON.stringify({ type: 'send', id: p.id, text: p.text }));
+    if (!ws || !ready) return;
+    var f = { type: 'send', id: p.id, text: p.text };
+    if (p.department) f.department = p.department;
+    ws.send(JSON.stringify(f));
   }
 
   function flushAttrs() {
@@ -247,6 +295,7 @@
     };
     if (token) frame.token = token;
     if (user) frame.user = user;
+    if (department) frame.department = department;
     ws.send(JSON.stringify(frame));
   }
 
@@ -262,6 +311,7 @@
         break;
       case 'history':
         (f.messages || []).forEach(function (m) { show(m, false); });
+        showPicker();
         if (!f.more) {
           ready = true;
           pending.forEach(transmit);   /* same ids: a stored one is acked, not stored twice */

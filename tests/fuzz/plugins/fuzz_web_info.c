@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (v && (strlen(v) > 256 || !g_utf8_validate(v, -1, NULL)))
 		g_error("parameter out of bounds");
 	g_free(v);
-	char *j = web_visitor_json(text, rest, rest, rest, NULL);
+	char *j = web_visitor_json(text, rest, rest, rest, NULL, rest);
 	json_t *o = json_loads(j, 0, NULL);
 	if (!json_is_object(o))
 		g_error("visitor json is not an object: %s", j);

@@ -75,8 +75,9 @@ export class Visitor extends FrameQueue {
   }
 
   // Sends a message and resolves with its ack (rejects on an error frame).
-  async say(id, text) {
-    this.send({ type: 'send', id, text });
+  // extra: more members of the send frame (e.g. department)
+  async say(id, text, extra = {}) {
+    this.send({ type: 'send', id, text, ...extra });
     const frames = await this.until((f) => (f.type === 'ack' || f.type === 'error') && f.id === id);
     const last = frames[frames.length - 1];
     this.queue.unshift(...frames.slice(0, -1));

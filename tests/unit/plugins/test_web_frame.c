@@ -1,6 +1,7 @@
 /* The web plugin's parsers of outside input: visitor frames, tokens and
  * identity hashes, User-Agent and URL parameters, origins, the settings an
  * admin sends, and the rate limiter. */
+#include <errno.h>
 #include <glib.h>
 #include <sodium.h>
 #include <string.h>
@@ -266,7 +267,7 @@ static void test_visitor_json(void)
 {
 	char *j = web_visitor_json("https://x.jp/?utm_source=news&utm_medium=mail", "https://r.jp/",
 				   "ja-JP", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
-				   "127.0.0.1");
+				   "127.0.0.1", NULL);
 	json_t *o = json_loads(j, 0, NULL);
 	g_assert_nonnull(o);
 	g_assert_cmpstr(json_string_value(json_object_get(o, "browser")), ==, "Firefox");
@@ -279,9 +280,86 @@ static void test_visitor_json(void)
 	g_assert_null(json_object_get(utm, "campaign"));
 	json_decref(o);
 	g_free(j);
-	j = web_visitor_json(NULL, NULL, NULL, NULL, NULL);
+	j = web_visitor_json(NULL, NULL, NULL, NULL, NULL, NULL);
 	g_assert_cmpstr(j, ==, "{\"browser\":\"other\",\"os\":\"other\"}");
 	g_free(j);
+}
+
+/* Departments (RT-2 "department chosen by the visitor"): an admin's list,
+ * a name in hello or send, and the visitor JSON the route rules read. */
+static void test_departments(void)
+{
+	web_settings_config cfg = { .color_primary = "#2563eb", .color_text = "#fff",
+				    .greeting_ja = "", .greeting_en = "", .show_on = "",
+				    .hide_on = "", .allowed_origins = "", .channel_key = "default",
+				    .identity_secret = "" };
+	const char *why = NULL, *code = NULL;
+	json_t *d = web_settings_defaults(&cfg, &why);
+	g_assert_nonnull(d);
+	g_assert_cmpuint(json_array_size(json_object_get(d, "departments")), ==, 0);
+	g_assert_false(web_settings_department(d, "sales"));
+
+	const char *bad[] = {
+		"{\"departments\":{}}",
+		"{\"departments\":[{\"name\":\"Sales\",\"label_ja\":\"営業\",\"label_en\":\"Sales\"}]}",
+		"{\"departments\":[{\"name\":\"sales\",\"label_ja\":\"営業\"}]}",
+		"{\"departments\":[{\"name\":\"sales\",\"label_ja\":\"\",\"label_en\":\"S\"}]}",
+		"{\"departments\":[{\"name\":\"sales\",\"label_ja\":\"a\\nb\",\"label_en\":\"S\"}]}",
+		"{\"departments\":[{\"name\":\"a\",\"label_ja\":\"A\",\"label_en\":\"A\"},"
+		"{\"name\":\"a\",\"label_ja\":\"B\",\"label_en\":\"B\"}]}",
+		"{\"departments\":[{\"name\":\"a\",\"label_ja\":\"A\",\"label_en\":\"A\",\"x\":1}]}",
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		json_t *p = json_loads(bad[i], 0, NULL);
+		g_assert_nonnull(p);
+		g_assert_cmpint(web_settings_check(p, &why), ==, -EINVAL);
+		g_assert_nonnull(strstr(why, "departments"));
+		json_decref(p);
+	}
+	json_t *patch = json_loads("{\"departments\":[{\"name\":\"sales\",\"label_ja\":\"営業\","
+				   "\"label_en\":\"Sales\"},{\"name\":\"support-2\","
+				   "\"label_ja\":\"サポート\",\"label_en\":\"Support\"}]}", 0, NULL);
+	g_assert_cmpint(web_settings_check(patch, &why), ==, 0);
+	json_t *eff = web_settings_effective(d, patch);
+	g_assert_true(web_settings_department(eff, "support-2"));
+	g_assert_false(web_settings_department(eff, "billing"));
+	json_t *pub = web_settings_public(eff);
+	g_assert_cmpuint(json_array_size(json_object_get(pub, "departments")), ==, 2);
+	json_decref(pub);
+
+	/* frames: a name of a-z 0-9 _ -, in hello and in send */
+	web_frame f;
+	g_assert_cmpint(parse("{\"type\":\"hello\",\"channel\":\"default\",\"department\":\"sales\"}",
+			      100, &f, &code), ==, 0);
+	g_assert_cmpstr(f.department, ==, "sales");
+	web_frame_clear(&f);
+	g_assert_cmpint(parse("{\"type\":\"send\",\"id\":\"m1\",\"text\":\"hi\",\"department\":\"support-2\"}",
+			      100, &f, &code), ==, 0);
+	g_assert_cmpstr(f.department, ==, "support-2");
+	web_frame_clear(&f);
+	expect_refused("{\"type\":\"send\",\"id\":\"m1\",\"text\":\"hi\",\"department\":\"<b>\"}",
+		       WEB_ERR_BAD_FRAME);
+	expect_refused("{\"type\":\"hello\",\"channel\":\"default\",\"department\":7}",
+		       WEB_ERR_BAD_FRAME);
+	expect_refused("{\"type\":\"hello\",\"channel\":\"default\",\"department\":"
+		       "\"abcdefghijabcdefghijabcdefghijabc\"}", WEB_ERR_BAD_FRAME);
+
+	/* the visitor JSON carries it; setting it again replaces it */
+	char *j = web_visitor_json("https://x.jp/", NULL, NULL, NULL, NULL, "sales");
+	json_t *o = json_loads(j, 0, NULL);
+	g_assert_cmpstr(json_string_value(json_object_get(o, "department")), ==, "sales");
+	json_decref(o);
+	char *j2 = web_visitor_json_department(j, "support-2");
+	o = json_loads(j2, 0, NULL);
+	g_assert_cmpstr(json_string_value(json_object_get(o, "department")), ==, "support-2");
+	g_assert_cmpstr(json_string_value(json_object_get(o, "page_url")), ==, "https://x.jp/");
+	json_decref(o);
+	g_assert_null(web_visitor_json_department("[1]", "sales"));
+	g_free(j);
+	g_free(j2);
+	json_decref(eff);
+	json_decref(patch);
+	json_decref(d);
 }
 
 static void test_origin(void)
@@ -425,6 +503,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/plugins/web/url-param", test_url_param);
 	g_test_add_func("/plugins/web/visitor-json", test_visitor_json);
 	g_test_add_func("/plugins/web/origin", test_origin);
+	g_test_add_func("/plugins/web/departments", test_departments);
 	g_test_add_func("/plugins/web/settings", test_settings);
 	g_test_add_func("/plugins/web/ratelimit", test_ratelimit);
 	return g_test_run();
