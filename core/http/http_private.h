@@ -45,6 +45,8 @@ struct tsunagu_http {
 	GPtrArray *ws_routes;  /* tsunagu_http_ws_route_entry* */
 	GHashTable *requests;  /* set of live tsunagu_http_request* (not yet responded) */
 	GHashTable *ws_conns;  /* set of open tsunagu_ws_conn* */
+	GPtrArray *ws_flush;   /* tsunagu_ws_conn* whose queue the next flush writes */
+	GSource *ws_flush_source; /* http_ws.c: writes them once per loop iteration */
 	tsunagu_api *api;
 };
 
@@ -120,6 +122,11 @@ int tsunagu_http_ws_writeable(tsunagu_http *http, struct lws *wsi, tsunagu_http_
 void tsunagu_http_ws_closed(tsunagu_http *http, struct lws *wsi, tsunagu_http_pss *pss);
 void tsunagu_http_ws_unroute_owner(tsunagu_http *http, const void *owner);
 void tsunagu_http_ws_free_all(tsunagu_http *http);
+/* The flush of queued messages (one send per connection and loop iteration)
+ * on context; stop after the lws context is gone (its CLOSED callbacks take
+ * the connections out of the flush list). */
+void tsunagu_http_ws_flush_start(tsunagu_http *http, GMainContext *context);
+void tsunagu_http_ws_flush_stop(tsunagu_http *http);
 
 /* http_static.c: serves GET/HEAD under "/" from http->static_dir. */
 void tsunagu_http_static_handler(tsunagu_http_request *req, void *user_data);

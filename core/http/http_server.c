@@ -249,8 +249,13 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
+/* tx_packet_size bounds one send(): lws' default (rx_buffer_size) cut a
+ * WebSocket flush (every frame queued for a socket during a loop iteration,
+ * http_ws.c) into 16 KiB sends, one per POLLOUT, copying the rest. HTTP
+ * responses are written in chunks of their own (http_request.c). */
+#define TX_PACKET_SIZE (1024 * 1024)
 static const struct lws_protocols protocols[] = {
-	{ "tsunagu", http_callback, sizeof(tsunagu_http_pss), 16 * 1024, 0, NULL, 0 },
+	{ "tsunagu", http_callback, sizeof(tsunagu_http_pss), 16 * 1024, 0, NULL, TX_PACKET_SIZE },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
@@ -280,6 +285,7 @@ int tsunagu_http_start(tsunagu_core *core, const tsunagu_http_options *opts, tsu
 	http->listen_fd = -1;
 	http->requests = g_hash_table_new(g_direct_hash, g_direct_equal);
 	http->ws_conns = g_hash_table_new(g_direct_hash, g_direct_equal);
+	tsunagu_http_ws_flush_start(http, g_main_loop_get_context(core->loop));
 	http->max_body = opts->max_body ? opts->max_body : 1024 * 1024;
 	http->max_ws_message = opts->max_ws_message ? opts->max_ws_message : 64 * 1024;
 	http->ws_queue_limit = MAX((size_t)WS_QUEUE_MIN, 16 * http->max_ws_message);
@@ -388,6 +394,7 @@ void tsunagu_http_free(tsunagu_http *http)
 	}
 	if (http->ctx)
 		lws_context_destroy(http->ctx);
+	tsunagu_http_ws_flush_stop(http);
 	g_hash_table_unref(http->requests);
 	g_hash_table_unref(http->ws_conns);
 	g_ptr_array_unref(http->routes);

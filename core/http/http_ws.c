@@ -1,5 +1,14 @@
 /* WebSocket connections: routing of upgrades by path, reassembly of whole
- * messages, a bounded send queue per connection, orderly close. */
+ * messages, a bounded send queue per connection, orderly close.
+ *
+ * Sending: a message is queued and its connection marked; at the next loop
+ * iteration one flush writes every marked connection's queue as one buffer
+ * of frames with one send(). Asking lws for a WRITEABLE callback per message
+ * instead toggled POLLOUT twice per message, and lws' glib event lib turns
+ * every toggle into a g_source_modify_unix_fd() that signals GLib's wakeup
+ * eventfd and costs a loop iteration: most of the CPU of a frame. WRITEABLE
+ * is used only when the kernel did not take everything (lws then holds the
+ * rest and asks for it itself) and for the close frame. */
 #define TSUNAGU_LOG_TOPIC "http"
 #include "http_private.h"
 
@@ -11,7 +20,7 @@
 typedef struct {
 	bool binary;
 	size_t len;
-	unsigned char buf[]; /* LWS_PRE bytes of headroom, then the payload */
+	unsigned char buf[]; /* the payload */
 } out_msg;
 
 struct tsunagu_ws_conn {
@@ -28,9 +37,12 @@ struct tsunagu_ws_conn {
 	char *close_reason;
 	GQueue queue;     /* out_msg* */
 	size_t queued_bytes;
+	bool flush_wanted; /* in http->ws_flush */
 	GByteArray *rx;
 	bool rx_binary;
 };
+
+static void conn_want_flush(tsunagu_ws_conn *conn);
 
 static void conn_clear_queue(tsunagu_ws_conn *conn)
 {
@@ -42,6 +54,8 @@ static void conn_clear_queue(tsunagu_ws_conn *conn)
 
 static void conn_free(tsunagu_ws_conn *conn)
 {
+	if (conn->flush_wanted)
+		g_ptr_array_remove_fast(conn->http->ws_flush, conn);
 	conn_clear_queue(conn);
 	g_byte_array_unref(conn->rx);
 	g_free(conn->close_reason);
@@ -122,7 +136,9 @@ int tsunagu_http_ws_established(tsunagu_http *http, struct lws *wsi, tsunagu_htt
 	if (!conn)
 		return -1;
 	conn->established = true;
-	if (conn->queue.length || conn->closing)
+	if (conn->queue.length)
+		conn_want_flush(conn);
+	if (conn->closing)
 		lws_callback_on_writable(wsi);
 	return 0;
 }
@@ -155,27 +171,71 @@ int tsunagu_http_ws_receive(tsunagu_http *http, struct lws *wsi, tsunagu_http_ps
 	return 0;
 }
 
+/* The frame header of a server frame (FIN, unmasked; RFC 6455 5.2) of len
+ * bytes into h (up to 10 bytes); returns its length. No extension is ever
+ * negotiated (the context offers none), so the frames are plain. */
+static size_t frame_header(unsigned char *h, bool binary, size_t len)
+{
+	h[0] = 0x80 | (binary ? 0x2 : 0x1);
+	if (len < 126) {
+		h[1] = (unsigned char)len;
+		return 2;
+	}
+	if (len <= 0xffff) {
+		h[1] = 126;
+		h[2] = (unsigned char)(len >> 8);
+		h[3] = (unsigned char)len;
+		return 4;
+	}
+	h[1] = 127;
+	for (int i = 0; i < 8; i++)
+		h[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+	return 10;
+}
+
+/* Writes every queued message of conn as one buffer of frames (one send).
+ * What the kernel does not take, lws keeps and writes first when the socket
+ * is writable again; until then the queue waits for WRITEABLE and grows, so
+ * a slow consumer still reaches the queue limit (with at most one flush
+ * more held by lws). Returns 0, or -1 when the connection failed. Loop
+ * thread. */
+static int conn_write_queue(tsunagu_ws_conn *conn)
+{
+	GByteArray *buf;
+	out_msg *m;
+	int w;
+
+	if (!conn->queue.length)
+		return 0;
+	if (lws_partial_buffered(conn->wsi)) {
+		lws_callback_on_writable(conn->wsi);
+		return 0;
+	}
+	buf = g_byte_array_sized_new((guint)(LWS_PRE + conn->queued_bytes +
+					     10 * conn->queue.length));
+	g_byte_array_set_size(buf, LWS_PRE);
+	while ((m = g_queue_pop_head(&conn->queue))) {
+		unsigned char h[10];
+		g_byte_array_append(buf, h, (guint)frame_header(h, m->binary, m->len));
+		g_byte_array_append(buf, m->buf, (guint)m->len);
+		g_free(m);
+	}
+	conn->queued_bytes = 0;
+	w = lws_write(conn->wsi, buf->data + LWS_PRE, buf->len - LWS_PRE, LWS_WRITE_RAW);
+	g_byte_array_unref(buf);
+	return w < 0 ? -1 : 0;
+}
+
 int tsunagu_http_ws_writeable(tsunagu_http *http, struct lws *wsi, tsunagu_http_pss *pss)
 {
 	tsunagu_ws_conn *conn = pss ? pss->ws : NULL;
-	out_msg *m;
 
 	if (!conn)
 		return -1;
 	if (conn->queue.length) {
-		/* Drain while the socket takes more (as lws' own mirror server does):
-		 * one frame per writable callback let a busy socket fall behind by
-		 * a frame every loop iteration until it hit its queue limit. */
-		do {
-			m = g_queue_pop_head(&conn->queue);
-			int w = lws_write(wsi, m->buf + LWS_PRE, m->len,
-					  m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-			conn->queued_bytes -= m->len;
-			g_free(m);
-			if (w < 0)
-				return -1;
-		} while (conn->queue.length && !lws_send_pipe_choked(wsi));
-		if (conn->queue.length || conn->closing)
+		if (conn_write_queue(conn) < 0)
+			return -1;
+		if (conn->closing)
 			lws_callback_on_writable(wsi);
 		return 0;
 	}
@@ -186,6 +246,76 @@ int tsunagu_http_ws_writeable(tsunagu_http *http, struct lws *wsi, tsunagu_http_
 		return -1;
 	}
 	return 0;
+}
+
+/* Asks for conn's queue to be written at the next flush. */
+static void conn_want_flush(tsunagu_ws_conn *conn)
+{
+	if (conn->flush_wanted)
+		return;
+	conn->flush_wanted = true;
+	g_ptr_array_add(conn->http->ws_flush, conn);
+}
+
+/* The flush source: ready while a connection waits for its flush; its
+ * dispatch writes them all. Loop thread. */
+typedef struct {
+	GSource source;
+	tsunagu_http *http;
+} flush_source;
+
+static gboolean flush_prepare(GSource *source, gint *timeout)
+{
+	*timeout = -1;
+	return ((flush_source *)source)->http->ws_flush->len > 0;
+}
+
+static gboolean flush_check(GSource *source)
+{
+	return ((flush_source *)source)->http->ws_flush->len > 0;
+}
+
+static gboolean flush_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+	GPtrArray *conns = ((flush_source *)source)->http->ws_flush;
+
+	/* Taken off one by one, so that a connection freed meanwhile (it
+	 * leaves the array in conn_free) is never touched. */
+	while (conns->len) {
+		tsunagu_ws_conn *conn = g_ptr_array_steal_index_fast(conns, conns->len - 1);
+		conn->flush_wanted = false;
+		if (conn->wsi && conn_write_queue(conn) < 0)
+			tsunagu_ws_close(conn, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "write failed");
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs flush_funcs = {
+	.prepare = flush_prepare,
+	.check = flush_check,
+	.dispatch = flush_dispatch,
+};
+
+void tsunagu_http_ws_flush_start(tsunagu_http *http, GMainContext *context)
+{
+	http->ws_flush = g_ptr_array_new();
+	http->ws_flush_source = g_source_new(&flush_funcs, sizeof(flush_source));
+	((flush_source *)http->ws_flush_source)->http = http;
+	g_source_set_priority(http->ws_flush_source, G_PRIORITY_DEFAULT);
+	g_source_set_static_name(http->ws_flush_source, "tsunagu WebSocket flush");
+	g_source_attach(http->ws_flush_source, context);
+}
+
+void tsunagu_http_ws_flush_stop(tsunagu_http *http)
+{
+	if (http->ws_flush_source) {
+		g_source_destroy(http->ws_flush_source);
+		g_source_unref(http->ws_flush_source);
+		http->ws_flush_source = NULL;
+	}
+	if (http->ws_flush)
+		g_ptr_array_unref(http->ws_flush);
+	http->ws_flush = NULL;
 }
 
 void tsunagu_http_ws_closed(tsunagu_http *http, struct lws *wsi, tsunagu_http_pss *pss)
@@ -245,15 +375,15 @@ int tsunagu_ws_send(tsunagu_ws_conn *conn, const char *data, size_t len, bool bi
 		tsunagu_ws_close(conn, LWS_CLOSE_STATUS_POLICY_VIOLATION, "send queue full");
 		return -ENOBUFS;
 	}
-	m = g_malloc(sizeof(*m) + LWS_PRE + len);
+	m = g_malloc(sizeof(*m) + len);
 	m->binary = binary;
 	m->len = len;
 	if (len)
-		memcpy(m->buf + LWS_PRE, data, len);
+		memcpy(m->buf, data, len);
 	g_queue_push_tail(&conn->queue, m);
 	conn->queued_bytes += len;
 	if (conn->established)
-		lws_callback_on_writable(conn->wsi);
+		conn_want_flush(conn);
 	return 0;
 }
 

@@ -42,6 +42,7 @@ static void batch_settle(tsunagu_store *store, int status)
 	store->batch_open = false;
 	store->batch_writes = 0;
 	store->atomic_depth = 0; /* the transaction ended them */
+	store->spoiled_depth = 0;
 }
 
 static int batch_commit(tsunagu_store *store)
@@ -162,12 +163,20 @@ int tsunagu_store_write_end(tsunagu_store *store, bool atomic, int status)
 	return write_end(store, atomic, status);
 }
 
+/* A multi-row write (atomic) has a savepoint of its own, but not inside a
+ * section: a second level costs two statements and a second copy of every
+ * page the write touches in SQLite's sub-journal. Its failure spoils the
+ * section instead: the section can only be undone (atomic_end). */
 #define WRITE(store, atomic, call)                                      \
 	do {                                                            \
-		int w_r_ = write_begin((store), (atomic));              \
+		bool w_sp_ = (atomic) && (store)->atomic_depth == 0;    \
+		int w_r_ = write_begin((store), w_sp_);                 \
 		if (w_r_ < 0)                                           \
 			return w_r_;                                    \
-		return write_end((store), (atomic), (call));            \
+		w_r_ = write_end((store), w_sp_, (call));               \
+		if (w_r_ < 0 && (atomic) && !w_sp_ && !(store)->spoiled_depth) \
+			(store)->spoiled_depth = (store)->atomic_depth; \
+		return w_r_;                                            \
 	} while (0)
 
 /* ---- open, close, batch API ---------------------------------------------- */
@@ -294,6 +303,13 @@ int tsunagu_store_atomic_end(tsunagu_store *store, bool keep)
 		 * writes are not what the caller thinks. */
 		tlog_error("atomic section ended with no section open");
 		return -EIO;
+	}
+	if (store->spoiled_depth >= store->atomic_depth) { /* see WRITE */
+		if (keep)
+			tlog_warn("atomic section undone: a write in it failed");
+		r = keep ? -EIO : 0;
+		keep = false;
+		store->spoiled_depth = 0;
 	}
 	store->atomic_depth--;
 	if (!keep)

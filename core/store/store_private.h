@@ -18,6 +18,7 @@ struct tsunagu_store {
 	bool batch_open;
 	int batch_writes;   /* successful writes in the open batch */
 	int atomic_depth;   /* open tsunagu_store_atomic_begin() sections */
+	int spoiled_depth;  /* 0, or the section a multi-row write failed in (WRITE) */
 	GArray *batch_cbs;  /* store_callback: wait for the open batch */
 	GArray *ready;      /* store_callback: outcome known, run on the next dispatch */
 	GSource *source;

@@ -15,6 +15,7 @@
 #include "store_backend.h"
 
 typedef struct tsunagu_sqlite_checkpointer tsunagu_sqlite_checkpointer;
+typedef struct tsunagu_sqlite_search tsunagu_sqlite_search;
 
 typedef struct {
 	sqlite3 *db;
@@ -23,14 +24,16 @@ typedef struct {
 	int busy_timeout_ms;
 	int schema_version;
 	GHashTable *stmts;    /* const char *sql (by address) -> sqlite3_stmt*, owned */
-	/* Full-text indexing is deferred to the commit: the first message id of
-	 * the open batch (0: none), and its value when each open savepoint began.
-	 * FTS5 flushes its pending index data at every SAVEPOINT, so indexing
-	 * message by message inside savepoints would write one index segment
-	 * per message; indexing the batch at once before COMMIT writes one. */
-	int64_t fts_from;
-	GArray *fts_marks;    /* int64_t: fts_from when each open savepoint began */
+	/* The messages of the open batch, for the search index: the first id
+	 * (0: none) and its value when each open savepoint began. A memory
+	 * store indexes ids >= batch_first_id before COMMIT (FTS5 flushes its
+	 * pending data at every SAVEPOINT: indexing message by message would
+	 * write one segment per message); a file store tells its indexer
+	 * thread the newest message id after COMMIT. */
+	int64_t batch_first_id;
+	GArray *fts_marks;    /* int64_t: batch_first_id when each open savepoint began */
 	tsunagu_sqlite_checkpointer *checkpointer; /* store_sqlite_checkpoint.c */
+	tsunagu_sqlite_search *search; /* store_sqlite_search.c; NULL for ":memory:" */
 } tsunagu_sqlite;
 
 /* WAL checkpoints on a thread of their own instead of inside COMMIT on the
@@ -193,9 +196,31 @@ int tsunagu_sqlite_message_search(void *be, const char *text, unsigned limit, GA
 /* store_sqlite_history.c */
 int tsunagu_sqlite_customer_history(void *be, const char *channel, const char *external_id,
 				    int64_t after_id, unsigned limit, GPtrArray **out);
-/* Indexes the messages of the open batch (ids >= sq->fts_from) for search;
- * called right before COMMIT. 0 or a negative errno. */
-int tsunagu_sqlite_messages_index_batch(tsunagu_sqlite *sq);
+
+/* ---- the search index (store_sqlite_search.c) ----------------------------------------- */
+
+/* After migrations: opens <path>.search (rebuilding it when it is ahead of
+ * the store or of another format) and starts the indexer thread, which
+ * catches up with the messages committed before; a ":memory:" store gets an
+ * attached in-memory index instead. 0 or a negative errno. Loop thread. */
+int tsunagu_sqlite_search_start(tsunagu_sqlite *sq);
+/* Stops the indexer (what it has committed stays) and closes the index.
+ * Before the store connection closes. */
+void tsunagu_sqlite_search_stop(tsunagu_sqlite *sq);
+/* Memory store: indexes the open batch's messages (ids >= batch_first_id)
+ * right before COMMIT; a no-op for a file store. 0 or a negative errno. */
+int tsunagu_sqlite_search_index_batch(tsunagu_sqlite *sq);
+/* A COMMIT holding messages up to last_id succeeded: wakes the indexer. */
+void tsunagu_sqlite_search_committed(tsunagu_sqlite *sq, int64_t last_id);
+/* The index query (?1 loose LIKE pattern, ?2 exact pattern, ?3 limit; rows:
+ * message ids, newest first) and, in *db_out, the connection it runs on.
+ * Waits first, at most one second, until the indexer has caught up with
+ * the last commit. The statement is owned by the store: reset it after use.
+ * NULL (logged) if it does not prepare. Loop thread. */
+sqlite3_stmt *tsunagu_sqlite_search_query(tsunagu_sqlite *sq, sqlite3 **db_out);
+/* Every committed message id up to this is indexed; -1 for a memory store
+ * (tests). */
+int64_t tsunagu_sqlite_search_indexed(tsunagu_sqlite *sq);
 
 /* ---- status, capacity, waiting list (store_sqlite_status.c) ------------------------- */
 

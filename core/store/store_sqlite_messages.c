@@ -1,4 +1,5 @@
-/* SQLite backend: messages, their full-text index (FTS5 trigram) and search. */
+/* SQLite backend: messages and their search (the FTS5 trigram index itself
+ * is store_sqlite_search.c's). */
 #include <errno.h>
 #include <string.h>
 
@@ -16,8 +17,6 @@ static const char SQL_INSERT[] =
 static const char SQL_EXISTING[] =
 	"SELECT m.id FROM conversations c JOIN messages m"
 	" ON m.channel = c.channel AND m.provider_message_id = ?2 WHERE c.id = ?1";
-static const char SQL_FTS_INDEX_BATCH[] =
-	"INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages WHERE id >= ?1";
 static const char SQL_TOUCH_CONV[] =
 	"UPDATE conversations SET updated_at = ?2,"
 	" last_customer_message_at = CASE WHEN ?3 = 'customer' THEN ?2"
@@ -29,12 +28,6 @@ static const char SQL_LIST[] =
 	"SELECT id, conversation_id, kind, coalesce(author_staff_id, 0), body,"
 	" provider_message_id, created_at FROM messages"
 	" WHERE conversation_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
-/* FTS5 uses a trigram index for LIKE only without ESCAPE, so ?1 is a
- * superset pattern (the text's own % and _ turned into _) that the index
- * narrows, and ?2 the exact, escaped pattern that SQLite then checks. */
-static const char SQL_SEARCH_FTS[] =
-	"SELECT rowid FROM messages_fts WHERE body LIKE ?1 AND body LIKE ?2 ESCAPE '\\'"
-	" ORDER BY rowid DESC LIMIT ?3";
 /* Trigrams cannot match fewer than three characters: those queries scan. */
 static const char SQL_SEARCH_SCAN[] =
 	"SELECT id FROM messages WHERE body LIKE ?1 ESCAPE '\\' ORDER BY id DESC LIMIT ?2";
@@ -54,9 +47,8 @@ tsunagu_store_message *tsunagu_sqlite_message_from_row(sqlite3_stmt *st)
 }
 
 /* Runs inside a savepoint opened by store.c: the message and the
- * conversation's timestamps are written together or not at all; its search
- * index row follows at commit (tsunagu_sqlite_messages_index_batch), in the
- * same transaction, so a committed message is always indexed. */
+ * conversation's timestamps are written together or not at all; the search
+ * index takes it after commit (store_sqlite_search.c). */
 int tsunagu_sqlite_message_insert(void *be, int64_t conversation_id, tsunagu_msg_kind kind,
 				  int64_t author_staff_id, const char *body,
 				  const char *provider_message_id, int64_t *id_out)
@@ -112,24 +104,11 @@ int tsunagu_sqlite_message_insert(void *be, int64_t conversation_id, tsunagu_msg
 		return r;
 	/* Ids only grow within a batch (rowid = max + 1), so every message
 	 * from the first of the batch on is the batch's: indexed at commit. */
-	if (sq->fts_from == 0)
-		sq->fts_from = id;
+	if (sq->batch_first_id == 0)
+		sq->batch_first_id = id;
 	if (id_out)
 		*id_out = id;
 	return 0;
-}
-
-int tsunagu_sqlite_messages_index_batch(tsunagu_sqlite *sq)
-{
-	sqlite3_stmt *st;
-
-	if (sq->fts_from == 0)
-		return 0;
-	st = tsunagu_sqlite_stmt(sq, SQL_FTS_INDEX_BATCH);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, sq->fts_from);
-	return tsunagu_sqlite_run(sq, st, "indexing the batch's messages");
 }
 
 int tsunagu_sqlite_message_list(void *be, int64_t conversation_id, int64_t after_id,
@@ -170,11 +149,16 @@ static char *like_pattern(const char *text, bool exact)
 	return g_string_free(s, FALSE);
 }
 
+/* FTS5 uses a trigram index for LIKE only without ESCAPE, so the index query
+ * gets a superset pattern (the text's own % and _ turned into _) that the
+ * index narrows, and the exact, escaped pattern that SQLite then checks. */
 int tsunagu_sqlite_message_search(void *be, const char *text, unsigned limit, GArray **out)
 {
 	tsunagu_sqlite *sq = be;
 	bool indexed = g_utf8_strlen(text, -1) >= 3;
-	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, indexed ? SQL_SEARCH_FTS : SQL_SEARCH_SCAN);
+	sqlite3 *db = sq->db;
+	sqlite3_stmt *st = indexed ? tsunagu_sqlite_search_query(sq, &db)
+				   : tsunagu_sqlite_stmt(sq, SQL_SEARCH_SCAN);
 	char *exact, *loose = NULL;
 	GArray *ids;
 	int rc, r = 0;
@@ -196,8 +180,12 @@ int tsunagu_sqlite_message_search(void *be, const char *text, unsigned limit, GA
 		int64_t id = sqlite3_column_int64(st, 0);
 		g_array_append_val(ids, id);
 	}
-	if (rc != SQLITE_DONE)
-		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(sq->db), "searching messages");
+	if (rc != SQLITE_DONE && db == sq->db)
+		r = tsunagu_sqlite_errno(sq, sqlite3_extended_errcode(db), "searching messages");
+	else if (rc != SQLITE_DONE) {
+		tlog_error("searching messages: %s", sqlite3_errmsg(db));
+		r = -EIO;
+	}
 	tsunagu_sqlite_done(st);
 	g_free(exact);
 	g_free(loose);

@@ -8,6 +8,11 @@
 #include "log.h"
 #include "store_sqlite.h"
 
+/* 6: the full-text index moves out of the store into <store>.search, kept
+ * by an indexer thread (store_sqlite_search.c), which builds it from the
+ * messages at the first start. Valid on top of migration 4 or 5. */
+static const char MIGRATION_6_SEARCH_APART[] = "DROP TABLE IF EXISTS messages_fts;";
+
 static const char *const migrations[] = {
 	/* 1: the foundation schema. Enum-like columns hold the names of
 	 * store.h's enums (tsunagu_*_name) so the database reads well in SQL
@@ -331,6 +336,8 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (conversation_id, staff_id)) WITHOUT ROWID;"
 	"CREATE INDEX offers_due ON offers(deadline) WHERE state = 'pending';"
 	"CREATE INDEX offers_staff ON offers(staff_id, kind) WHERE state = 'pending';",
+
+	MIGRATION_6_SEARCH_APART,
 };
 
 int tsunagu_sqlite_migrations_latest(void)

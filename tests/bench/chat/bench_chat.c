@@ -482,7 +482,9 @@ out:
 	if (ret == 0 && !o->keep) {
 		/* only our own fresh directory, and only its known files */
 		const char *names[] = { "tsunagu.db", "tsunagu.db-wal", "tsunagu.db-shm",
-					"tsunagu.conf", "tsunagud.log", "operator-cookies.txt" };
+					"tsunagu.db.search", "tsunagu.db.search-wal",
+					"tsunagu.db.search-shm", "tsunagu.conf", "tsunagud.log",
+					"operator-cookies.txt" };
 		for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
 			char *f = g_build_filename(t.dir, names[i], NULL);
 			g_unlink(f);
