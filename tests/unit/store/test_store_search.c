@@ -151,9 +151,9 @@ static void test_rebuilt_when_ahead(store_fixture *fx, gconstpointer data)
 	g_free(ip);
 }
 
-/* Migration 6 on a database of schema 4 (the index inside the store): the
+/* Migration 6 on a database of schema 5 (the index inside the store): the
  * old index goes, the new file is built from the messages. */
-static void test_migration_from_4(store_fixture *fx, gconstpointer data)
+static void test_migration_from_5(store_fixture *fx, gconstpointer data)
 {
 	char *expect = one_message(fx, "領収書を発行してください");
 	sqlite3 *peer;
@@ -161,7 +161,7 @@ static void test_migration_from_4(store_fixture *fx, gconstpointer data)
 	close_store(fx);
 	remove_index(fx);
 	peer = fixture_peer(fx);
-	g_assert_cmpint(sqlite3_exec(peer, "DELETE FROM schema_version WHERE version > 4;"
+	g_assert_cmpint(sqlite3_exec(peer, "DELETE FROM schema_version WHERE version > 5;"
 				     "CREATE VIRTUAL TABLE messages_fts USING fts5(body,"
 				     " content='messages', content_rowid='id', tokenize='trigram',"
 				     " detail=none);"
@@ -210,7 +210,7 @@ int main(int argc, char **argv)
 		{ "/store/search/found-after-commit", test_found_after_commit, NULL },
 		{ "/store/search/catch-up-after-restart", test_catch_up_after_restart, NULL },
 		{ "/store/search/rebuilt-when-ahead", test_rebuilt_when_ahead, NULL },
-		{ "/store/search/migration-from-4", test_migration_from_4, NULL },
+		{ "/store/search/migration-from-5", test_migration_from_5, NULL },
 		{ "/store/search/memory-store", test_memory_store, NO_OPEN },
 	};
 
