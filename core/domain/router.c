@@ -1,6 +1,6 @@
-/* The router: placement of new conversations, the waiting list served as
- * capacity frees, supervisors' assignments and reassignments, the event bus
- * and the router's life. */
+/* The router: placement of new conversations, supervisors' assignments and
+ * reassignments, the event bus and the router's life (the waiting list
+ * served as capacity frees: router_waiting.c). */
 #define TSUNAGU_LOG_TOPIC "router"
 #include "router.h"
 
@@ -14,10 +14,6 @@
 #include "rules.h"
 
 #define SNOOZE_PREFIX "snooze:"
-/* The waiting list is read in pages while an operator is offered work:
- * small at first (the oldest usually fits), doubling up to the maximum. */
-#define OFFER_FIRST_PAGE 16
-#define OFFER_PAGE 512
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -58,7 +54,7 @@ static bool excluded(const GArray *exclude, int64_t id)
 	return false;
 }
 
-static bool eligible(tsunagu_router *r, int64_t id, bool phone)
+bool router_eligible(tsunagu_router *r, int64_t id, bool phone)
 {
 	bool ok = false;
 	return tsunagu_store_staff_eligible(r->core->store, id, phone, &ok) == 0 && ok;
@@ -70,7 +66,7 @@ int router_pick(tsunagu_router *r, const router_route *route, bool phone,
 	if (router_route_nobody(route))
 		return -ENOENT;
 	if (route->prefer && !excluded(exclude, route->prefer) &&
-	    eligible(r, route->prefer, phone)) {
+	    router_eligible(r, route->prefer, phone)) {
 		*staff_id = route->prefer;
 		return 0;
 	}
@@ -270,134 +266,6 @@ out:
 	router_route_free(route);
 	tsunagu_store_conversation_free(conv);
 	g_array_unref(ex);
-	return ret;
-}
-
-/* ---- the waiting list ----------------------------------------------------------- */
-
-/* Gives conv (waiting, its route admits staff_id) to staff_id when they
- * can take it: a chat is assigned, a queued call rings them. *took: done. */
-static int offer_one(tsunagu_router *r, tsunagu_store_conversation *conv, int64_t staff_id,
-		     router_route *route, bool *took)
-{
-	bool phone = router_is_phone(conv);
-	unsigned mark, rung = 0;
-	int ret;
-
-	*took = false;
-	if (!eligible(r, staff_id, phone))
-		return 0;
-	ret = router_unit_begin(r, &mark);
-	if (ret < 0)
-		return ret;
-	if (phone) {
-		ret = router_ring(r, conv, staff_id, &rung);
-		*took = rung > 0;
-	} else {
-		ret = router_assign_writes(r, conv, staff_id, 0, route);
-		*took = ret == 0;
-	}
-	ret = router_unit_end(r, mark, ret);
-	if (ret < 0)
-		*took = false;
-	return ret;
-}
-
-int tsunagu_router_offer(tsunagu_router *router, int64_t staff_id, unsigned *assigned_out)
-{
-	tsunagu_store *store = router->core->store;
-	tsunagu_store_staff *s = NULL;
-	GArray *teams = NULL;
-	GHashTable *admits = NULL; /* route text -> GINT_TO_POINTER(1 no, 2 yes) */
-	int64_t after_since = 0, after_id = 0;
-	unsigned assigned = 0;
-	bool chat_ok, phone_ok;
-	int ret;
-
-	ret = tsunagu_store_staff_get(store, staff_id, &s);
-	if (ret < 0)
-		goto out;
-	chat_ok = eligible(router, staff_id, false);
-	phone_ok = eligible(router, staff_id, true);
-	if (!chat_ok && !phone_ok)
-		goto out;
-	ret = tsunagu_store_staff_teams(store, staff_id, &teams);
-	if (ret < 0)
-		goto out;
-	admits = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	for (unsigned size = OFFER_FIRST_PAGE, more = 1; more && (chat_ok || phone_ok);
-	     size = MIN(size * 2, OFFER_PAGE)) {
-		GPtrArray *page = NULL;
-		ret = tsunagu_store_waiting_list(store, after_since, after_id, size, &page);
-		if (ret < 0)
-			goto out;
-		more = page->len == size;
-		for (guint i = 0; i < page->len && (chat_ok || phone_ok); i++) {
-			tsunagu_store_conversation *conv = page->pdata[i];
-			bool phone = router_is_phone(conv), took = false;
-			after_since = conv->waiting_since_us;
-			after_id = conv->id;
-			if (phone ? !phone_ok : !chat_ok)
-				continue;
-			const char *key = conv->route_json ? conv->route_json : "";
-			int known = GPOINTER_TO_INT(g_hash_table_lookup(admits, key));
-			router_route *route = router_route_parse(conv->route_json);
-			if (!known) {
-				known = router_route_admits(route, staff_id, teams) ? 2 : 1;
-				g_hash_table_insert(admits, g_strdup(key), GINT_TO_POINTER(known));
-			}
-			if (known == 2)
-				ret = offer_one(router, conv, staff_id, route, &took);
-			router_route_free(route);
-			if (ret < 0)
-				break;
-			if (took) {
-				assigned++;
-				if (phone)
-					phone_ok = eligible(router, staff_id, true);
-				else
-					chat_ok = eligible(router, staff_id, false);
-			}
-		}
-		g_ptr_array_unref(page);
-		if (ret < 0)
-			goto out;
-	}
-out:
-	if (ret < 0)
-		tlog_warn("offering waiting conversations to staff %" G_GINT64_FORMAT ": %s",
-			  staff_id, g_strerror(-ret));
-	if (assigned)
-		tlog_debug("staff %" G_GINT64_FORMAT " took %u waiting conversation(s)", staff_id,
-			   assigned);
-	if (assigned_out)
-		*assigned_out = assigned;
-	if (admits)
-		g_hash_table_unref(admits);
-	if (teams)
-		g_array_unref(teams);
-	tsunagu_store_staff_free(s);
-	router_arm_deadline(router);
-	return ret == -ENOENT ? 0 : ret;
-}
-
-int tsunagu_router_drain(tsunagu_router *router, unsigned *assigned_out)
-{
-	GPtrArray *all = NULL;
-	unsigned total = 0;
-	int ret = tsunagu_store_staff_list(router->core->store, &all);
-
-	for (guint i = 0; ret == 0 && i < all->len; i++) {
-		tsunagu_store_staff *s = all->pdata[i];
-		unsigned n = 0;
-		if (s->status == TSUNAGU_STATUS_AVAILABLE && !s->disabled)
-			ret = tsunagu_router_offer(router, s->id, &n);
-		total += n;
-	}
-	if (all)
-		g_ptr_array_unref(all);
-	if (assigned_out)
-		*assigned_out = total;
 	return ret;
 }
 

@@ -1,8 +1,8 @@
 /* Private to the router's files (router*.c): the router itself and the
  * helpers they share. Thread: loop thread only.
  *
- * router.c         placement, the waiting list, supervisors' assignments,
- *                  the event bus, life
+ * router.c         placement, supervisors' assignments, the event bus, life
+ * router_waiting.c the waiting list served as capacity frees
  * router_status.c  status and sub-types, capacity and routing settings,
  *                  login and logout
  * router_rr.c      round robin as seed 003 describes it
@@ -36,6 +36,20 @@ int router_emit(tsunagu_router *r, const char *type, int64_t conversation_id, in
 
 /* A conversation on the channel "phone" is a call; every other is a chat. */
 bool router_is_phone(const tsunagu_store_conversation *conv);
+/* Whether staff id can take a conversation of the kind now. */
+bool router_eligible(tsunagu_router *r, int64_t id, bool phone);
+/* The waiting conversations whose route admits a staff member (their id,
+ * their teams: GArray of int64_t, borrowed for the walk's life), chats
+ * when chat and calls when phone, oldest first (router_waiting.c). The
+ * store's writes between steps are seen: the walk keeps only positions. */
+typedef struct router_waiting_walk router_waiting_walk;
+router_waiting_walk *router_waiting_walk_new(tsunagu_store *store, int64_t staff_id,
+					     const GArray *teams, bool chat, bool phone);
+/* The next conversation id: 0, -ENOENT at the end, or a store error. */
+int router_waiting_walk_next(router_waiting_walk *w, int64_t *conversation_id);
+/* No more conversations of the kind (calls when phone, else chats). */
+void router_waiting_walk_stop(router_waiting_walk *w, bool phone);
+void router_waiting_walk_free(router_waiting_walk *w);
 
 /* Who gets a conversation of this route now (a chat, or a call when phone):
  * 0, or -ENOENT when nobody. exclude: GArray of int64_t or NULL. Round

@@ -80,33 +80,71 @@ static int owed_index(const rr_state *st, int64_t id)
 	return -1;
 }
 
-static bool in_ids(const GArray *ids, int64_t id)
+/* The route's members (of q) strictly between above and below (0: no
+ * bound) appended to ids. */
+static int members_between(tsunagu_router *r, const tsunagu_store_pick *q, int64_t above,
+			   int64_t below, GArray *ids)
 {
-	for (guint i = 0; ids && i < ids->len; i++)
-		if (g_array_index(ids, int64_t, i) == id)
-			return true;
-	return false;
+	tsunagu_store_pick b = *q;
+	GArray *got = NULL;
+	b.ids_above = above;
+	b.ids_below = below;
+	int ret = tsunagu_store_staff_route_ids(r->core->store, &b, &got);
+	if (ret == 0) {
+		g_array_append_vals(ids, got->data, got->len);
+		g_array_unref(got);
+	}
+	return ret;
+}
+
+static bool is_member(tsunagu_router *r, const tsunagu_store_pick *q, int64_t id)
+{
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	bool yes = members_between(r, q, id - 1, id + 1, ids) == 0 && ids->len == 1;
+	g_array_unref(ids);
+	return yes;
 }
 
 /* Marks as owed the route's members strictly between last and picked in
- * the circular order (they were passed over). */
+ * the circular order (they were passed over). Only those are read: the
+ * pick walked just them, so a pick costs what it skipped, not the route. */
 static int note_skipped(tsunagu_router *r, const tsunagu_store_pick *q, rr_state *st,
 			int64_t picked)
 {
-	GArray *members = NULL;
-	int ret = tsunagu_store_staff_route_ids(r->core->store, q, &members);
-	if (ret < 0)
-		return ret;
-	for (guint i = 0; i < members->len; i++) {
-		int64_t id = g_array_index(members, int64_t, i);
-		bool between = st->last < picked ? id > st->last && id < picked
-						 : id > st->last || id < picked;
-		if (between && id != picked && owed_index(st, id) < 0 &&
-		    st->owed->len < OWED_MAX)
-			g_array_append_val(st->owed, id);
+	GArray *between = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	GHashTable *owed = NULL;
+	int ret;
+
+	if (st->last < picked) {
+		ret = members_between(r, q, st->last, picked, between);
+	} else {
+		ret = members_between(r, q, st->last, 0, between);
+		if (ret == 0)
+			ret = members_between(r, q, 0, picked, between);
 	}
-	g_array_unref(members);
-	return 0;
+	if (ret < 0 || between->len == 0)
+		goto out;
+	/* the keys point into both arrays: st->owed grows only once the
+	 * table is no longer used */
+	owed = g_hash_table_new(g_int64_hash, g_int64_equal);
+	for (guint i = 0; i < st->owed->len; i++)
+		g_hash_table_add(owed, &g_array_index(st->owed, int64_t, i));
+	for (guint i = 0; i < between->len; i++) {
+		int64_t *id = &g_array_index(between, int64_t, i);
+		if (*id != picked && !g_hash_table_contains(owed, id))
+			g_hash_table_add(owed, id);
+		else
+			*id = 0;
+	}
+	for (guint i = 0; i < between->len && st->owed->len < OWED_MAX; i++)
+		if (g_array_index(between, int64_t, i))
+			g_array_append_val(st->owed, g_array_index(between, int64_t, i));
+
+out:
+	if (owed)
+		g_hash_table_unref(owed);
+	g_array_unref(between);
+	return ret;
 }
 
 int router_rr_pick(tsunagu_router *r, const router_route *route, tsunagu_store_pick *q,
@@ -118,22 +156,16 @@ int router_rr_pick(tsunagu_router *r, const router_route *route, tsunagu_store_p
 
 	state_load(r, key, &st);
 	/* owed turns first, in the order they were skipped */
-	GArray *members = NULL;
-	if (st.owed->len && tsunagu_store_staff_route_ids(r->core->store, q, &members) == 0) {
-		for (guint i = 0; i < st.owed->len && ret == -ENOENT; i++) {
-			int64_t id = g_array_index(st.owed, int64_t, i);
-			bool ok = false;
-			/* out of the route now, or excluded: not their turn here */
-			if (in_ids(members, id) &&
-			    tsunagu_store_staff_eligible(r->core->store, id, q->phone, &ok) == 0 &&
-			    ok) {
-				*staff_id = id;
-				ret = 0;
-			}
+	for (guint i = 0; i < st.owed->len && ret == -ENOENT; i++) {
+		int64_t id = g_array_index(st.owed, int64_t, i);
+		bool ok = false;
+		/* out of the route now, or excluded: not their turn here */
+		if (tsunagu_store_staff_eligible(r->core->store, id, q->phone, &ok) == 0 && ok &&
+		    is_member(r, q, id)) {
+			*staff_id = id;
+			ret = 0;
 		}
 	}
-	if (members)
-		g_array_unref(members);
 	if (ret == -ENOENT) {
 		q->rr_after = st.last;
 		ret = tsunagu_store_staff_pick(r->core->store, q, staff_id);

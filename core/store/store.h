@@ -479,6 +479,9 @@ typedef struct {
 	const char *team_ids_json;
 	const char *exclude_ids_json;
 	int64_t rr_after;  /* round robin: the staff id assigned last (0: start) */
+	/* tsunagu_store_staff_route_ids only: the ids strictly between these
+	 * (ids_below 0: no upper bound). */
+	int64_t ids_above, ids_below;
 	int64_t now_us;    /* fewest handled: which day "today" is */
 } tsunagu_store_pick;
 /* The chosen staff id, -ENOENT when nobody qualifies. */
@@ -490,7 +493,8 @@ int tsunagu_store_staff_pick(tsunagu_store *store, const tsunagu_store_pick *q,
 int tsunagu_store_staff_eligible(tsunagu_store *store, int64_t staff_id, bool phone,
 				 bool *out);
 /* The enabled staff the route of q admits who receive the kind, whatever
- * their status, in id order (round robin's fixed order). GArray of int64_t. */
+ * their status, in id order (round robin's fixed order), between
+ * q->ids_above and q->ids_below. GArray of int64_t. */
 int tsunagu_store_staff_route_ids(tsunagu_store *store, const tsunagu_store_pick *q,
 				  GArray **out);
 
@@ -502,6 +506,28 @@ int tsunagu_store_conversation_set_route(tsunagu_store *store, int64_t id,
  * start — at most limit (0: 100). GPtrArray of tsunagu_store_conversation*. */
 int tsunagu_store_waiting_list(tsunagu_store *store, int64_t after_since, int64_t after_id,
 			       unsigned limit, GPtrArray **out);
+
+/* Who the route of a waiting conversation admits (migration 6, kept by
+ * triggers from conversations.route): everyone, one staff member (the
+ * route's "staff" and "prefer"), or the members of one team. */
+typedef enum {
+	TSUNAGU_ADMITS_ALL = 1,   /* ref 0 */
+	TSUNAGU_ADMITS_STAFF = 2, /* ref: a staff id */
+	TSUNAGU_ADMITS_TEAM = 3,  /* ref: a team id */
+} tsunagu_admits_kind;
+/* A place in the waiting list. */
+typedef struct {
+	int64_t waiting_since_us;
+	int64_t conversation_id;
+} tsunagu_store_waiting_pos;
+/* The waiting conversations of the kind (calls when phone, else chats)
+ * whose route admits (kind, ref), in waiting-list order (waiting_since,
+ * then id), strictly after (after_since, after_id) — (0, 0) from the start —
+ * at most limit (0: 100). GArray of tsunagu_store_waiting_pos. A
+ * conversation admitted through several (kind, ref) is in each list. */
+int tsunagu_store_waiting_admitted(tsunagu_store *store, tsunagu_admits_kind kind, int64_t ref,
+				   bool phone, int64_t after_since, int64_t after_id,
+				   unsigned limit, GArray **out);
 
 /* ---- calls and offers (the assignment engine, migration 5) -------------------- */
 /* Implemented in store_engine.c (dispatch) and store_sqlite_calls.c. */

@@ -84,6 +84,16 @@ int tsunagu_store_waiting_list(tsunagu_store *store, int64_t after_since, int64_
 	return OPS(store)->waiting_list(BE(store), after_since, after_id, limit ? limit : 100, out);
 }
 
+int tsunagu_store_waiting_admitted(tsunagu_store *store, tsunagu_admits_kind kind, int64_t ref,
+				   bool phone, int64_t after_since, int64_t after_id,
+				   unsigned limit, GArray **out)
+{
+	if (!store || !out || kind < TSUNAGU_ADMITS_ALL || kind > TSUNAGU_ADMITS_TEAM)
+		return -EINVAL;
+	return OPS(store)->waiting_admitted(BE(store), kind, ref, phone, after_since, after_id,
+					    limit ? limit : 100, out);
+}
+
 int tsunagu_store_conversation_list_view(tsunagu_store *store, tsunagu_conv_view view,
 					 int64_t staff_id, const char *channel, unsigned limit,
 					 GPtrArray **out)

@@ -597,6 +597,7 @@ const tsunagu_store_backend_ops tsunagu_store_sqlite_ops = {
 	.offers_of = tsunagu_sqlite_offers_of,
 	.offers_due = tsunagu_sqlite_offers_due,
 	.offers_next = tsunagu_sqlite_offers_next,
+	.waiting_admitted = tsunagu_sqlite_waiting_admitted,
 };
 
 int tsunagu_sqlite_int64_of(tsunagu_sqlite *sq, const char *sql, int64_t a, int64_t b,

@@ -267,6 +267,12 @@ int tsunagu_sqlite_offers_of(void *be, int64_t conversation_id, GPtrArray **out)
 int tsunagu_sqlite_offers_due(void *be, int64_t now_us, unsigned limit, GPtrArray **out);
 int tsunagu_sqlite_offers_next(void *be, int64_t *deadline_us);
 
+/* ---- the router's index of waiting conversations (store_sqlite_admits.c) ---- */
+
+int tsunagu_sqlite_waiting_admitted(void *be, tsunagu_admits_kind kind, int64_t ref, bool phone,
+				    int64_t after_since, int64_t after_id, unsigned limit,
+				    GArray **out);
+
 /* Steps st to its end collecting the first column's integers into a new
  * GArray of int64_t, then resets it (store_sqlite_status.c). */
 int tsunagu_sqlite_ids(tsunagu_sqlite *sq, sqlite3_stmt *st, const char *what, GArray **out);

@@ -13,6 +13,31 @@
  * messages at the first start. Valid on top of migration 4 or 5. */
 static const char MIGRATION_6_SEARCH_APART[] = "DROP TABLE IF EXISTS messages_fts;";
 
+/* The rows of waiting_admits for the conversation row c (an alias, or NEW
+ * in a trigger) read from `rows` ("" or "conversations c, ") where cond
+ * holds: the route as router_route_parse() reads it — NULL or not an
+ * object: everyone; {"nobody": true}: nobody; else "all" (true), "prefer"
+ * (an integer > 0), and the integers > 0 of the arrays "staff" and "teams". */
+#define WAITING_ADMITS_ROWS(c, rows, cond)                                                 \
+	" SELECT 'all', 0, " c ".channel = 'phone', " c ".waiting_since, " c ".id"          \
+	" FROM " rows "(SELECT 1) WHERE " cond " AND (" c ".route IS NULL"                   \
+	"  OR json_type(" c ".route) <> 'object' OR (json_type(" c ".route, '$.all') = 'true'" \
+	"  AND " WAITING_ADMITS_SOMEBODY(c) "))"                                             \
+	" UNION ALL SELECT 'staff', json_extract(" c ".route, '$.prefer'),"                \
+	"  " c ".channel = 'phone', " c ".waiting_since, " c ".id"                          \
+	" FROM " rows "(SELECT 1) WHERE " cond " AND json_type(" c ".route) = 'object'"      \
+	"  AND " WAITING_ADMITS_SOMEBODY(c) " AND json_type(" c ".route, '$.prefer') = 'integer'" \
+	"  AND json_extract(" c ".route, '$.prefer') > 0"                                   \
+	WAITING_ADMITS_IDS(c, rows, cond, "staff", "$.staff")                                 \
+	WAITING_ADMITS_IDS(c, rows, cond, "team", "$.teams")
+#define WAITING_ADMITS_SOMEBODY(c) "json_type(" c ".route, '$.nobody') IS NOT 'true'"
+#define WAITING_ADMITS_IDS(c, rows, cond, kind, path)                                     \
+	" UNION ALL SELECT '" kind "', j.value, " c ".channel = 'phone', " c ".waiting_since," \
+	"  " c ".id FROM " rows "json_each(" c ".route, '" path "') j WHERE " cond           \
+	"  AND json_type(" c ".route) = 'object' AND " WAITING_ADMITS_SOMEBODY(c)            \
+	"  AND json_type(" c ".route, '" path "') = 'array'"                                 \
+	"  AND j.type = 'integer' AND j.value > 0"
+
 static const char *const migrations[] = {
 	/* 1: the foundation schema. Enum-like columns hold the names of
 	 * store.h's enums (tsunagu_*_name) so the database reads well in SQL
@@ -338,6 +363,47 @@ static const char *const migrations[] = {
 	"CREATE INDEX offers_staff ON offers(staff_id, kind) WHERE state = 'pending';",
 
 	MIGRATION_6_SEARCH_APART,
+
+	/* 7: the router's decision latency (issue 4, item 7b). Self-contained:
+	 * valid on top of schema 5 whatever migration precedes it, and idempotent
+	 * (IF NOT EXISTS, INSERT OR IGNORE): applying it twice changes nothing.
+	 * waiting_admits lists, per waiting conversation, who its route admits
+	 * (store_sqlite_admits.c): ('all', 0) for NULL, non-object or "all"
+	 * routes, ('staff', id) for each of "staff" and "prefer", ('team', id)
+	 * for each of "teams" — exactly what router_route_parse() reads, so the
+	 * router finds the oldest conversation an operator may take by a few
+	 * index seeks instead of reading every route. Triggers keep it in the
+	 * writing transaction whatever code path writes a conversation.
+	 * "Fewest handled today" walks instead of sorting everyone available:
+	 * staff_idle_handled for those with none today (longest idle order; the
+	 * day and count in the index let SQLite skip the others without
+	 * reading their rows), then staff_fewest for those with some. */
+	"CREATE TABLE IF NOT EXISTS waiting_admits ("
+	"  kind TEXT NOT NULL CHECK (kind IN ('all', 'staff', 'team')),"
+	"  ref INTEGER NOT NULL,"
+	"  phone INTEGER NOT NULL CHECK (phone IN (0, 1)),"
+	"  waiting_since INTEGER NOT NULL,"
+	"  conversation_id INTEGER NOT NULL,"
+	"  PRIMARY KEY (kind, ref, phone, waiting_since, conversation_id)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS waiting_admits_conversation ON waiting_admits(conversation_id);"
+	"CREATE TRIGGER IF NOT EXISTS waiting_admits_insert AFTER INSERT ON conversations"
+	"  WHEN NEW.state = 'waiting' AND NEW.waiting_since IS NOT NULL BEGIN"
+	"  INSERT OR IGNORE INTO waiting_admits"
+	WAITING_ADMITS_ROWS("NEW", "", "1") ";"
+	"  END;"
+	"CREATE TRIGGER IF NOT EXISTS waiting_admits_update AFTER UPDATE OF state, route, waiting_since, channel"
+	"  ON conversations BEGIN"
+	"  DELETE FROM waiting_admits WHERE conversation_id = OLD.id;"
+	"  INSERT OR IGNORE INTO waiting_admits"
+	WAITING_ADMITS_ROWS("NEW", "", "NEW.state = 'waiting' AND NEW.waiting_since IS NOT NULL") ";"
+	"  END;"
+	"CREATE TRIGGER IF NOT EXISTS waiting_admits_delete AFTER DELETE ON conversations BEGIN"
+	"  DELETE FROM waiting_admits WHERE conversation_id = OLD.id; END;"
+	"INSERT OR IGNORE INTO waiting_admits"
+	WAITING_ADMITS_ROWS("c", "conversations c, ", "c.state = 'waiting' AND c.waiting_since IS NOT NULL") ";"
+	"CREATE INDEX IF NOT EXISTS staff_idle_handled ON staff"
+	"  (status, idle_since, id, handled_day, handled_today);"
+	"CREATE INDEX IF NOT EXISTS staff_fewest ON staff(status, handled_day, handled_today, idle_since, id);",
 };
 
 int tsunagu_sqlite_migrations_latest(void)

@@ -27,9 +27,10 @@ static const char SQL_ELIGIBLE_CHAT[] =
 	"SELECT 1 FROM staff s WHERE s.id = ?1 AND " TSUNAGU_SQLITE_CHAT_ELIGIBLE;
 static const char SQL_ELIGIBLE_PHONE[] =
 	"SELECT 1 FROM staff s WHERE s.id = ?1 AND " TSUNAGU_SQLITE_PHONE_ELIGIBLE;
-/* ?5: the inquiry types that receive the kind. */
+/* ?5: the inquiry types that receive the kind; ?6, ?7: the ids between,
+ * a range of the rowid. */
 static const char SQL_ROUTE_IDS[] =
-	"SELECT s.id FROM staff s WHERE s.disabled = 0"
+	"SELECT s.id FROM staff s NOT INDEXED WHERE s.id > ?6 AND s.id < ?7 AND s.disabled = 0"
 	" AND s.inquiry_types IN ('both', ?5)"
 	" AND (?1 OR s.id IN (SELECT value FROM json_each(?2))"
 	"  OR s.id IN (SELECT tm.staff_id FROM team_members tm"
@@ -134,6 +135,8 @@ int tsunagu_sqlite_staff_route_ids(void *be, const tsunagu_store_pick *q, GArray
 		return -EIO;
 	tsunagu_sqlite_bind_pick(st, q);
 	sqlite3_bind_text(st, 5, q->phone ? "phone" : "chat", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, q->ids_above);
+	sqlite3_bind_int64(st, 7, q->ids_below ? q->ids_below : INT64_MAX);
 	return tsunagu_sqlite_ids(sq, st, "listing a route", out);
 }
 

@@ -34,33 +34,60 @@ static const char SQL_WAITING[] =
 	" ORDER BY waiting_since, id LIMIT ?3";
 
 /* Who qualifies (TSUNAGU_SQLITE_*_ELIGIBLE), in the target (?1 all, or in
- * the JSON id lists ?2 staff / ?3 teams), not excluded (?4). Longest idle
- * walks staff_idle (status, idle_since, id) and stops at the first who
- * qualifies; round robin walks the ids after ?5, then from the start;
- * fewest handled sorts the available ones (a thousand: well under a
- * millisecond). idle_since is max(last assignment, became available). */
+ * the JSON id lists ?2 staff / ?3 teams), not excluded (?4). Every pick
+ * walks an index in its order and stops at the first who qualifies, so the
+ * eligibility subqueries run for few rows, never for everyone available:
+ * longest idle walks staff_idle (status, idle_since, id); round robin the
+ * ids (NOT INDEXED: the rowid) after ?5, then from the start; fewest
+ * handled today (?5 the clock) is two walks of the same order — first
+ * those with none today (0 before any count), by staff_idle_handled
+ * (staff_idle with the day and count: SQLite tests them in the index,
+ * before reading the row or running a subquery), then those with some,
+ * by staff_fewest (status, handled_day, handled_today, idle_since, id). idle_since is max(last assignment, became available). */
 #define PICK_TARGET                                                                        \
 	" AND (?1 OR s.id IN (SELECT value FROM json_each(?2))"                            \
 	"  OR s.id IN (SELECT tm.staff_id FROM team_members tm"                            \
 	"   WHERE tm.team_id IN (SELECT value FROM json_each(?3))))"                       \
 	" AND s.id NOT IN (SELECT value FROM json_each(?4))"
-#define PICK_CHAT "SELECT s.id FROM staff s WHERE " TSUNAGU_SQLITE_CHAT_ELIGIBLE PICK_TARGET
-#define PICK_PHONE "SELECT s.id FROM staff s WHERE " TSUNAGU_SQLITE_PHONE_ELIGIBLE PICK_TARGET
+#define PICK_FROM(from, eligible) "SELECT s.id FROM " from " WHERE " eligible PICK_TARGET
+#define PICK_CHAT(from) PICK_FROM(from, TSUNAGU_SQLITE_CHAT_ELIGIBLE)
+#define PICK_PHONE(from) PICK_FROM(from, TSUNAGU_SQLITE_PHONE_ELIGIBLE)
+#define BY_IDLE "staff s INDEXED BY staff_idle"
+#define BY_IDLE_HANDLED "staff s INDEXED BY staff_idle_handled"
+#define BY_FEWEST "staff s INDEXED BY staff_fewest"
+#define BY_ID "staff s NOT INDEXED"
+#define TODAY_OF(p) "date(" p " / 1000000, 'unixepoch', 'localtime')"
+#define TODAY TODAY_OF("?5")
 #define ORDER_IDLE " ORDER BY s.idle_since, s.id LIMIT 1"
-#define ORDER_FEWEST                                                                       \
-	" ORDER BY CASE WHEN s.handled_day = date(?5 / 1000000, 'unixepoch', 'localtime')" \
-	" THEN s.handled_today ELSE 0 END, s.idle_since, s.id LIMIT 1"
+#define ORDER_NONE_TODAY \
+	" AND NOT (s.handled_day IS " TODAY " AND s.handled_today > 0)" ORDER_IDLE
+#define ORDER_SOME_TODAY                                                                   \
+	" AND s.handled_day = " TODAY " AND s.handled_today > 0"                           \
+	" ORDER BY s.handled_today, s.idle_since, s.id LIMIT 1"
 #define ORDER_RR_AFTER " AND s.id > ?5 ORDER BY s.id LIMIT 1"
 #define ORDER_RR_START " ORDER BY s.id LIMIT 1"
 
-static const char SQL_PICK_IDLE[] = PICK_CHAT ORDER_IDLE;
-static const char SQL_PICK_FEWEST[] = PICK_CHAT ORDER_FEWEST;
-static const char SQL_PICK_RR_AFTER[] = PICK_CHAT ORDER_RR_AFTER;
-static const char SQL_PICK_RR_START[] = PICK_CHAT ORDER_RR_START;
-static const char SQL_PICK_PHONE_IDLE[] = PICK_PHONE ORDER_IDLE;
-static const char SQL_PICK_PHONE_FEWEST[] = PICK_PHONE ORDER_FEWEST;
-static const char SQL_PICK_PHONE_RR_AFTER[] = PICK_PHONE ORDER_RR_AFTER;
-static const char SQL_PICK_PHONE_RR_START[] = PICK_PHONE ORDER_RR_START;
+/* Whether anyone available has none today (?1 the clock), by four seeks
+ * into staff_fewest: late in the day nobody has, and the first walk would
+ * read everyone available to find it out. */
+#define NONE_TODAY_IN(range)                                                               \
+	"EXISTS (SELECT 1 FROM staff INDEXED BY staff_fewest WHERE status = 'available'"   \
+	" AND " range ")"
+static const char SQL_ANY_NONE_TODAY[] =
+	"SELECT " NONE_TODAY_IN("handled_day IS NULL")
+	" OR " NONE_TODAY_IN("handled_day < " TODAY_OF("?1"))
+	" OR " NONE_TODAY_IN("handled_day > " TODAY_OF("?1"))
+	" OR " NONE_TODAY_IN("handled_day = " TODAY_OF("?1") " AND handled_today <= 0");
+static const char SQL_PICK_IDLE[] = PICK_CHAT(BY_IDLE) ORDER_IDLE;
+static const char SQL_PICK_NONE_TODAY[] = PICK_CHAT(BY_IDLE_HANDLED) ORDER_NONE_TODAY;
+static const char SQL_PICK_SOME_TODAY[] = PICK_CHAT(BY_FEWEST) ORDER_SOME_TODAY;
+static const char SQL_PICK_RR_AFTER[] = PICK_CHAT(BY_ID) ORDER_RR_AFTER;
+static const char SQL_PICK_RR_START[] = PICK_CHAT(BY_ID) ORDER_RR_START;
+static const char SQL_PICK_PHONE_IDLE[] = PICK_PHONE(BY_IDLE) ORDER_IDLE;
+static const char SQL_PICK_PHONE_NONE_TODAY[] = PICK_PHONE(BY_IDLE_HANDLED) ORDER_NONE_TODAY;
+static const char SQL_PICK_PHONE_SOME_TODAY[] = PICK_PHONE(BY_FEWEST) ORDER_SOME_TODAY;
+static const char SQL_PICK_PHONE_RR_AFTER[] = PICK_PHONE(BY_ID) ORDER_RR_AFTER;
+static const char SQL_PICK_PHONE_RR_START[] = PICK_PHONE(BY_ID) ORDER_RR_START;
 
 int tsunagu_sqlite_staff_set_status(void *be, int64_t staff_id, tsunagu_staff_status status,
 				    tsunagu_staff_status *previous_out)
@@ -192,9 +219,21 @@ int tsunagu_sqlite_staff_pick(void *be, const tsunagu_store_pick *q, int64_t *st
 	tsunagu_sqlite *sq = be;
 	int r;
 
-	if (q->method == TSUNAGU_PICK_FEWEST_HANDLED)
-		return pick_one(sq, q->phone ? SQL_PICK_PHONE_FEWEST : SQL_PICK_FEWEST, q,
-				staff_id_out);
+	if (q->method == TSUNAGU_PICK_FEWEST_HANDLED) {
+		int64_t any = 0;
+		r = tsunagu_sqlite_int64_of(sq, SQL_ANY_NONE_TODAY, q->now_us, 0, &any, -EIO,
+					    "picking an operator");
+		if (r < 0)
+			return r;
+		/* none today sorts before any count: the first walk decides */
+		r = any ? pick_one(sq, q->phone ? SQL_PICK_PHONE_NONE_TODAY : SQL_PICK_NONE_TODAY,
+				   q, staff_id_out)
+			: -ENOENT;
+		return r == -ENOENT ? pick_one(sq, q->phone ? SQL_PICK_PHONE_SOME_TODAY
+							    : SQL_PICK_SOME_TODAY,
+					       q, staff_id_out)
+				    : r;
+	}
 	if (q->method != TSUNAGU_PICK_ROUND_ROBIN)
 		return pick_one(sq, q->phone ? SQL_PICK_PHONE_IDLE : SQL_PICK_IDLE, q,
 				staff_id_out);

@@ -207,6 +207,32 @@ static void test_seed_round_robin(fixture *f, gconstpointer data)
 	g_assert_cmpint(take_call(f, NULL, "round_robin"), ==, ops[5]);
 }
 
+/* Round robin of chats: an operator passed over where the order wraps
+ * (after the last id, before the first) is owed that turn too. */
+static void test_round_robin_owed_across_the_wrap(fixture *f, gconstpointer data)
+{
+	int64_t ops[4];
+	for (int i = 0; i < 4; i++) {
+		char login[8];
+		g_snprintf(login, sizeof login, "op%d", i);
+		ops[i] = operator(f, login, TSUNAGU_ROLE_OPERATOR);
+		available(f, ops[i], 5);
+	}
+	for (int i = 0; i < 4; i++)
+		g_assert_cmpint(assignee(f, place(f, 0, NULL, "round_robin")), ==, ops[i]);
+	g_assert_cmpint(tsunagu_router_set_status(f->core.router, ops[0], TSUNAGU_STATUS_AWAY, 0,
+						  NULL), ==, 0);
+	spin();
+	g_assert_cmpint(assignee(f, place(f, 0, NULL, "round_robin")), ==, ops[1]);
+	g_assert_cmpint(assignee(f, place(f, 0, NULL, "round_robin")), ==, ops[2]);
+	available(f, ops[0], 5);
+	/* op0's owed turn first, then the order goes on after op2 */
+	g_assert_cmpint(assignee(f, place(f, 0, NULL, "round_robin")), ==, ops[0]);
+	g_assert_cmpint(assignee(f, place(f, 0, NULL, "round_robin")), ==, ops[3]);
+	g_assert_cmpint(assignee(f, place(f, 0, NULL, "round_robin")), ==, ops[0]);
+	g_assert_cmpint(assignee(f, place(f, 0, NULL, "round_robin")), ==, ops[1]);
+}
+
 /* ---- the call engine ------------------------------------------------------------- */
 
 static void test_ring_all(fixture *f, gconstpointer data)
@@ -638,6 +664,7 @@ int main(int argc, char **argv)
 #define ADD(name, fn) g_test_add(name, fixture, NULL, setup, fn, teardown)
 	ADD("/engine/seed003/longest-idle", test_seed_longest_idle);
 	ADD("/engine/seed003/round-robin", test_seed_round_robin);
+	ADD("/engine/round-robin/owed-across-the-wrap", test_round_robin_owed_across_the_wrap);
 	ADD("/engine/calls/ring-all", test_ring_all);
 	ADD("/engine/calls/after-call-work", test_after_call_work);
 	ADD("/engine/calls/waiting-oldest-first", test_waiting_calls_oldest_first);

@@ -1,6 +1,9 @@
 /* Helpers shared by the store unit tests (see store_test_util.h). */
 #include <glib/gstdio.h>
+#include <stdlib.h>
+#include <time.h>
 
+#include "core.h"
 #include "store_test_util.h"
 
 static void remove_tree(const char *dir)
@@ -95,4 +98,21 @@ int64_t fixture_conversation(store_fixture *fx, const char *channel)
 	g_assert_cmpint(tsunagu_store_conversation_create(fx->store, channel, contact, &conv), ==, 0);
 	g_assert_cmpint(tsunagu_store_flush(fx->store), ==, 0);
 	return conv;
+}
+
+void store_test_init(int *argc, char ***argv, int64_t (*clock)(void))
+{
+	setenv("TZ", "UTC", 1);
+	tzset();
+	tsunagu_core_set_clock(clock);
+	g_test_init(argc, argv, NULL);
+}
+
+int64_t fixture_staff(store_fixture *fx, const char *login)
+{
+	int64_t id = 0;
+	g_assert_cmpint(tsunagu_store_staff_create(fx->store, login, login, NULL,
+						   TSUNAGU_ROLE_OPERATOR, "x", &id),
+			==, 0);
+	return id;
 }

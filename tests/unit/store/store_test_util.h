@@ -28,5 +28,10 @@ bool fixture_iterate_until(store_fixture *fx, const bool *flag);
 sqlite3 *fixture_peer(store_fixture *fx);
 /* The integer result of a one-value query on db. */
 int64_t query_int(sqlite3 *db, const char *sql);
+/* g_test_init with the server's local date pinned (TZ=UTC: "today" of
+ * fewest handled) and the core clock set to clock. */
+void store_test_init(int *argc, char ***argv, int64_t (*clock)(void));
+/* An operator (password "x"). */
+int64_t fixture_staff(store_fixture *fx, const char *login);
 /* A conversation (with its contact) on channel, committed. */
 int64_t fixture_conversation(store_fixture *fx, const char *channel);

@@ -21,15 +21,6 @@ static int64_t fake_clock(void)
 
 #define MINUTE ((int64_t)60 * G_USEC_PER_SEC)
 
-static int64_t staff(store_fixture *fx, const char *login)
-{
-	int64_t id = 0;
-	g_assert_cmpint(tsunagu_store_staff_create(fx->store, login, login, NULL,
-						   TSUNAGU_ROLE_OPERATOR, "x", &id),
-			==, 0);
-	return id;
-}
-
 static tsunagu_store_staff *get_staff(store_fixture *fx, int64_t id)
 {
 	tsunagu_store_staff *s = NULL;
@@ -51,7 +42,7 @@ static void assert_open(store_fixture *fx, int64_t id, int want)
 static void test_status_and_capacity(store_fixture *fx, gconstpointer data)
 {
 	fake_now = 1000 * MINUTE;
-	int64_t a = staff(fx, "a");
+	int64_t a = fixture_staff(fx, "a");
 	tsunagu_store_staff *s = get_staff(fx, a);
 	g_assert_cmpint(s->status, ==, TSUNAGU_STATUS_OFFLINE);
 	g_assert_cmpint(s->status_since_us, ==, fake_now);
@@ -98,7 +89,7 @@ static void test_status_and_capacity(store_fixture *fx, gconstpointer data)
 static void test_open_count_follows_every_change(store_fixture *fx, gconstpointer data)
 {
 	fake_now = 2000 * MINUTE;
-	int64_t a = staff(fx, "a"), b = staff(fx, "b");
+	int64_t a = fixture_staff(fx, "a"), b = fixture_staff(fx, "b");
 	int64_t c1 = fixture_conversation(fx, "web"), c2 = fixture_conversation(fx, "web");
 
 	/* inside one batch, before any commit, each assignment is counted */
@@ -151,7 +142,7 @@ static void test_waiting_list(store_fixture *fx, gconstpointer data)
 		fake_now = (3000 + 10 * i) * MINUTE;
 		ids[i] = fixture_conversation(fx, "web");
 	}
-	int64_t a = staff(fx, "a");
+	int64_t a = fixture_staff(fx, "a");
 	/* the oldest leaves the queue; later it comes back and waits anew */
 	fake_now = 4000 * MINUTE;
 	g_assert_cmpint(tsunagu_store_conversation_assign(fx->store, ids[0], a, -1), ==, 0);
@@ -209,7 +200,7 @@ static int64_t pick(store_fixture *fx, const tsunagu_store_pick *q)
 static void test_pick(store_fixture *fx, gconstpointer data)
 {
 	fake_now = 5000 * MINUTE;
-	int64_t a = staff(fx, "a"), b = staff(fx, "b"), c = staff(fx, "c"), d = staff(fx, "d");
+	int64_t a = fixture_staff(fx, "a"), b = fixture_staff(fx, "b"), c = fixture_staff(fx, "c"), d = fixture_staff(fx, "d");
 	tsunagu_store_pick q = { .method = TSUNAGU_PICK_LONGEST_IDLE, .all = true, .now_us = 0 };
 	g_assert_cmpint(pick(fx, &q), ==, 0); /* everyone offline */
 
@@ -295,7 +286,7 @@ static void test_pick(store_fixture *fx, gconstpointer data)
 static void test_lookups(store_fixture *fx, gconstpointer data)
 {
 	fake_now = 6000 * MINUTE;
-	int64_t a = staff(fx, "a"), b = staff(fx, "b");
+	int64_t a = fixture_staff(fx, "a"), b = fixture_staff(fx, "b");
 	int64_t contact = 0, c1 = 0, c2 = 0, c3 = 0, last = 0;
 	g_assert_cmpint(tsunagu_store_contact_create(fx->store, "Kei", &contact), ==, 0);
 	g_assert_cmpint(tsunagu_store_conversation_create(fx->store, "web", contact, &c1), ==, 0);
@@ -349,7 +340,7 @@ static void test_views(store_fixture *fx, gconstpointer data)
 {
 	int64_t me = 0;
 	fake_now = 7000 * MINUTE;
-	me = staff(fx, "me");
+	me = fixture_staff(fx, "me");
 	/* w1 waits (customer wrote), w2 waits longer, o1 is mine and answered
 	 * (a note after the answer does not count), o2 is mine, unanswered,
 	 * s1 snoozed, x1 closed, l1 another channel */
@@ -451,11 +442,7 @@ static void test_views(store_fixture *fx, gconstpointer data)
 
 int main(int argc, char **argv)
 {
-	/* "today" is the server's local date: pin it */
-	setenv("TZ", "UTC", 1);
-	tzset();
-	tsunagu_core_set_clock(fake_clock);
-	g_test_init(&argc, &argv, NULL);
+	store_test_init(&argc, &argv, fake_clock);
 #define ADD(name, fn) g_test_add(name, store_fixture, NULL, fixture_setup, fn, fixture_teardown)
 	ADD("/store/routing/status-and-capacity", test_status_and_capacity);
 	ADD("/store/routing/open-count", test_open_count_follows_every_change);
