@@ -306,12 +306,18 @@ static void report(const variant_total *t, int rounds)
 		   eval_wall);
 
 	double eval_ratio = cpu[V_BARE] > 0 ? eval_cpu / cpu[V_BARE] : 0;
+	/* The goal reads "per-evaluation overhead <= 1.5x the bare call": what
+	 * an evaluation costs beyond the bare call, against the bare call. The
+	 * whole evaluation against the bare call is printed beside it. */
+	double overhead_ratio = cpu[V_BARE] > 0 ? (eval_cpu - cpu[V_BARE]) / cpu[V_BARE] : 0;
 	double decide_ratio = cpu[V_BARE_FRESH] > 0 ? cpu[V_DECIDE_ONE] / cpu[V_BARE_FRESH] : 0;
 	printf("goals (issue 4 item 7; CPU time, one core; medians of the rounds):\n");
 	printf("  rule evaluation: %.0f evals/s (goal >= 1,000,000)  %s\n", per_second(eval_cpu),
 	       bench_verdict(per_second(eval_cpu) >= 1e6));
-	printf("  rule evaluation / bare call = %.2f (goal <= 1.5)  %s\n", eval_ratio,
-	       bench_verdict(eval_ratio > 0 && eval_ratio <= 1.5));
+	printf("  overhead per evaluation = %.1f ns = %.2f x the bare call (goal <= 1.5)  %s\n",
+	       eval_cpu - cpu[V_BARE], overhead_ratio,
+	       bench_verdict(cpu[V_BARE] > 0 && overhead_ratio <= 1.5));
+	printf("  context: whole rule evaluation / bare call = %.2f\n", eval_ratio);
 	printf("  context: rule evaluation / bare call on read-only proxies = %.2f (the rest is "
 	       "what read-only `c` costs)\n", cpu[V_BARE_RO] > 0 ? eval_cpu / cpu[V_BARE_RO] : 0);
 	/* The issue's goals are per rule evaluation; a whole decision (view
