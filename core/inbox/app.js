@@ -82,12 +82,16 @@ function route() {
   $('rules-page').hidden = !onRules;
   $('app').hidden = onRules;
   const admin = h === 'admin' && isSupervisor();
+  // route() runs once per hashchange, and two changes in a row both read
+  // the final hash: render the staff page only on the way in, or a second
+  // render would replace rows an admin is already editing
+  const wasAdmin = document.body.classList.contains('admin-open');
   document.body.classList.toggle('admin-open', admin);
   const onReport = h === 'reports';
   document.body.classList.toggle('report-open', onReport);
   $('report-link').classList.toggle('active', onReport);
   if (onRules) { rules.open(); return; }
-  if (admin) { showAdmin(); return; }
+  if (admin) { if (!wasAdmin) showAdmin(); return; }
   if (onReport) { report.show(); return; }
   const m = h.match(/^conversations\/([A-Za-z0-9_-]{1,64})$/);
   if (m) {

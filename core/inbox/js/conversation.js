@@ -252,6 +252,8 @@ export class ConversationView {
     const menu = $('assign-menu');
     if (!menu.hidden) { menu.hidden = true; return; }
     closeMenus(menu);
+    // never show the counts of an earlier opening while fetching today's
+    menu.replaceChildren(el('p', { class: 'muted', text: t('loading') }));
     menu.hidden = false;
     await this.renderPicker();
   }
