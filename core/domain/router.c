@@ -383,6 +383,10 @@ static void on_event(const tsunagu_store_event *ev, void *user_data)
 		const char *status = json_string_value(json_object_get(p, "status"));
 		if (status && !strcmp(status, "available"))
 			who = payload_int(p, "staff");
+		else if (status)
+			/* gone to lunch with a chat still ringing: it goes on now,
+			 * not when its deadline runs out */
+			router_offers_withdraw(r, payload_int(p, "staff"));
 	} else if (!strcmp(t, "call.missed")) {
 		who = 0;
 	} else {

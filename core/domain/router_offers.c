@@ -171,6 +171,20 @@ out:
 	return ret;
 }
 
+void router_offers_withdraw(tsunagu_router *r, int64_t staff_id)
+{
+	GPtrArray *offers = NULL;
+	int ret = tsunagu_store_offers_pending_of_staff(r->core->store, staff_id, &offers);
+	/* handle_due sees them no longer available: not counted, moved on */
+	for (guint i = 0; ret == 0 && i < offers->len; i++)
+		ret = handle_due(r, offers->pdata[i]);
+	if (ret < 0)
+		tlog_warn("withdrawing the offers of staff %" G_GINT64_FORMAT ": %s", staff_id,
+			  g_strerror(-ret));
+	if (offers)
+		g_ptr_array_unref(offers);
+}
+
 int tsunagu_router_tick(tsunagu_router *router, unsigned *handled_out)
 {
 	unsigned handled = 0;

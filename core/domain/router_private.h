@@ -99,6 +99,10 @@ void router_arm_deadline(tsunagu_router *r);
  * offer made to them (joined, replied, noted...). Loop thread, from the
  * router's event subscriber after the commit; ev borrowed. */
 void router_offers_on_event(tsunagu_router *r, const tsunagu_store_event *ev);
+/* staff_id left "available": their pending offers go on to the next
+ * operator at once, not counted as missed (they were not there to take
+ * them). Own units; failures are logged. */
+void router_offers_withdraw(tsunagu_router *r, int64_t staff_id);
 
 /* Calls (router_calls.c): rings a queued call of conv to whom its route
  * picks (only_staff > 0: that operator only, from the waiting list), inside

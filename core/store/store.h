@@ -582,6 +582,10 @@ int tsunagu_store_offers_of(tsunagu_store *store, int64_t conversation_id, GPtrA
  * most limit (0: 100). */
 int tsunagu_store_offers_due(tsunagu_store *store, int64_t now_us, unsigned limit,
 			     GPtrArray **out);
+/* The pending offers (chats and calls) made to staff_id, by conversation.
+ * GPtrArray of tsunagu_store_offer*, free func set. */
+int tsunagu_store_offers_pending_of_staff(tsunagu_store *store, int64_t staff_id,
+					  GPtrArray **out);
 /* The earliest pending deadline, -ENOENT when none. */
 int tsunagu_store_offers_next(tsunagu_store *store, int64_t *deadline_us);
 

@@ -208,11 +208,13 @@ typedef struct tsunagu_store_backend_ops {
 	int (*offers_of)(void *be, int64_t conversation_id, GPtrArray **out);
 	int (*offers_due)(void *be, int64_t now_us, unsigned limit, GPtrArray **out);
 	int (*offers_next)(void *be, int64_t *deadline_us);
-	/* The router's index of waiting conversations (migration 6). Appended:
+	/* The router's index of waiting conversations (migration 7). Appended:
 	 * same meaning as in store.h; kind already checked. */
 	int (*waiting_admitted)(void *be, tsunagu_admits_kind kind, int64_t ref, bool phone,
 				int64_t after_since, int64_t after_id, unsigned limit,
 				GArray **out);
+	/* Appended: same meaning as in store.h. */
+	int (*offers_pending_of_staff)(void *be, int64_t staff_id, GPtrArray **out);
 } tsunagu_store_backend_ops;
 
 /* The embedded default (store_sqlite.c). */

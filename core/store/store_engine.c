@@ -175,6 +175,14 @@ int tsunagu_store_offers_of(tsunagu_store *store, int64_t conversation_id, GPtrA
 	return OPS(store)->offers_of(BE(store), conversation_id, out);
 }
 
+int tsunagu_store_offers_pending_of_staff(tsunagu_store *store, int64_t staff_id,
+					  GPtrArray **out)
+{
+	if (!store || !out || staff_id <= 0)
+		return -EINVAL;
+	return OPS(store)->offers_pending_of_staff(BE(store), staff_id, out);
+}
+
 int tsunagu_store_offers_due(tsunagu_store *store, int64_t now_us, unsigned limit,
 			     GPtrArray **out)
 {

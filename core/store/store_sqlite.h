@@ -265,6 +265,7 @@ int tsunagu_sqlite_offer_end(void *be, int64_t conversation_id, int64_t staff_id
 int tsunagu_sqlite_offers_clear(void *be, int64_t conversation_id);
 int tsunagu_sqlite_offers_of(void *be, int64_t conversation_id, GPtrArray **out);
 int tsunagu_sqlite_offers_due(void *be, int64_t now_us, unsigned limit, GPtrArray **out);
+int tsunagu_sqlite_offers_pending_of_staff(void *be, int64_t staff_id, GPtrArray **out);
 int tsunagu_sqlite_offers_next(void *be, int64_t *deadline_us);
 
 /* ---- the router's index of waiting conversations (store_sqlite_admits.c) ---- */

@@ -39,6 +39,10 @@ static const char SQL_OFFERS_OF[] =
 static const char SQL_OFFERS_DUE[] =
 	"SELECT " OFFER_COLUMNS " FROM offers WHERE state = 'pending' AND deadline <= ?1"
 	" ORDER BY deadline, conversation_id, staff_id LIMIT ?2";
+/* walks offers_staff (staff_id, kind) WHERE state = 'pending' */
+static const char SQL_OFFERS_OF_STAFF[] =
+	"SELECT " OFFER_COLUMNS " FROM offers WHERE staff_id = ?1 AND state = 'pending'"
+	" ORDER BY conversation_id";
 static const char SQL_OFFERS_NEXT[] =
 	"SELECT deadline FROM offers WHERE state = 'pending' AND deadline IS NOT NULL"
 	" ORDER BY deadline LIMIT 1";
@@ -210,6 +214,18 @@ int tsunagu_sqlite_offers_due(void *be, int64_t now_us, unsigned limit, GPtrArra
 	sqlite3_bind_int64(st, 2, limit);
 	return tsunagu_sqlite_rows(sq, st, offer_row, (GDestroyNotify)tsunagu_store_offer_free,
 				   "listing due offers", out);
+}
+
+int tsunagu_sqlite_offers_pending_of_staff(void *be, int64_t staff_id, GPtrArray **out)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_OFFERS_OF_STAFF);
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, staff_id);
+	return tsunagu_sqlite_rows(sq, st, offer_row, (GDestroyNotify)tsunagu_store_offer_free,
+				   "listing a staff member's offers", out);
 }
 
 int tsunagu_sqlite_offers_next(void *be, int64_t *deadline_us)

@@ -483,12 +483,16 @@ static void test_declined_call(fixture *f, gconstpointer data)
 	/* b declines too: nobody else, back to a */
 	g_assert_cmpint(tsunagu_router_call_rejected(f->core.router, call, b), ==, 0);
 	g_assert_cmpint(rung(f, conv_id), ==, a);
-	/* a steps away while it rings: at the deadline that is no miss */
+	/* a steps away while it rings: b's phone rings at once, not when a's
+	 * ring time runs out, and that is no miss of a's */
 	g_assert_cmpint(tsunagu_router_set_status(f->core.router, a, TSUNAGU_STATUS_AWAY, a, NULL),
 			==, 0);
-	fake_now += 30 * SECOND;
-	g_assert_cmpint(tsunagu_router_tick(f->core.router, NULL), ==, 0);
 	spin();
+	g_assert_cmpint(rung(f, conv_id), ==, b);
+	fake_now += 29 * SECOND;
+	unsigned handled = 9;
+	g_assert_cmpint(tsunagu_router_tick(f->core.router, &handled), ==, 0);
+	g_assert_cmpuint(handled, ==, 0);
 	s = staff(f, a);
 	g_assert_cmpint(s->missed_offers, ==, 0);
 	tsunagu_store_staff_free(s);
@@ -530,6 +534,37 @@ static void test_chat_offer_timeout(fixture *f, gconstpointer data)
 	g_assert_cmpuint(handled, ==, 0);
 	g_assert_cmpint(assignee(f, chat), ==, c);
 	g_assert_cmpint(tsunagu_router_accept(f->core.router, chat, c), ==, -ENOENT);
+}
+
+/* An operator who goes away with a chat on offer does not keep it until the
+ * deadline: it goes on at once, and no miss is counted. */
+static void test_chat_offer_withdrawn(fixture *f, gconstpointer data)
+{
+	config(f, "routing.offer_timeout=1m");
+	int64_t a = on_duty(f, "a");
+	int64_t b = on_duty(f, "b");
+	int64_t chat = arrive_now(f);
+	g_assert_cmpint(assignee(f, chat), ==, a);
+	fake_now += 10 * SECOND;
+	g_assert_cmpint(tsunagu_router_set_status(f->core.router, a, TSUNAGU_STATUS_AWAY, a, NULL),
+			==, 0);
+	spin();
+	g_assert_cmpint(assignee(f, chat), ==, b);
+	json_t *ev = last_event(f, "conversation.offered");
+	g_assert_cmpint(json_int(ev, "staff"), ==, b);
+	g_assert_cmpint(json_int(ev, "deadline"), ==, fake_now + MINUTE);
+	json_decref(ev);
+	g_assert_cmpint(open_chats(f, a), ==, 0);
+	g_assert_cmpuint(count_events(f, "conversation.offer_missed"), ==, 0);
+	tsunagu_store_staff *s = staff(f, a);
+	g_assert_cmpint(s->missed_offers, ==, 0);
+	tsunagu_store_staff_free(s);
+	/* a's old deadline passes: nothing left of it */
+	fake_now += 50 * SECOND;
+	unsigned handled = 9;
+	g_assert_cmpint(tsunagu_router_tick(f->core.router, &handled), ==, 0);
+	g_assert_cmpuint(handled, ==, 0);
+	g_assert_cmpint(assignee(f, chat), ==, b);
 }
 
 /* ---- eligibility, statuses, reassignment ------------------------------------------ */
@@ -674,6 +709,7 @@ int main(int argc, char **argv)
 	ADD("/engine/offers/ring-timeout-autopause", test_ring_timeout_and_autopause);
 	ADD("/engine/offers/declined", test_declined_call);
 	ADD("/engine/offers/chat-timeout", test_chat_offer_timeout);
+	ADD("/engine/offers/chat-withdrawn", test_chat_offer_withdrawn);
 	ADD("/engine/inquiry-types", test_inquiry_types);
 	ADD("/engine/status/subtypes", test_subtypes);
 	ADD("/engine/reassign", test_reassign);
