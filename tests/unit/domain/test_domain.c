@@ -286,6 +286,19 @@ static void test_inbound_visitor(fixture *f, gconstpointer data)
 	g_assert_cmpstr(json_string_value(json_object_get(visitor, "page_url")), ==,
 			"https://shop.example/cart");
 	g_assert_true(json_is_object(json_object_get(visitor, "utm"))); /* always there */
+	g_assert_null(json_object_get(view, "team"));
+	json_decref(view);
+
+	/* RULES.md c.team: the name of the conversation's team */
+	int64_t team = 0;
+	g_assert_cmpint(tsunagu_store_team_create(f->core.store, "サポート", &team), ==, 0);
+	g_assert_cmpint(tsunagu_store_conversation_assign(f->core.store, c->id, 0, team), ==, 0);
+	spin();
+	int64_t id = c->id;
+	tsunagu_store_conversation_free(c);
+	g_assert_cmpint(tsunagu_store_conversation_get(f->core.store, id, &c), ==, 0);
+	view = tsunagu_conversation_view(&f->core, c);
+	g_assert_cmpstr(json_string_value(json_object_get(view, "team")), ==, "サポート");
 	json_decref(view);
 	tsunagu_store_conversation_free(c);
 
