@@ -60,8 +60,8 @@ bool router_eligible(tsunagu_router *r, int64_t id, bool phone)
 	return tsunagu_store_staff_eligible(r->core->store, id, phone, &ok) == 0 && ok;
 }
 
-int router_pick(tsunagu_router *r, const router_route *route, bool phone,
-		const GArray *exclude, int64_t *staff_id)
+static int pick(tsunagu_router *r, const router_route *route, bool phone, const GArray *exclude,
+		bool dry, int64_t *staff_id)
 {
 	if (router_route_nobody(route))
 		return -ENOENT;
@@ -84,12 +84,24 @@ int router_pick(tsunagu_router *r, const router_route *route, bool phone,
 		.now_us = tsunagu_core_now_us(),
 	};
 	int ret = q.method == TSUNAGU_PICK_ROUND_ROBIN
-			  ? router_rr_pick(r, route, &q, staff_id)
+			  ? router_rr_pick(r, route, &q, dry, staff_id)
 			  : tsunagu_store_staff_pick(r->core->store, &q, staff_id);
 	g_free(staff);
 	g_free(teams);
 	g_free(ex);
 	return ret;
+}
+
+int router_pick(tsunagu_router *r, const router_route *route, bool phone,
+		const GArray *exclude, int64_t *staff_id)
+{
+	return pick(r, route, phone, exclude, false, staff_id);
+}
+
+int router_pick_dry(tsunagu_router *r, const router_route *route, bool phone,
+		    int64_t *staff_id)
+{
+	return pick(r, route, phone, NULL, true, staff_id);
 }
 
 int router_assign_writes(tsunagu_router *r, const tsunagu_store_conversation *conv,

@@ -3,11 +3,7 @@
 
 #include <errno.h>
 
-#include "router_route.h"
-
-/* The namespace and key under which the router keeps a route's round-robin
- * position (router.c); read here, never written. */
-#define ROUTER_SETTINGS_NS "router"
+#include "router_private.h"
 
 void tsunagu_router_preview_free(tsunagu_router_preview *p)
 {
@@ -17,47 +13,6 @@ void tsunagu_router_preview_free(tsunagu_router_preview *p)
 	g_free(p->display_name);
 	json_decref(p->notes);
 	g_free(p);
-}
-
-/* Whether the preferred operator (last operator, CRM owner) would take it:
- * placement tries them before the pick. */
-static bool preferred_takes(tsunagu_core *core, int64_t id)
-{
-	tsunagu_store_staff *s = NULL;
-	bool yes = tsunagu_store_staff_get(core->store, id, &s) == 0 &&
-		   s->status == TSUNAGU_STATUS_AVAILABLE && !s->disabled &&
-		   s->open_chats < s->chat_capacity;
-	tsunagu_store_staff_free(s);
-	return yes;
-}
-
-static int64_t rr_position(tsunagu_core *core, const router_route *route)
-{
-	char *key = router_route_rr_key(route), *value = NULL;
-	int64_t after = 0;
-	if (tsunagu_store_setting_get(core->store, ROUTER_SETTINGS_NS, key, &value) == 0)
-		after = g_ascii_strtoll(value, NULL, 10);
-	g_free(key);
-	g_free(value);
-	return after;
-}
-
-static int store_pick(tsunagu_core *core, const router_route *route, int64_t *staff_id)
-{
-	char *staff = router_ids_json(route->staff), *teams = router_ids_json(route->teams);
-	tsunagu_store_pick q = {
-		.method = router_route_pick_method(route),
-		.all = route->all,
-		.staff_ids_json = staff,
-		.team_ids_json = teams,
-		.now_us = tsunagu_core_now_us(),
-	};
-	if (q.method == TSUNAGU_PICK_ROUND_ROBIN)
-		q.rr_after = rr_position(core, route);
-	int ret = tsunagu_store_staff_pick(core->store, &q, staff_id);
-	g_free(staff);
-	g_free(teams);
-	return ret;
 }
 
 int tsunagu_router_preview_pick(tsunagu_core *core, const tsunagu_store_conversation *conv,
@@ -77,15 +32,17 @@ int tsunagu_router_preview_pick(tsunagu_core *core, const tsunagu_store_conversa
 		p->reason = "target_nobody";
 		goto done;
 	}
-	if (route->prefer && preferred_takes(core, route->prefer)) {
-		id = route->prefer;
-	} else if (route->all || route->staff->len || route->teams->len) {
-		ret = store_pick(core, route, &id);
-		if (ret == -ENOENT)
-			ret = 0;
-		if (ret < 0)
-			goto out;
+	if (!core->router) {
+		ret = -ENOTSUP;
+		goto out;
 	}
+	/* the router's own choice (preferred operator, eligibility for chats
+	 * or calls, round robin's owed turns), with nothing written */
+	ret = router_pick_dry(core->router, route, router_is_phone(conv), &id);
+	if (ret == -ENOENT)
+		ret = 0;
+	if (ret < 0)
+		goto out;
 	if (!id) {
 		p->reason = "nobody_qualifies";
 		goto done;

@@ -2,10 +2,12 @@
  * the "would pick" column of the rules editor's dry run (docs/rules.md).
  *
  * It resolves the target exactly as placement does (router_route_resolve)
- * and asks the same store pick (tsunagu_store_staff_pick) — so it follows
- * every change to how operators are chosen — but writes nothing: no
- * assignment, no event, and the round-robin pointer is only read.
- * Thread: loop thread only. Needs core->store.
+ * and makes the router's own choice (router_pick_dry: the preferred
+ * operator, chat or call eligibility, round robin with its owed turns) —
+ * so it follows every change to how operators are chosen — but writes
+ * nothing: no assignment, no event, and the round-robin state is only read.
+ * Thread: loop thread only. Needs core->store and core->router (-ENOTSUP
+ * without a router).
  */
 #pragma once
 

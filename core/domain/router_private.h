@@ -56,6 +56,10 @@ void router_waiting_walk_free(router_waiting_walk *w);
  * robin keeps its state in the caller's unit. */
 int router_pick(tsunagu_router *r, const router_route *route, bool phone,
 		const GArray *exclude, int64_t *staff_id);
+/* The same choice, writing nothing (the rules editor's dry run,
+ * router_preview.c): round robin only reads its state. */
+int router_pick_dry(tsunagu_router *r, const router_route *route, bool phone,
+		    int64_t *staff_id);
 /* The writes of one assignment, inside the caller's atomic unit (see
  * router.c). by_staff_id 0: the router. */
 int router_assign_writes(tsunagu_router *r, const tsunagu_store_conversation *conv,
@@ -76,10 +80,10 @@ int router_status_writes(tsunagu_router *r, int64_t staff_id, tsunagu_staff_stat
 			 int64_t subtype_id, int64_t by_staff_id, const char *reason);
 
 /* Round robin (router_rr.c): the pick q (method round robin) of route with
- * seed 003's order, updating the kept state; and an assignment made
- * without a pick (the waiting list) taking its turn. */
+ * seed 003's order, updating the kept state unless dry; and an assignment
+ * made without a pick (the waiting list) taking its turn. */
 int router_rr_pick(tsunagu_router *r, const router_route *route, tsunagu_store_pick *q,
-		   int64_t *staff_id);
+		   bool dry, int64_t *staff_id);
 int router_rr_took(tsunagu_router *r, const router_route *route, bool phone, int64_t staff_id);
 
 /* Offers (router_offers.c). Configuration, read at each use. */

@@ -148,7 +148,7 @@ out:
 }
 
 int router_rr_pick(tsunagu_router *r, const router_route *route, tsunagu_store_pick *q,
-		   int64_t *staff_id)
+		   bool dry, int64_t *staff_id)
 {
 	char *key = state_key(route, q->phone);
 	rr_state st;
@@ -169,10 +169,10 @@ int router_rr_pick(tsunagu_router *r, const router_route *route, tsunagu_store_p
 	if (ret == -ENOENT) {
 		q->rr_after = st.last;
 		ret = tsunagu_store_staff_pick(r->core->store, q, staff_id);
-		if (ret == 0)
+		if (ret == 0 && !dry)
 			ret = note_skipped(r, q, &st, *staff_id);
 	}
-	if (ret == 0)
+	if (ret == 0 && !dry)
 		ret = state_save(r, key, &st);
 	g_array_unref(st.owed);
 	g_free(key);
