@@ -71,19 +71,10 @@ json_t *tsunagu_conversation_view(tsunagu_core *core, const tsunagu_store_conver
 			json_object_set_new(c, "assignee", json_string(s->login));
 		tsunagu_store_staff_free(s);
 	}
-	if (conv->team_id) {
-		/* RULES.md c.team: the team's name (teams are few: the list is
-		 * the lookup) */
-		GPtrArray *teams = NULL;
-		if (tsunagu_store_team_list(core->store, &teams) == 0) {
-			for (unsigned i = 0; i < teams->len; i++) {
-				tsunagu_store_team *t = teams->pdata[i];
-				if (t->id == conv->team_id)
-					json_object_set_new(c, "team", json_string(t->name));
-			}
-			g_ptr_array_unref(teams);
-		}
-	}
+	char *team = NULL;
+	if (conv->team_id && tsunagu_store_team_name(core->store, conv->team_id, &team) == 0)
+		json_object_set_new(c, "team", json_string(team));
+	g_free(team);
 	if (conv->category)
 		json_object_set_new(c, "category", json_string(conv->category));
 	GPtrArray *tags = NULL;

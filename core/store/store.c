@@ -482,6 +482,13 @@ int tsunagu_store_team_get_by_name(tsunagu_store *store, const char *name, int64
 	return store->ops->team_get_by_name(store->be, name, id_out);
 }
 
+int tsunagu_store_team_name(tsunagu_store *store, int64_t team_id, char **name_out)
+{
+	if (!store || team_id <= 0 || !name_out)
+		return -EINVAL;
+	return store->ops->team_name(store->be, team_id, name_out);
+}
+
 int tsunagu_store_team_add_member(tsunagu_store *store, int64_t team_id, int64_t staff_id)
 {
 	if (!store)

@@ -177,6 +177,8 @@ typedef struct {
 void tsunagu_store_team_free(tsunagu_store_team *t);
 /* Every team, by name. GPtrArray of tsunagu_store_team*, free func set. */
 int tsunagu_store_team_list(tsunagu_store *store, GPtrArray **out);
+/* The name of team_id (g_free), -ENOENT when there is no such team. */
+int tsunagu_store_team_name(tsunagu_store *store, int64_t team_id, char **name_out);
 /* GArray of int64_t staff ids. */
 int tsunagu_store_team_members(tsunagu_store *store, int64_t team_id, GArray **out);
 

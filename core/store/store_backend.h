@@ -215,6 +215,7 @@ typedef struct tsunagu_store_backend_ops {
 				GArray **out);
 	/* Appended: same meaning as in store.h. */
 	int (*offers_pending_of_staff)(void *be, int64_t staff_id, GPtrArray **out);
+	int (*team_name)(void *be, int64_t team_id, char **name_out);
 } tsunagu_store_backend_ops;
 
 /* The embedded default (store_sqlite.c). */

@@ -599,6 +599,7 @@ const tsunagu_store_backend_ops tsunagu_store_sqlite_ops = {
 	.offers_next = tsunagu_sqlite_offers_next,
 	.waiting_admitted = tsunagu_sqlite_waiting_admitted,
 	.offers_pending_of_staff = tsunagu_sqlite_offers_pending_of_staff,
+	.team_name = tsunagu_sqlite_team_name,
 };
 
 int tsunagu_sqlite_int64_of(tsunagu_sqlite *sq, const char *sql, int64_t a, int64_t b,

@@ -140,6 +140,7 @@ int tsunagu_sqlite_team_add_member(void *be, int64_t team_id, int64_t staff_id);
 int tsunagu_sqlite_team_remove_member(void *be, int64_t team_id, int64_t staff_id);
 int tsunagu_sqlite_team_members(void *be, int64_t team_id, GArray **out);
 int tsunagu_sqlite_team_list(void *be, GPtrArray **out);
+int tsunagu_sqlite_team_name(void *be, int64_t team_id, char **name_out);
 int tsunagu_sqlite_conversation_set_visitor(void *be, int64_t id, const char *visitor_json);
 int tsunagu_sqlite_setting_get(void *be, const char *ns, const char *key, char **value_out);
 int tsunagu_sqlite_setting_set(void *be, const char *ns, const char *key, const char *value);

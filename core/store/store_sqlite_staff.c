@@ -55,6 +55,7 @@ static const char SQL_TEAM_MEMBERS[] =
 	"SELECT staff_id FROM team_members WHERE team_id = ?1 ORDER BY staff_id";
 static const char SQL_TEAM_EXISTS[] = "SELECT 1 FROM teams WHERE id = ?1";
 static const char SQL_TEAM_LIST[] = "SELECT id, name FROM teams ORDER BY name";
+static const char SQL_TEAM_NAME[] = "SELECT name FROM teams WHERE id = ?1";
 
 /* Reads one id from a single-column query bound with one text; -ENOENT
  * when there is no row. */
@@ -410,4 +411,21 @@ int tsunagu_sqlite_team_list(void *be, GPtrArray **out)
 		return -EIO;
 	return tsunagu_sqlite_rows(sq, st, team_row, (GDestroyNotify)tsunagu_store_team_free,
 				   "listing teams", out);
+}
+
+int tsunagu_sqlite_team_name(void *be, int64_t team_id, char **name_out)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_TEAM_NAME);
+	int r;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, team_id);
+	r = tsunagu_sqlite_step_row(sq, st, "reading a team's name");
+	if (r <= 0)
+		return r < 0 ? r : -ENOENT;
+	*name_out = tsunagu_sqlite_column_dup(st, 0);
+	tsunagu_sqlite_done(st);
+	return 0;
 }
