@@ -6,21 +6,19 @@
 // count. The offers live in the database, so they survive a restart.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, makeTempDir, buildRoot } from './lib/server.mjs';
-import { customerSays } from './lib/echo.mjs';
-import { ApiClient, stopCleanly } from './lib/api.mjs';
+import { startServer, makeTempDir } from './lib/server.mjs';
+import { customerSays, echoPluginDir } from './lib/echo.mjs';
+import { ApiClient, stopCleanly, eventsOf } from './lib/api.mjs';
+import { eventually } from './lib/poll.mjs';
 
-let tmp, pluginDir, rulesDir;
+let plugins, rulesDir;
 
 before(() => {
-  tmp = makeTempDir('tsunagu-offers-');
-  pluginDir = join(tmp, 'plugins');
-  rulesDir = join(tmp, 'rules');
-  mkdirSync(pluginDir);
+  plugins = echoPluginDir();
+  rulesDir = join(plugins.dir, 'rules');
   mkdirSync(rulesDir);
-  cpSync(join(buildRoot, 'sdk', 'echo.so'), join(pluginDir, 'echo.so'));
   writeFileSync(join(rulesDir, 'route.lua'), `
 route "everyone, in a fixed order" {
   to = all_available(),
@@ -29,29 +27,10 @@ route "everyone, in a fixed order" {
 `);
 });
 
-after(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
+after(() => { if (plugins) plugins.cleanup(); });
 
-const config = () => `[plugins]\ndir = ${pluginDir}\n\n[rules]\ndir = ${rulesDir}\n\n`
+const config = () => `${plugins.config}\n[rules]\ndir = ${rulesDir}\n\n`
   + '[routing]\noffer_timeout = 1s\nmax_missed_offers = 2\n';
-
-// Polls until fn returns something truthy; the deadline only bounds a broken
-// server, it is not what the test measures.
-async function waitFor(fn, what, ms = 20000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function eventsOf(api, type, conversation) {
-  const r = await api.get('/api/v1/events?after=0&limit=1000');
-  assert.equal(r.status, 200, r.text);
-  return r.json.events.filter((e) => e.type === type
-    && (!conversation || e.data.conversation === conversation));
-}
 
 test('an offer not accepted moves on; two misses in a row set the operator away', async () => {
   const dataDir = makeTempDir('tsunagu-offers-data-');
@@ -68,17 +47,17 @@ test('an offer not accepted moves on; two misses in a row set the operator away'
 
     // Round robin from the start: A (the lower id) is offered the first chat.
     const c1 = await customerSays(srv, 'taro', 'こんにちは');
-    const offered1 = await waitFor(async () => (await eventsOf(admin, 'conversation.offered', c1))[0],
-      'the first offer');
+    const offered1 = await eventually(async () => (await eventsOf(admin, 'conversation.offered', c1))[0],
+      'the first offer', 20000);
     assert.equal(offered1.data.staff, a.id);
     assert.ok(offered1.data.deadline > 0);
 
     // A lets it pass: it goes to B, and A's miss is counted.
-    const missed1 = await waitFor(async () => (await eventsOf(admin, 'conversation.offer_missed', c1))[0],
-      'the first miss');
+    const missed1 = await eventually(async () => (await eventsOf(admin, 'conversation.offer_missed', c1))[0],
+      'the first miss', 20000);
     assert.deepEqual({ staff: missed1.data.staff, missed: missed1.data.missed }, { staff: a.id, missed: 1 });
-    const offered2 = await waitFor(async () => (await eventsOf(admin, 'conversation.offered', c1))
-      .find((e) => e.data.staff === b.id), 'the offer to B');
+    const offered2 = await eventually(async () => (await eventsOf(admin, 'conversation.offered', c1))
+      .find((e) => e.data.staff === b.id), 'the offer to B', 20000);
     assert.ok(offered2.seq > missed1.seq);
 
     // B accepts by joining: the chat stays B's, no further offer or miss.
@@ -92,8 +71,8 @@ test('an offer not accepted moves on; two misses in a row set the operator away'
     // The next chat is A's turn again; stop the server while it is offered:
     // the deadline is kept in the database and runs out after the restart.
     const c2 = await customerSays(srv, 'hanako', 'もしもし');
-    await waitFor(async () => (await eventsOf(admin, 'conversation.offered', c2))
-      .find((e) => e.data.staff === a.id), 'the second offer to A');
+    await eventually(async () => (await eventsOf(admin, 'conversation.offered', c2))
+      .find((e) => e.data.staff === a.id), 'the second offer to A', 20000);
     const stopped = await srv.stop('SIGTERM', { cleanup: false });
     assert.equal(stopped.code, 0);
     srv = await startServer({ config: config(), dataDir });
@@ -101,8 +80,8 @@ test('an offer not accepted moves on; two misses in a row set the operator away'
     assert.equal((await admin2.login(login, password)).status, 200);
 
     // A's second miss in a row sets A away, audited as missed_offers.
-    const paused = await waitFor(async () => (await eventsOf(admin2, 'staff.status_changed'))
-      .find((e) => e.data.staff === a.id && e.data.reason === 'missed_offers'), 'autopause');
+    const paused = await eventually(async () => (await eventsOf(admin2, 'staff.status_changed'))
+      .find((e) => e.data.staff === a.id && e.data.reason === 'missed_offers'), 'autopause', 20000);
     assert.equal(paused.data.status, 'away');
     assert.equal(paused.data.previous, 'available');
     const missed2 = (await eventsOf(admin2, 'conversation.offer_missed', c2))[0];

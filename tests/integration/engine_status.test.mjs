@@ -7,8 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
-import { ApiClient, stopCleanly } from './lib/api.mjs';
-import { echoPluginDir, customerSays } from '../e2e/lib/echo.mjs';
+import { ApiClient, stopCleanly, eventsOf } from './lib/api.mjs';
+import { echoPluginDir, customerSays } from './lib/echo.mjs';
 
 // the built-in rules: every chat to all available operators, longest idle
 let plug;
@@ -17,11 +17,6 @@ after(() => { if (plug) plug.cleanup(); });
 
 const put = (api, path, json) => api.request('PUT', path, { json });
 
-async function events(api, type) {
-  const r = await api.get('/api/v1/events?after=0&limit=1000');
-  assert.equal(r.status, 200, r.text);
-  return r.json.events.filter((e) => e.type === type);
-}
 
 test('sub-types, statuses, do-not-disturb, capacities and their permissions', async () => {
   const srv = await startServer({ config: plug.config });
@@ -54,7 +49,7 @@ test('sub-types, statuses, do-not-disturb, capacities and their permissions', as
     assert.equal(away.status, 200, away.text);
     assert.equal(away.json.status, 'away');
     assert.equal(away.json.subtype, 'ランチ');
-    let changed = (await events(admin, 'staff.status_changed')).at(-1);
+    let changed = (await eventsOf(admin, 'staff.status_changed')).at(-1);
     assert.deepEqual(changed.data, { staff: s1.id, status: 'away', previous: 'available',
       subtype: 'ランチ', previous_subtype: 'available', reason: 'manual' });
     assert.equal(changed.actor, s1.id);
@@ -66,7 +61,7 @@ test('sub-types, statuses, do-not-disturb, capacities and their permissions', as
     assert.equal((await put(op1, `/api/v1/staff/${s2.id}/status`, { status: 'offline' })).status, 403);
     const back = await put(sup, `/api/v1/staff/${s1.id}/status`, { status: 'available' });
     assert.equal(back.status, 200, back.text);
-    changed = (await events(admin, 'staff.status_changed')).at(-1);
+    changed = (await eventsOf(admin, 'staff.status_changed')).at(-1);
     assert.equal(changed.actor, sv.id);
     assert.equal(changed.data.previous_subtype, 'ランチ');
 
@@ -76,7 +71,7 @@ test('sub-types, statuses, do-not-disturb, capacities and their permissions', as
     const op2status = (await op2.get('/api/v1/me/status')).json;
     assert.equal(op2status.status, 'away');
     assert.equal(op2status.subtype, 'away');
-    assert.equal((await events(admin, 'staff.status_changed')).at(-1).data.reason, 'subtype_deleted');
+    assert.equal((await eventsOf(admin, 'staff.status_changed')).at(-1).data.reason, 'subtype_deleted');
     const awayDefault = list.json.subtypes.find((t) => t.kind === 'away').id;
     assert.equal((await admin.del(`/api/v1/status/subtypes/${awayDefault}`)).status, 409);
     assert.equal((await op1.del(`/api/v1/status/subtypes/${awayDefault}`)).status, 403);
@@ -106,7 +101,7 @@ test('sub-types, statuses, do-not-disturb, capacities and their permissions', as
     assert.equal(set.json.staff.inquiry_types, 'phone');
     assert.equal(set.json.staff.chats_during_call, true);
     assert.equal(set.json.staff.dnd, true);
-    const routing = (await events(admin, 'staff.routing_changed')).at(-1);
+    const routing = (await eventsOf(admin, 'staff.routing_changed')).at(-1);
     assert.equal(routing.actor, sv.id);
     assert.deepEqual(routing.data.changed, { inquiry_types: 'phone', call_capacity: 2, chats_during_call: true });
     // op1 takes calls only now: the next chat waits

@@ -10,7 +10,8 @@ import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startServer, makeTempDir, buildRoot } from './lib/server.mjs';
-import { ApiClient, stopCleanly } from './lib/api.mjs';
+import { ApiClient, stopCleanly, eventsOf } from './lib/api.mjs';
+import { eventually } from './lib/poll.mjs';
 
 let tmp, pluginDir, rulesDir;
 
@@ -52,15 +53,6 @@ async function customerSays(srv, from, text) {
   return got.conversation;
 }
 
-async function waitFor(fn, what, ms = 10000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const put = (api, path, json) => api.request('PUT', path, { json });
 
@@ -70,11 +62,6 @@ async function conversation(api, id) {
   return r.json.conversation;
 }
 
-async function events(api, type) {
-  const r = await api.get('/api/v1/events?after=0&limit=1000');
-  assert.equal(r.status, 200, r.text);
-  return r.json.events.filter((e) => e.type === type);
-}
 
 test('capacity, the waiting list, manual assignment and status permissions', async () => {
   const srv = await startServer({ config: config() });
@@ -111,7 +98,7 @@ test('capacity, the waiting list, manual assignment and status permissions', asy
 
     // four customers at once: two fit (capacity 1 each), two wait
     const convs = await Promise.all(['c1', 'c2', 'c3', 'c4'].map((c) => customerSays(srv, c, `${c}: こんにちは`)));
-    const status = await waitFor(async () => {
+    const status = await eventually(async () => {
       const r = await sup.get('/api/v1/status');
       assert.equal(r.status, 200, r.text);
       const ops = r.json.staff.filter((s) => s.role === 'operator');
@@ -132,10 +119,10 @@ test('capacity, the waiting list, manual assignment and status permissions', asy
       assert.ok(['customer', 'system'].includes(w.last_message.kind));
       assert.equal(typeof w.unreplied, 'boolean');
     }
-    const assigned = await events(admin, 'conversation.assigned');
+    const assigned = await eventsOf(admin, 'conversation.assigned');
     assert.equal(assigned.length, 2);
     assert.ok(assigned.every((e) => e.data.by === 'router'));
-    assert.equal((await events(admin, 'conversation.waiting')).length, 2);
+    assert.equal((await eventsOf(admin, 'conversation.waiting')).length, 2);
 
     // the views each operator sees
     const mine1 = (await op1.get('/api/v1/conversations?view=mine')).json.conversations;
@@ -159,7 +146,7 @@ test('capacity, the waiting list, manual assignment and status permissions', asy
     assert.equal(closed.status, 200, closed.text);
     assert.equal(closed.json.conversation.state, 'closed');
     assert.equal((await op1.post(`/api/v1/conversations/${mine1[0].id}/close`, {})).status, 409);
-    const took = await waitFor(async () => {
+    const took = await eventually(async () => {
       const c = await conversation(op1, oldest);
       return c.assignee && c.assignee.id === s1.id ? c : null;
     }, 'the oldest waiting conversation assigned to op1');
@@ -179,7 +166,7 @@ test('capacity, the waiting list, manual assignment and status permissions', asy
     assert.equal(manual.json.over_capacity, true);
     assert.equal(manual.json.conversation.assignee.id, s2.id);
     assert.equal(manual.json.conversation.state, 'open');
-    const byHand = (await events(admin, 'conversation.assigned')).filter((e) => e.data.conversation === last);
+    const byHand = (await eventsOf(admin, 'conversation.assigned')).filter((e) => e.data.conversation === last);
     assert.equal(byHand.at(-1).data.by, sv.id);
     assert.equal((await op2.get('/api/v1/me/status')).json.open_chats, 2);
 
@@ -202,7 +189,7 @@ test('capacity, the waiting list, manual assignment and status permissions', asy
     const away = await put(sup, `/api/v1/staff/${s1.id}/status`, { status: 'away' });
     assert.equal(away.status, 200, away.text);
     assert.equal(away.json.staff.status, 'away');
-    const changed = (await events(admin, 'staff.status_changed')).at(-1);
+    const changed = (await eventsOf(admin, 'staff.status_changed')).at(-1);
     assert.equal(changed.data.staff, s1.id);
     assert.equal(changed.data.status, 'away');
     assert.equal(changed.actor, sv.id);
@@ -211,18 +198,18 @@ test('capacity, the waiting list, manual assignment and status permissions', asy
     assert.equal((await put(sup, '/api/v1/staff/abc/status', { status: 'away' })).status, 404);
     // a new customer now waits: nobody available
     const late = await customerSays(srv, 'c5', 'まだですか');
-    await waitFor(async () => (await conversation(op1, late)).state === 'waiting', 'c5 waits');
+    await eventually(async () => (await conversation(op1, late)).state === 'waiting', 'c5 waits');
     // op2 back: still full (2 open against 1), so c5 keeps waiting; op1
     // back with room after a close: c5 goes to op1
     assert.equal((await put(op2, '/api/v1/me/status', { status: 'available' })).status, 200);
     assert.equal((await op1.post(`/api/v1/conversations/${oldest}/close`, {})).status, 200);
     assert.equal((await conversation(op1, late)).assignee, null);
     assert.equal((await put(op1, '/api/v1/me/status', { status: 'available' })).status, 200);
-    await waitFor(async () => (await conversation(op1, late)).assignee?.id === s1.id, 'c5 to op1');
+    await eventually(async () => (await conversation(op1, late)).assignee?.id === s1.id, 'c5 to op1');
 
     // logout of the last session: offline
     assert.equal((await op1.logout()).status, 200);
-    await waitFor(async () => {
+    await eventually(async () => {
       const r = await sup.get('/api/v1/status');
       return r.json.staff.find((s) => s.id === s1.id).status === 'offline';
     }, 'op1 offline after logout');

@@ -8,7 +8,8 @@ import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startServer, makeTempDir, buildRoot } from './lib/server.mjs';
-import { ApiClient, stopCleanly } from './lib/api.mjs';
+import { ApiClient, stopCleanly, eventsOf } from './lib/api.mjs';
+import { eventually } from './lib/poll.mjs';
 
 let tmp, pluginDir, rulesDir;
 
@@ -84,21 +85,7 @@ async function sendEcho(srv, text, id) {
   return got;
 }
 
-async function eventsOf(api, type) {
-  const r = await api.get('/api/v1/events?after=0&limit=1000');
-  assert.equal(r.status, 200, r.text);
-  return r.json.events.filter((e) => e.type === type);
-}
 
-async function waitFor(fn, ms = 15000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('hostile route rules are skipped with file:line; the next rule decides; the server keeps serving', async () => {
   const srv = await startServer({ config: config() });
@@ -107,7 +94,7 @@ test('hostile route rules are skipped with file:line; the next rule decides; the
 
   const ack = await sendEcho(srv, 'こんにちは', 'm1');
   assert.ok(ack.conversation, 'the customer message was stored and acknowledged');
-  const decided = await waitFor(async () => (await eventsOf(api, 'route.decided'))[0]);
+  const decided = await eventually(async () => (await eventsOf(api, 'route.decided'))[0], 'route.decided', 15000);
   const d = decided.data;
   assert.equal(d.conversation, ack.conversation);
   assert.equal(d.rule, 'echo customers');
@@ -142,11 +129,11 @@ test('a workflow timer set before a restart fires after it', async () => {
   srv = await startServer({ config: config(), dataDir, adminLogin: login, adminPassword: password });
   const api = new ApiClient(srv.url);
   await api.login(login, password);
-  const tagged = await waitFor(async () => {
+  const tagged = await eventually(async () => {
     const r = await api.get(`/api/v1/conversations/${ack.conversation}`);
     assert.equal(r.status, 200, r.text);
     return r.json.conversation.tags.includes('followup') ? r.json.conversation : null;
-  });
+  }, 'the workflow tagged the conversation', 15000);
   assert.equal(tagged.category, 'pending');
   const ev = await eventsOf(api, 'conversation.tagged');
   assert.equal(ev.length, 1, 'fired exactly once');

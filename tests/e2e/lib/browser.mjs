@@ -59,16 +59,8 @@ export function servePages(routes) {
   });
 }
 
-// Polls fn() until it returns a truthy value; rejects with what after ms.
-export async function eventually(fn, what, ms = 10000) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
-    if (Date.now() > end) throw new Error(`timeout: ${what} (last: ${last})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+// The polling helper is shared with the black-box tests.
+export { eventually } from '../../integration/lib/poll.mjs';
 
 // Logs a page of the inbox in.
 export async function loginInbox(page, login, password) {

@@ -152,3 +152,12 @@ export async function stopCleanly(srv, assert) {
   assert.doesNotMatch(logs, /AddressSanitizer|LeakSanitizer|runtime error:/, 'sanitizer report');
   assert.equal(info.code, 0, `exit ${JSON.stringify(info)}`);
 }
+
+// The events of one type (and, when given, of one conversation) the API
+// lists from the start of the log (the first 1,000).
+export async function eventsOf(api, type, conversation) {
+  const r = await api.get('/api/v1/events?after=0&limit=1000');
+  if (r.status !== 200) throw new Error(`GET /api/v1/events: ${r.status} ${r.text}`);
+  return r.json.events.filter((e) => e.type === type
+    && (!conversation || e.data.conversation === conversation));
+}
