@@ -28,6 +28,8 @@
  * 1.1 added history, conversation_customer, contact_set_attributes,
  * setting_get, setting_set, http_route_staff, request_staff, and the
  * visitor_json field of tsunagu_plugin_inbound.
+ * 1.2 added the call engine (call_incoming ... call_missed), staff_find and
+ * guidance_path, for channels with TSUNAGU_PLUGIN_CAP_CALLS.
  */
 #ifndef TSUNAGU_SDK_HOST_H
 #define TSUNAGU_SDK_HOST_H
@@ -66,6 +68,16 @@ typedef void (*tsunagu_host_done_cb)(int status, void *user_data);
  * -ECANCELED when the plugin is being destroyed before the read. */
 typedef void (*tsunagu_host_history_cb)(int status, const tsunagu_plugin_message *msgs, size_t n,
 					void *user_data);
+
+/* 1.2. A new inbound call is durable (or not). Loop thread. Runs exactly
+ * once per call_incoming() that returned 0. status: 0 created; -EEXIST the
+ * provider_call_id is already a call (call_id is that call, disposition 0);
+ * -ECANCELED the plugin is being destroyed; another negative errno: nothing
+ * was stored (answer the caller with an error). conversation (borrowed for
+ * the call) and call_id identify the call; disposition is a
+ * tsunagu_plugin_call_disposition. */
+typedef void (*tsunagu_host_call_cb)(int status, const char *conversation, int64_t call_id,
+				     int disposition, void *user_data);
 
 /* An HTTP request on a route of the plugin. Loop thread. req is owned by the
  * host and stays valid until the plugin answers it with respond(), which it
@@ -283,7 +295,46 @@ typedef struct tsunagu_host_api {
 	 * (staff_id, role may be NULL). -ENOENT on other requests. */
 	int (*request_staff)(const tsunagu_host_request *req, int64_t *staff_id, int *role);
 
-	void *reserved[25];
+	/* ==== ABI 1.2: calls ========================================================
+	 * Test with TSUNAGU_HOST_HAS(). Loop thread. Need
+	 * TSUNAGU_PLUGIN_CAP_CALLS and a call_event callback in the description
+	 * (else -EPERM). The engine (docs/routing.md, Calls) keeps the state;
+	 * the plugin reports what happened on the wire. call_id is the host's. */
+
+	/* A caller dialled in on channel (one of the plugin's): finds or creates
+	 * the contact (caller_id) and a phone conversation, runs the route rules,
+	 * and either queues the call (phones ring through call_event(RING)) or
+	 * decides it cannot be taken (disposition). in borrowed. cb required,
+	 * after the commit. Returns 0 (cb will run) or a negative errno. */
+	int (*call_incoming)(tsunagu_host *host, const tsunagu_plugin_call_in *in,
+			     tsunagu_host_call_cb cb, void *user_data);
+	/* staff_id's phone answered call_id (after RING), or for an outbound
+	 * call the customer answered: talking. -EPERM it was not ringing for
+	 * them; -EPIPE over or answered by someone else (hang that phone up). */
+	int (*call_answered)(tsunagu_host *host, int64_t call_id, int64_t staff_id);
+	/* staff_id's phone declined or failed (busy, 486/603, unreachable): the
+	 * next operator rings. Not a missed offer. */
+	int (*call_rejected)(tsunagu_host *host, int64_t call_id, int64_t staff_id);
+	/* Either side hung up: a talking call ends (after-call work begins), a
+	 * queued or ringing one is missed "userLeft". -EPIPE already over. */
+	int (*call_ended)(tsunagu_host *host, int64_t call_id);
+	/* The plugin gives up on a call that was never answered: reason
+	 * "notInOperation", "noOperator", "ringTimeout" or "userLeft" (-EINVAL
+	 * otherwise). The conversation is closed (TEL-3). */
+	int (*call_missed)(tsunagu_host *host, int64_t call_id, const char *reason);
+	/* The staff member with this login (a phone's owner). -ENOENT unknown or
+	 * disabled. *role_out may be NULL. */
+	int (*staff_find)(tsunagu_host *host, const char *login, int64_t *staff_id_out,
+			  int *role_out);
+	/* The normalized guidance to play (WAV, mono, 48 kHz, S16LE; see
+	 * docs/guidance.md): for line (NULL: the default set) and kind
+	 * (tsunagu_plugin_guidance_kind). *path_out is the plugin's, freed with
+	 * api->free(); the file stays readable while the plugin plays it (a
+	 * replaced file gets a new path). -ENOENT nothing uploaded for it (play
+	 * nothing, or a tone). */
+	int (*guidance_path)(tsunagu_host *host, const char *line, int kind, char **path_out);
+
+	void *reserved[18];
 } tsunagu_host_api;
 
 /* True when the host's table has the function `field` (a plugin built against

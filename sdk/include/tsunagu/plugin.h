@@ -55,7 +55,7 @@ extern "C" {
 #define TSUNAGU_PLUGIN_CAP_HTTP      (1u << 1) /* registers HTTP routes */
 #define TSUNAGU_PLUGIN_CAP_WEBSOCKET (1u << 2) /* registers WebSocket paths */
 #define TSUNAGU_PLUGIN_CAP_MEDIA     (1u << 3) /* reserved for the media helpers */
-#define TSUNAGU_PLUGIN_CAP_CALLS     (1u << 4) /* reserved: inbound/outbound calls */
+#define TSUNAGU_PLUGIN_CAP_CALLS     (1u << 4) /* 1.2: a phone channel, has call_event() */
 
 typedef struct tsunagu_plugin_desc {
 	uint32_t abi_major;   /* TSUNAGU_PLUGIN_ABI_MAJOR */
@@ -91,8 +91,16 @@ typedef struct tsunagu_plugin_desc {
 	 * message.failed). Required with TSUNAGU_PLUGIN_CAP_CHANNEL. */
 	int (*deliver)(void *state, const tsunagu_plugin_outbound *msg);
 
+	/* 1.2 (took reserved[0]). Loop thread. A request of the call engine for
+	 * one of the plugin's calls (types.h: tsunagu_plugin_call_event_kind).
+	 * ev owned by the host, valid during the call. Return 0 when it will be
+	 * carried out, or a negative errno: for RING and DIAL the host then
+	 * treats the phone as having declined (call_rejected). Required with
+	 * TSUNAGU_PLUGIN_CAP_CALLS. */
+	int (*call_event)(void *state, const tsunagu_plugin_call_event *ev);
+
 	/* Later minors append fields here, taking from reserved; set to NULL. */
-	void *reserved[16];
+	void *reserved[15];
 } tsunagu_plugin_desc;
 
 /* The one exported symbol (see the top of this file). Loop thread. */

@@ -26,7 +26,7 @@ extern "C" {
  * when M < N it must check api->abi_minor / api->struct_size before using what
  * 1.N added (TSUNAGU_HOST_HAS()). */
 #define TSUNAGU_PLUGIN_ABI_MAJOR 1u
-#define TSUNAGU_PLUGIN_ABI_MINOR 1u
+#define TSUNAGU_PLUGIN_ABI_MINOR 2u
 
 /* Marks the one symbol a plugin exports. Build plugins with
  * -fvisibility=hidden (the pkg-config Cflags add it) so nothing else leaks. */
@@ -151,6 +151,95 @@ typedef enum {
 	TSUNAGU_PLUGIN_ROLE_SUPERVISOR = 2,
 	TSUNAGU_PLUGIN_ROLE_ADMIN = 3,
 } tsunagu_plugin_role;
+
+
+/* ---- 1.2: calls (TSUNAGU_PLUGIN_CAP_CALLS) --------------------------------
+ * A phone channel hands each call to the core's call engine, which places
+ * it through the route rules like any conversation, keeps the call queue,
+ * decides whose phone rings and for how long (routing.ring_timeout), and
+ * records the call (TEL-10). The plugin owns signalling and media: it rings
+ * phones when told (call_event()), plays guidance, and reports what the
+ * caller and the phones did (host.h: call_answered() ...). */
+
+/* An inbound call arriving on the plugin's phone channel (host.h:
+ * call_incoming()). Set struct_size; zero what you do not use. Strings are
+ * borrowed for the call. */
+typedef struct {
+	uint32_t struct_size;
+	uint32_t flags;                /* none defined in 1.2; must be 0 */
+	const char *channel;           /* a channel this plugin registered ("phone") */
+	const char *caller_id;         /* the customer's number or SIP user: the contact */
+	const char *caller_name;       /* display name, may be NULL */
+	const char *line;              /* the number or trunk called, may be NULL:
+					  picks the guidance set (guidance_path()) */
+	const char *provider_call_id;  /* e.g. the SIP Call-ID; required: a repeated
+					  call_incoming() with the same id is -EEXIST */
+	const char *visitor_json;      /* as tsunagu_plugin_inbound.visitor_json; may be NULL */
+	void *reserved[4];
+} tsunagu_plugin_call_in;
+
+/* What the engine decided for a new inbound call (host.h:
+ * tsunagu_host_call_cb). The plugin plays the matching guidance, then: */
+typedef enum {
+	/* Inside business hours and the call queue has room: play the welcome
+	 * guidance, then hold audio; phones ring through call_event(). */
+	TSUNAGU_PLUGIN_CALL_QUEUED = 1,
+	/* Outside business hours (the rules' business_hours(channel)): play
+	 * the out-of-hours guidance, then call_missed(call, "notInOperation"). */
+	TSUNAGU_PLUGIN_CALL_NOT_IN_OPERATION = 2,
+	/* The call queue is over the admin's limit: play the busy guidance,
+	 * then call_missed(call, "noOperator"). */
+	TSUNAGU_PLUGIN_CALL_QUEUE_FULL = 3,
+} tsunagu_plugin_call_disposition;
+
+/* What the engine asks of the phone channel (plugin.h: call_event()). */
+typedef enum {
+	/* Ring staff_id's phone for call_id (an inbound call offered to them, or
+	 * the first leg of an outbound call). Answered: call_answered(); declined
+	 * or failed: call_rejected(). */
+	TSUNAGU_PLUGIN_CALL_EV_RING = 1,
+	/* Stop ringing staff_id's phone for call_id: answered elsewhere, ring
+	 * timeout (the engine moves on), the operator became unavailable, or the
+	 * caller left. Do not report it back. */
+	TSUNAGU_PLUGIN_CALL_EV_STOP_RING = 2,
+	/* The call is over for the core (an operator hung up from the inbox, or
+	 * answering a queued call ended this one, TEL-4): tear both legs down
+	 * and do not report call_ended() for it. reason says why. */
+	TSUNAGU_PLUGIN_CALL_EV_HANGUP = 3,
+	/* An outbound call (a call-back, TEL-1): ring staff_id's phone; when it
+	 * answers, dial remote_id through the channel's trunk; report
+	 * call_answered(call, staff) when the customer answers, call_ended()
+	 * when either side hangs up, call_missed(call, "ringTimeout") or
+	 * call_rejected() when it never connects. */
+	TSUNAGU_PLUGIN_CALL_EV_DIAL = 4,
+	/* The engine gave up on a queued or ringing call (a reason like
+	 * "ringTimeout"): play nothing more, end the caller's leg. Do not
+	 * report it back. */
+	TSUNAGU_PLUGIN_CALL_EV_MISSED = 5,
+} tsunagu_plugin_call_event_kind;
+
+/* One request of the engine. Owned by the host, valid during the call only. */
+typedef struct {
+	uint32_t struct_size;          /* the host's sizeof; fields past it are absent */
+	uint32_t kind;                 /* tsunagu_plugin_call_event_kind */
+	int64_t call_id;
+	const char *conversation;      /* the conversation's public id */
+	const char *channel;
+	int64_t staff_id;              /* RING, STOP_RING, DIAL; 0 otherwise */
+	const char *staff_login;       /* that staff member's login (maps to a phone) */
+	const char *remote_id;         /* DIAL: the customer's number; else the caller_id */
+	const char *provider_call_id;  /* as given to call_incoming(); NULL for outbound */
+	const char *reason;            /* HANGUP, MISSED: why; may be NULL */
+	void *reserved[4];
+} tsunagu_plugin_call_event;
+
+/* The guidance a phone channel plays (host.h: guidance_path()). */
+typedef enum {
+	TSUNAGU_PLUGIN_GUIDANCE_WELCOME = 1,      /* before queueing, in business hours */
+	TSUNAGU_PLUGIN_GUIDANCE_QUEUE = 2,        /* hold audio while waiting, looped */
+	TSUNAGU_PLUGIN_GUIDANCE_BUSY = 3,         /* the queue is full */
+	TSUNAGU_PLUGIN_GUIDANCE_OUT_OF_HOURS = 4, /* outside business hours */
+} tsunagu_plugin_guidance_kind;
 
 #ifdef __cplusplus
 }

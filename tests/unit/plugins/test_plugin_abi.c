@@ -1,9 +1,9 @@
 /* The plugin ABI must not change by accident: a built plugin reads these
  * structs at fixed offsets. The layout of every SDK struct is written out
  * field by field and compared with the recorded layout of this minor
- * (abi-1.1-lp64.txt); a difference fails with the differing lines. An
+ * (abi-1.2-lp64.txt); a difference fails with the differing lines. An
  * intended change appends fields (minor) and records a new file, or bumps
- * the major. Every earlier record (abi-1.0-lp64.txt) must still hold for
+ * the major. Every earlier record (abi-1.0, abi-1.1) must still hold for
  * every field it names but `reserved` (which growth shrinks): that is what
  * lets a plugin built against 1.0 run in this host.
  * Re-record: TSUNAGU_ABI_RECORD=1 ./test_plugin_abi */
@@ -21,9 +21,11 @@ _Static_assert(offsetof(tsunagu_host_api, struct_size) == 8, "host struct_size t
 #if __SIZEOF_POINTER__ == 8 && defined(__LP64__)
 _Static_assert(sizeof(tsunagu_plugin_desc) == 216, "tsunagu_plugin_desc size (LP64)");
 _Static_assert(offsetof(tsunagu_plugin_desc, deliver) == 80, "deliver (LP64)");
+_Static_assert(offsetof(tsunagu_plugin_desc, call_event) == 88, "1.2 call_event took reserved[0]");
 _Static_assert(sizeof(tsunagu_host_api) == 512, "tsunagu_host_api size (LP64)");
-_Static_assert(offsetof(tsunagu_host_api, reserved) == 312, "host reserved (LP64, 1.1)");
+_Static_assert(offsetof(tsunagu_host_api, reserved) == 368, "host reserved (LP64, 1.2)");
 _Static_assert(offsetof(tsunagu_host_api, history) == 256, "1.1 starts where 1.0 reserved began");
+_Static_assert(offsetof(tsunagu_host_api, call_incoming) == 312, "1.2 starts where 1.1 reserved began");
 _Static_assert(sizeof(tsunagu_plugin_inbound) == 80, "inbound size (LP64)");
 _Static_assert(sizeof(tsunagu_plugin_outbound) == 80, "outbound size (LP64)");
 _Static_assert(sizeof(tsunagu_host_ws_handlers) == 64, "ws handlers size (LP64)");
@@ -46,7 +48,8 @@ static void describe(GString *out)
 	F(tsunagu_plugin_desc, description); F(tsunagu_plugin_desc, config_schema);
 	F(tsunagu_plugin_desc, init); F(tsunagu_plugin_desc, start);
 	F(tsunagu_plugin_desc, stop); F(tsunagu_plugin_desc, destroy);
-	F(tsunagu_plugin_desc, deliver); F(tsunagu_plugin_desc, reserved);
+	F(tsunagu_plugin_desc, deliver); F(tsunagu_plugin_desc, call_event);
+	F(tsunagu_plugin_desc, reserved);
 
 	S(tsunagu_host_api);
 	F(tsunagu_host_api, abi_major); F(tsunagu_host_api, abi_minor);
@@ -71,6 +74,10 @@ static void describe(GString *out)
 	F(tsunagu_host_api, contact_set_attributes); F(tsunagu_host_api, setting_get);
 	F(tsunagu_host_api, setting_set); F(tsunagu_host_api, http_route_staff);
 	F(tsunagu_host_api, request_staff);
+	F(tsunagu_host_api, call_incoming); F(tsunagu_host_api, call_answered);
+	F(tsunagu_host_api, call_rejected); F(tsunagu_host_api, call_ended);
+	F(tsunagu_host_api, call_missed); F(tsunagu_host_api, staff_find);
+	F(tsunagu_host_api, guidance_path);
 	F(tsunagu_host_api, reserved);
 
 	S(tsunagu_host_ws_handlers);
@@ -105,6 +112,21 @@ static void describe(GString *out)
 	F(tsunagu_plugin_attribute, key); F(tsunagu_plugin_attribute, value);
 	F(tsunagu_plugin_attribute, status);
 
+	S(tsunagu_plugin_call_in);
+	F(tsunagu_plugin_call_in, struct_size); F(tsunagu_plugin_call_in, flags);
+	F(tsunagu_plugin_call_in, channel); F(tsunagu_plugin_call_in, caller_id);
+	F(tsunagu_plugin_call_in, caller_name); F(tsunagu_plugin_call_in, line);
+	F(tsunagu_plugin_call_in, provider_call_id); F(tsunagu_plugin_call_in, visitor_json);
+	F(tsunagu_plugin_call_in, reserved);
+
+	S(tsunagu_plugin_call_event);
+	F(tsunagu_plugin_call_event, struct_size); F(tsunagu_plugin_call_event, kind);
+	F(tsunagu_plugin_call_event, call_id); F(tsunagu_plugin_call_event, conversation);
+	F(tsunagu_plugin_call_event, channel); F(tsunagu_plugin_call_event, staff_id);
+	F(tsunagu_plugin_call_event, staff_login); F(tsunagu_plugin_call_event, remote_id);
+	F(tsunagu_plugin_call_event, provider_call_id); F(tsunagu_plugin_call_event, reason);
+	F(tsunagu_plugin_call_event, reserved);
+
 	g_string_append_printf(out, "enum msg customer=%d operator=%d system=%d\n",
 			       TSUNAGU_PLUGIN_MSG_CUSTOMER, TSUNAGU_PLUGIN_MSG_OPERATOR,
 			       TSUNAGU_PLUGIN_MSG_SYSTEM);
@@ -131,7 +153,7 @@ static void test_layout_recorded(void)
 	}
 	const char *src = g_getenv("TSUNAGU_SOURCE_ROOT");
 	g_assert_nonnull(src);
-	char *path = g_build_filename(src, "tests", "unit", "plugins", "abi-1.1-lp64.txt", NULL);
+	char *path = g_build_filename(src, "tests", "unit", "plugins", "abi-1.2-lp64.txt", NULL);
 	GString *now = g_string_new(NULL);
 	describe(now);
 	if (g_getenv("TSUNAGU_ABI_RECORD")) {
@@ -161,10 +183,10 @@ static void test_layout_recorded(void)
 	g_free(path);
 }
 
-/* Every line of the 1.0 record — struct sizes, field offsets and sizes,
+/* Every line of an earlier record — struct sizes, field offsets and sizes,
  * enum values — holds in this ABI, except the reserved arrays (growth takes
  * from them) and the version line. */
-static void test_compatible_with_1_0(void)
+static void check_compatible(const char *record)
 {
 	if (sizeof(void *) != 8) {
 		g_test_skip("the recorded layout is for LP64");
@@ -172,7 +194,7 @@ static void test_compatible_with_1_0(void)
 	}
 	const char *src = g_getenv("TSUNAGU_SOURCE_ROOT");
 	g_assert_nonnull(src);
-	char *path = g_build_filename(src, "tests", "unit", "plugins", "abi-1.0-lp64.txt", NULL);
+	char *path = g_build_filename(src, "tests", "unit", "plugins", record, NULL);
 	char *old = NULL;
 	g_assert_true(g_file_get_contents(path, &old, NULL, NULL));
 	GString *now = g_string_new(NULL);
@@ -187,7 +209,7 @@ static void test_compatible_with_1_0(void)
 		char *needle = g_strconcat("\n", l, "\n", NULL);
 		char *hay = g_strconcat("\n", now->str, NULL);
 		if (!strstr(hay, needle)) {
-			g_test_message("1.0 line no longer holds: \"%s\"", l);
+			g_test_message("%s line no longer holds: \"%s\"", record, l);
 			missing++;
 		}
 		checked++;
@@ -219,8 +241,14 @@ static void test_reserved_last(void)
 	g_assert_cmpuint(offsetof(tsunagu_plugin_outbound, reserved) +
 				 sizeof(((tsunagu_plugin_outbound *)0)->reserved),
 			 ==, sizeof(tsunagu_plugin_outbound));
-	g_assert_cmpuint(G_N_ELEMENTS(((tsunagu_plugin_desc *)0)->reserved), ==, 16);
-	g_assert_cmpuint(G_N_ELEMENTS(((tsunagu_host_api *)0)->reserved), ==, 25);
+	g_assert_cmpuint(G_N_ELEMENTS(((tsunagu_plugin_desc *)0)->reserved), ==, 15);
+	g_assert_cmpuint(G_N_ELEMENTS(((tsunagu_host_api *)0)->reserved), ==, 18);
+	g_assert_cmpuint(offsetof(tsunagu_plugin_call_in, reserved) +
+				 sizeof(((tsunagu_plugin_call_in *)0)->reserved),
+			 ==, sizeof(tsunagu_plugin_call_in));
+	g_assert_cmpuint(offsetof(tsunagu_plugin_call_event, reserved) +
+				 sizeof(((tsunagu_plugin_call_event *)0)->reserved),
+			 ==, sizeof(tsunagu_plugin_call_event));
 	g_assert_cmpuint(offsetof(tsunagu_plugin_message, reserved) +
 				 sizeof(((tsunagu_plugin_message *)0)->reserved),
 			 ==, sizeof(tsunagu_plugin_message));
@@ -231,6 +259,9 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/plugins/abi/layout-recorded", test_layout_recorded);
 	g_test_add_func("/plugins/abi/reserved-last", test_reserved_last);
-	g_test_add_func("/plugins/abi/compatible-with-1.0", test_compatible_with_1_0);
+	g_test_add_data_func("/plugins/abi/compatible-with-1.0", "abi-1.0-lp64.txt",
+			     (GTestDataFunc)check_compatible);
+	g_test_add_data_func("/plugins/abi/compatible-with-1.1", "abi-1.1-lp64.txt",
+			     (GTestDataFunc)check_compatible);
 	return g_test_run();
 }
