@@ -1,0 +1,88 @@
+/* The SIP plugin's media: RTP legs anchored in tsunagud (DESIGN.md, Media).
+ *
+ * Every call leg (the caller's trunk side, an operator's phone) is one
+ * sip_leg: a pair of UDP sockets (RTP on an even port, RTCP on the next)
+ * bound to the plugin's media address, taken from the configured port
+ * range. Nothing ever flows directly between two endpoints.
+ *
+ * A leg is in one of three modes at a time:
+ *   idle     packets received are dropped (and counted);
+ *   playing  a GStreamer pipeline plays a normalized WAV file (guidance,
+ *            hold audio) encoded to the leg's codec into the leg's socket
+ *            (sip_leg_play);
+ *   bridged  to one other leg (sip_bridge): when both legs have the same
+ *            codec, packets are relayed by the loop with batched syscalls
+ *            (recvmmsg/sendmmsg), rewriting SSRC/sequence/timestamp so each
+ *            endpoint sees one continuous stream; with different codecs a
+ *            GStreamer pipeline transcodes.
+ * Switching modes never tears the socket down, so the far end keeps
+ * sending to the same address and hears no gap beyond a packet.
+ *
+ * THREADS. Every function here: the loop thread only. GStreamer streaming
+ * threads never touch a leg: they post to the loop through the host API.
+ * Callbacks run on the loop thread.
+ *
+ * ERRORS. 0 or a negative errno; -EADDRINUSE when the port range is
+ * exhausted, -EINVAL bad argument, -ENOTSUP a codec not handled.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <tsunagu/plugin.h>
+
+typedef struct sip_media sip_media;
+typedef struct sip_leg sip_leg;
+
+/* Codecs the plugin offers and accepts (payload types of RFC 3551 for
+ * G.711; Opus is dynamic, its number comes from the SDP). */
+typedef enum {
+	SIP_CODEC_PCMU = 0, /* G.711 µ-law, 8 kHz */
+	SIP_CODEC_PCMA = 8, /* G.711 A-law, 8 kHz */
+	SIP_CODEC_OPUS = 111, /* Opus 48 kHz (the payload type is per leg) */
+} sip_codec;
+
+/* The media address, the port range and the host handles for logging and
+ * posting. bind_ip borrowed; the range [port_min, port_max] must hold at
+ * least two ports. */
+int sip_media_new(tsunagu_host *host, const tsunagu_host_api *api, const char *bind_ip,
+		  uint16_t port_min, uint16_t port_max, sip_media **out);
+/* Frees every leg still open (stops their pipelines). */
+void sip_media_free(sip_media *m);
+
+/* Opens a leg (two sockets). The local address for the SDP comes from
+ * sip_leg_local_ip/port. */
+int sip_leg_new(sip_media *m, sip_leg **out);
+const char *sip_leg_local_ip(const sip_leg *leg);
+uint16_t sip_leg_local_port(const sip_leg *leg);
+/* Where to send (from the far end's SDP) and in which codec; payload_type is
+ * the number the far end uses (Opus: its dynamic number). May be called
+ * again (re-INVITE, hold) at any time. ip borrowed. */
+int sip_leg_set_remote(sip_leg *leg, const char *ip, uint16_t port, sip_codec codec,
+		       int payload_type);
+/* Closes the sockets and frees the leg; unbridges and stops playing first. */
+void sip_leg_free(sip_leg *leg);
+
+/* Plays a WAV file (mono 48 kHz S16LE, as guidance_path() gives) into the
+ * leg, encoded to its codec and paced in real time; loop: start again at
+ * the end until stopped. done (may be NULL) runs once on the loop thread
+ * when it ends: status 0 at the end of the file (never with loop), -ECANCELED
+ * stopped or replaced, another errno on failure. A leg in a bridge is
+ * unbridged first. path borrowed. */
+typedef void (*sip_leg_done_fn)(sip_leg *leg, int status, void *user_data);
+int sip_leg_play(sip_leg *leg, const char *path, bool loop, sip_leg_done_fn done,
+		 void *user_data);
+void sip_leg_stop(sip_leg *leg);
+
+/* Connects two legs both ways (each stops playing first). -EBUSY when one is
+ * already bridged to another leg. */
+int sip_bridge(sip_leg *a, sip_leg *b);
+void sip_unbridge(sip_leg *leg);
+
+/* Counters since the leg was opened, for tests and the benchmark. */
+typedef struct {
+	uint64_t rx_packets, tx_packets;
+	uint64_t rx_dropped;   /* received while idle, or malformed */
+	uint64_t rx_lost;      /* gaps in the far end's RTP sequence numbers */
+} sip_leg_stats;
+void sip_leg_get_stats(const sip_leg *leg, sip_leg_stats *out);
