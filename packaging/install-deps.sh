@@ -10,11 +10,14 @@ set -eu
 # libwebsockets-test-server is the peer the chat benchmark (tests/bench/chat)
 # measures tsunagud's CPU per frame against; the sqlite3 shell loads large
 # event histories into a stopped server's database for the reports tests.
+# The SIP plugin's signalling is sofia-sip (nua on the GLib loop); SIPp
+# (sip-tester) plays trunks and operators' phones in its tests.
 PKGS="build-essential pkg-config meson ninja-build python3
  libglib2.0-dev libwebsockets-dev libwebsockets-evlib-glib
  liblua5.4-dev libsqlite3-dev libsodium-dev libjansson-dev
  valgrind clang libclang-rt-14-dev ca-certificates
- chromium libwebsockets-test-server sqlite3"
+ chromium libwebsockets-test-server sqlite3
+ libsofia-sip-ua-glib-dev sip-tester"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: run as root (apt-get needs it)" >&2

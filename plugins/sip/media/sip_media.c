@@ -1,0 +1,404 @@
+/* The media engine: the port range, legs and their sockets, and the switch
+ * between idle, playing and bridged (sip_media.h). The packet path is in
+ * sip_relay.c, GStreamer in sip_pipeline.c.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sip_media_internal.h"
+
+void sip_media_log(sip_media *m, int level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (m && m->api && m->api->log) {
+		m->api->log(m->host, level, "%s", msg);
+		return;
+	}
+	/* No host (unit tests, the benchmark): GLib's log, which tests can
+	 * silence or assert on. */
+	if (level <= TSUNAGU_PLUGIN_LOG_WARN)
+		g_log(TSUNAGU_LOG_TOPIC, G_LOG_LEVEL_MESSAGE, "%s", msg);
+	else
+		g_log(TSUNAGU_LOG_TOPIC, G_LOG_LEVEL_DEBUG, "%s", msg);
+}
+
+int64_t sip_media_now_us(void)
+{
+	return g_get_monotonic_time();
+}
+
+void sip_out_next(const sip_leg *leg, int64_t now, uint16_t *seq, uint32_t *ts)
+{
+	/* Nothing sent yet: any step will do; one 20 ms G.711 frame. */
+	uint32_t step = 160;
+	if (leg->out.sent_us > 0) {
+		int64_t elapsed = now - leg->out.sent_us;
+		uint64_t samples = elapsed > 0
+			? (uint64_t)elapsed * sip_codec_clock_rate(leg->codec) / 1000000u : 0;
+		step = samples > 0 ? (uint32_t)samples : 1;
+	}
+	*seq = (uint16_t)(leg->out.seq + 1);
+	*ts = leg->out.ts + step;
+}
+
+unsigned sip_codec_clock_rate(sip_codec codec)
+{
+	return codec == SIP_CODEC_OPUS ? 48000 : 8000;
+}
+
+static bool codec_known(sip_codec c)
+{
+	return c == SIP_CODEC_PCMU || c == SIP_CODEC_PCMA || c == SIP_CODEC_OPUS;
+}
+
+int sip_media_new(tsunagu_host *host, const tsunagu_host_api *api, const char *bind_ip,
+		  uint16_t port_min, uint16_t port_max, sip_media **out)
+{
+	int rc = 0;
+	sip_media *m = NULL;
+	if (!bind_ip || !out || port_min == 0 || port_max <= port_min)
+		return -EINVAL;
+	*out = NULL;
+	/* RTP takes the even port of a pair (RFC 3550 11). */
+	uint16_t first = (uint16_t)(port_min + (port_min & 1));
+	if (first >= port_max)
+		return -EINVAL;
+	GInetAddress *addr = g_inet_address_new_from_string(bind_ip);
+	if (!addr)
+		return -EINVAL;
+	m = g_new0(sip_media, 1);
+	m->host = host;
+	m->api = api;
+	m->bind_ip = g_strdup(bind_ip);
+	m->family = g_inet_address_get_family(addr);
+	m->port_min = first;
+	m->port_max = port_max;
+	m->next_port = first;
+	m->epfd = -1;
+	g_queue_init(&m->legs);
+	g_object_unref(addr);
+	rc = sip_relay_open(m);
+	if (rc < 0) {
+		sip_media_free(m);
+		return rc;
+	}
+	if (!gst_is_initialized())
+		gst_init(NULL, NULL);
+	*out = m;
+	return 0;
+}
+
+void sip_media_free(sip_media *m)
+{
+	if (!m)
+		return;
+	while (m->legs.head)
+		sip_leg_free(m->legs.head->data);
+	sip_relay_close(m);
+	g_free(m->bind_ip);
+	g_free(m);
+}
+
+/* Binds a UDP socket on the media address; -EADDRINUSE when taken. */
+static int bind_one(sip_media *m, uint16_t port, GSocket **out)
+{
+	int rc = 0;
+	GError *err = NULL;
+	GInetAddress *ia = g_inet_address_new_from_string(m->bind_ip);
+	GSocketAddress *sa = g_inet_socket_address_new(ia, port);
+	GSocket *s = g_socket_new(m->family, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &err);
+	if (!s) {
+		rc = -EMFILE;
+		goto out;
+	}
+	g_socket_set_blocking(s, FALSE);
+	if (!g_socket_bind(s, sa, FALSE, &err)) {
+		rc = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE) ? -EADDRINUSE
+										 : -EADDRNOTAVAIL;
+		g_clear_object(&s);
+		goto out;
+	}
+	*out = s;
+out:
+	if (err)
+		g_error_free(err);
+	g_object_unref(sa);
+	g_object_unref(ia);
+	return rc;
+}
+
+/* Takes the next free even/odd pair of the range, searching round from
+ * where the last one was taken so a just-freed port is reused last (a late
+ * packet of an ended call then reaches nobody's new call). */
+static int bind_pair(sip_media *m, sip_leg *leg)
+{
+	unsigned pairs = (unsigned)(m->port_max - m->port_min + 1) / 2;
+	uint16_t port = m->next_port;
+	for (unsigned i = 0; i < pairs; i++, port = (uint16_t)(port + 2)) {
+		if (port + 1 > m->port_max)
+			port = m->port_min;
+		GSocket *rtp = NULL, *rtcp = NULL;
+		int rc = bind_one(m, port, &rtp);
+		if (rc == 0)
+			rc = bind_one(m, (uint16_t)(port + 1), &rtcp);
+		if (rc == 0) {
+			leg->rtp = rtp;
+			leg->rtcp = rtcp;
+			leg->port = port;
+			m->next_port = (uint16_t)(port + 2 + 1 > m->port_max ? m->port_min : port + 2);
+			return 0;
+		}
+		g_clear_object(&rtp);
+		if (rc != -EADDRINUSE)
+			return rc;
+	}
+	return -EADDRINUSE;
+}
+
+int sip_leg_new(sip_media *m, sip_leg **out)
+{
+	int rc = 0;
+	sip_leg *leg = NULL;
+	if (!m || !out)
+		return -EINVAL;
+	*out = NULL;
+	leg = g_new0(sip_leg, 1);
+	leg->m = m;
+	leg->rtp_fd = -1;
+	leg->codec = SIP_CODEC_PCMU;
+	leg->payload_type = SIP_CODEC_PCMU;
+	leg->out.ssrc = g_random_int();
+	leg->out.seq = (uint16_t)g_random_int();
+	leg->out.ts = g_random_int();
+	rc = bind_pair(m, leg);
+	if (rc < 0)
+		goto fail;
+	leg->rtp_fd = g_socket_get_fd(leg->rtp);
+	rc = sip_relay_watch(leg);
+	if (rc < 0)
+		goto fail;
+	leg->link.data = leg;
+	g_queue_push_tail_link(&m->legs, &leg->link);
+	*out = leg;
+	return 0;
+fail:
+	sip_relay_unwatch(leg);
+	g_clear_object(&leg->rtp);
+	g_clear_object(&leg->rtcp);
+	g_free(leg);
+	return rc;
+}
+
+const char *sip_leg_local_ip(const sip_leg *leg)
+{
+	return leg ? leg->m->bind_ip : NULL;
+}
+
+uint16_t sip_leg_local_port(const sip_leg *leg)
+{
+	return leg ? leg->port : 0;
+}
+
+static int parse_remote(sip_leg *leg, const char *ip, uint16_t port)
+{
+	GInetAddress *ia = g_inet_address_new_from_string(ip);
+	if (!ia)
+		return -EINVAL;
+	int rc = 0;
+	if (g_inet_address_get_family(ia) != leg->m->family) {
+		rc = -EAFNOSUPPORT;
+		goto out;
+	}
+	GSocketAddress *sa = g_inet_socket_address_new(ia, port);
+	memset(&leg->remote, 0, sizeof leg->remote);
+	leg->remote_len = (socklen_t)g_socket_address_get_native_size(sa);
+	if (!g_socket_address_to_native(sa, &leg->remote, sizeof leg->remote, NULL))
+		rc = -EINVAL;
+	g_object_unref(sa);
+out:
+	g_object_unref(ia);
+	return rc;
+}
+
+int sip_leg_set_remote(sip_leg *leg, const char *ip, uint16_t port, sip_codec codec,
+		       int payload_type)
+{
+	if (!leg || !ip || port == 0 || payload_type < 0 || payload_type > 127)
+		return -EINVAL;
+	if (!codec_known(codec))
+		return -ENOTSUP;
+	bool changed = !leg->has_remote || leg->codec != codec ||
+		       leg->payload_type != payload_type || leg->remote_port != port ||
+		       strcmp(leg->remote_ip, ip) != 0;
+	bool codec_changed = leg->codec != codec || leg->payload_type != payload_type;
+	int rc = parse_remote(leg, ip, port);
+	if (rc < 0)
+		return rc;
+	g_strlcpy(leg->remote_ip, ip, sizeof leg->remote_ip);
+	leg->remote_port = port;
+	leg->has_remote = true;
+	leg->codec = codec;
+	leg->payload_type = payload_type;
+	if (!changed)
+		return 0; /* a session refresh: nothing to redo */
+	/* The relay reads the address per packet; a pipeline has the old
+	 * address and codec built in. A bridge's relay/transcode choice
+	 * depends on both codecs: rebuild it. */
+	if (leg->peer && (codec_changed || leg->out_kind == SIP_OUT_TRANSCODE ||
+			  leg->peer->out_kind == SIP_OUT_TRANSCODE)) {
+		sip_leg *peer = leg->peer;
+		sip_unbridge(leg);
+		rc = sip_bridge(leg, peer);
+	} else if (leg->out_kind == SIP_OUT_PLAYER) {
+		/* The file starts again towards the new address (hold audio
+		 * after a re-INVITE); the caller's done goes to the new one. */
+		sip_pipe *old = leg->pipe;
+		char *path = g_strdup(old->path);
+		bool loop = old->loop;
+		sip_leg_done_fn done = old->done;
+		void *ud = old->user_data;
+		leg->pipe = NULL;
+		leg->out_kind = SIP_OUT_NONE;
+		sip_pipe_free(old); /* stops it, keeps the stream state */
+		sip_pipe *p = NULL;
+		rc = sip_pipe_new_player(leg, path, loop, done, ud, &p);
+		g_free(path);
+		if (rc < 0) {
+			if (done)
+				done(leg, rc, ud);
+			return rc;
+		}
+		leg->pipe = p;
+		leg->out_kind = SIP_OUT_PLAYER;
+	}
+	return rc;
+}
+
+/* Stops what feeds the leg's output (player or transcoder) and keeps the
+ * stream state it reached so the next producer continues it. */
+static void stop_output(sip_leg *leg, bool notify)
+{
+	sip_pipe *p = leg->pipe;
+	if (!p) {
+		leg->out_kind = SIP_OUT_NONE;
+		return;
+	}
+	leg->pipe = NULL;
+	sip_out_kind kind = leg->out_kind;
+	leg->out_kind = SIP_OUT_NONE;
+	sip_pipe_stop(p);
+	sip_leg_done_fn done = p->done;
+	void *ud = p->user_data;
+	sip_pipe_free(p);
+	if (notify && kind == SIP_OUT_PLAYER && done)
+		done(leg, -ECANCELED, ud);
+}
+
+void sip_leg_free(sip_leg *leg)
+{
+	if (!leg)
+		return;
+	sip_unbridge(leg);
+	stop_output(leg, true);
+	sip_relay_unwatch(leg);
+	g_queue_unlink(&leg->m->legs, &leg->link);
+	g_clear_object(&leg->rtp);
+	g_clear_object(&leg->rtcp);
+	g_free(leg);
+}
+
+int sip_leg_play(sip_leg *leg, const char *path, bool loop, sip_leg_done_fn done,
+		 void *user_data)
+{
+	if (!leg || !path)
+		return -EINVAL;
+	if (!leg->has_remote)
+		return -ENOTCONN;
+	sip_unbridge(leg);
+	stop_output(leg, true);
+	sip_pipe *p = NULL;
+	int rc = sip_pipe_new_player(leg, path, loop, done, user_data, &p);
+	if (rc < 0)
+		return rc;
+	leg->pipe = p;
+	leg->out_kind = SIP_OUT_PLAYER;
+	return 0;
+}
+
+void sip_leg_stop(sip_leg *leg)
+{
+	if (leg && leg->out_kind == SIP_OUT_PLAYER)
+		stop_output(leg, true);
+}
+
+/* Sets up what carries from's packets to to's far end. */
+static int connect_direction(sip_leg *from, sip_leg *to)
+{
+	if (from->codec == to->codec) {
+		to->out_kind = SIP_OUT_RELAY;
+		to->map.valid = false;
+		return 0;
+	}
+	sip_pipe *p = NULL;
+	int rc = sip_pipe_new_transcoder(from, to, &p);
+	if (rc < 0)
+		return rc;
+	to->pipe = p;
+	to->out_kind = SIP_OUT_TRANSCODE;
+	return 0;
+}
+
+int sip_bridge(sip_leg *a, sip_leg *b)
+{
+	int rc = 0;
+	if (!a || !b || a == b || a->m != b->m)
+		return -EINVAL;
+	if ((a->peer && a->peer != b) || (b->peer && b->peer != a))
+		return -EBUSY;
+	if (a->peer == b)
+		return 0;
+	stop_output(a, true);
+	stop_output(b, true);
+	a->peer = b;
+	b->peer = a;
+	rc = connect_direction(a, b);
+	if (rc == 0)
+		rc = connect_direction(b, a);
+	if (rc < 0)
+		goto fail;
+	return 0;
+fail:
+	sip_unbridge(a);
+	return rc;
+}
+
+void sip_unbridge(sip_leg *leg)
+{
+	if (!leg || !leg->peer)
+		return;
+	sip_leg *peer = leg->peer;
+	leg->peer = NULL;
+	peer->peer = NULL;
+	stop_output(leg, false);
+	stop_output(peer, false);
+}
+
+void sip_leg_get_stats(const sip_leg *leg, sip_leg_stats *out)
+{
+	if (!out)
+		return;
+	memset(out, 0, sizeof *out);
+	if (!leg)
+		return;
+	*out = leg->stats;
+	out->rx_lost = sip_rtp_rx_lost(&leg->rx);
+	if (leg->pipe && !leg->pipe->stopped)
+		out->tx_packets += (uint64_t)g_atomic_int_get(&leg->pipe->sent_count);
+}

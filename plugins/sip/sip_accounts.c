@@ -1,0 +1,481 @@
+/* Trunks and extensions (sip_accounts.h). */
+#include <errno.h>
+#include <string.h>
+
+#include "sip_accounts.h"
+
+void sip_accounts_ha1(const char *user, const char *realm, const char *password, char out[33])
+{
+	char *a1 = g_strdup_printf("%s:%s:%s", user, realm, password);
+	char *hex = g_compute_checksum_for_string(G_CHECKSUM_MD5, a1, -1);
+	g_strlcpy(out, hex, 33);
+	g_free(hex);
+	memset(a1, 0, strlen(a1));
+	g_free(a1);
+}
+
+static bool is_name(const char *s, size_t max, const char *extra, bool upper)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      (upper && c >= 'A' && c <= 'Z') || strchr(extra, c)))
+			return false;
+	}
+	return true;
+}
+
+static bool is_hex32(const char *s)
+{
+	if (!s || strlen(s) != 32)
+		return false;
+	for (int i = 0; i < 32; i++)
+		if (!g_ascii_isxdigit(s[i]))
+			return false;
+	return true;
+}
+
+/* "host:port" or "[v6]:port" with a port 1..65535; host a name or literal. */
+static bool is_address(const char *s)
+{
+	if (!s || !s[0] || strlen(s) > 255)
+		return false;
+	const char *colon = strrchr(s, ':');
+	if (!colon || colon == s || !colon[1])
+		return false;
+	guint64 port = 0;
+	if (!g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, &port, NULL))
+		return false;
+	for (const char *p = s; p < colon; p++)
+		if (!g_ascii_isalnum(*p) && !strchr(".-[]:", *p))
+			return false;
+	return true;
+}
+
+static GInetAddressMask *mask_of(const char *s)
+{
+	if (!s || !s[0] || strlen(s) > 64)
+		return NULL;
+	/* GLib warns on an out-of-range prefix length instead of failing:
+	 * check it first (at most 3 digits; the family's limit is GLib's) */
+	const char *slash = strchr(s, '/');
+	guint64 bits = 0;
+	if (slash && (strlen(slash + 1) > 3 ||
+		      !g_ascii_string_to_unsigned(slash + 1, 10, 0, 128, &bits, NULL)))
+		return NULL;
+	return g_inet_address_mask_new_from_string(s, NULL);
+}
+
+/* The HA1 of the entry of prev whose key field equals value, or NULL. */
+static const char *prev_ha1(json_t *prev, const char *key, const char *value)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(prev, i, e) {
+		const char *v = json_string_value(json_object_get(e, key));
+		const char *ha1 = json_string_value(json_object_get(e, "ha1"));
+		if (v && strcmp(v, value) == 0 && is_hex32(ha1))
+			return ha1;
+	}
+	return NULL;
+}
+
+static bool only_keys(json_t *o, const char *const *keys, const char **bad)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(o, k, v) {
+		bool ok = false;
+		for (size_t i = 0; keys[i]; i++)
+			ok = ok || strcmp(k, keys[i]) == 0;
+		if (!ok) {
+			*bad = k;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A password given in the body, checked: NULL when absent; sets *err on a
+ * bad one. */
+static const char *password_of(json_t *e, const char **err)
+{
+	json_t *pw = json_object_get(e, "password");
+	if (!pw)
+		return NULL;
+	const char *s = json_string_value(pw);
+	if (!s || !s[0] || strlen(s) > 128 || strlen(s) != json_string_length(pw))
+		*err = "password must be a string of 1..128 bytes without NUL";
+	return s;
+}
+
+/* stored: in is a stored list (keys "ha1" allowed, taken through prev). */
+static json_t *check_extensions(json_t *in, json_t *prev, const char *realm, bool stored,
+				char **why)
+{
+	const char *const keys[] = {"user", "staff", "password", stored ? "ha1" : NULL, NULL};
+	json_t *out = json_array();
+	GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+	size_t i;
+	json_t *e;
+
+	*why = NULL;
+	if (!json_is_array(in) || json_array_size(in) > SIP_ACCOUNTS_MAX) {
+		*why = g_strdup_printf("the body must be a JSON array of at most %d extensions",
+				       SIP_ACCOUNTS_MAX);
+		goto fail;
+	}
+	json_array_foreach(in, i, e) {
+		const char *bad = NULL, *err = NULL;
+		const char *user = json_string_value(json_object_get(e, "user"));
+		const char *staff = json_string_value(json_object_get(e, "staff"));
+		if (!json_is_object(e)) {
+			*why = g_strdup_printf("extension %zu: not an object", i);
+			goto fail;
+		}
+		if (!only_keys(e, keys, &bad)) {
+			*why = g_strdup_printf("extension %zu: unknown key \"%s\"", i, bad);
+			goto fail;
+		}
+		if (!is_name(user, 64, "._-", true)) {
+			*why = g_strdup_printf("extension %zu: user must be 1..64 of A-Z a-z 0-9 . _ -", i);
+			goto fail;
+		}
+		if (!staff || !staff[0] || strlen(staff) > 64) {
+			*why = g_strdup_printf("extension %s: staff must be a staff login", user);
+			goto fail;
+		}
+		if (g_hash_table_contains(seen, user)) {
+			*why = g_strdup_printf("extension %s: listed twice", user);
+			goto fail;
+		}
+		g_hash_table_add(seen, (gpointer)user);
+		const char *pw = password_of(e, &err);
+		char ha1[33];
+		if (err) {
+			*why = g_strdup_printf("extension %s: %s", user, err);
+			goto fail;
+		}
+		if (pw) {
+			sip_accounts_ha1(user, realm, pw, ha1);
+		} else if (prev_ha1(prev, "user", user)) {
+			g_strlcpy(ha1, prev_ha1(prev, "user", user), sizeof ha1);
+		} else {
+			*why = g_strdup_printf("extension %s: a new extension needs a password", user);
+			goto fail;
+		}
+		json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "user", user, "staff", staff,
+						     "ha1", ha1));
+	}
+	g_hash_table_destroy(seen);
+	return out;
+fail:
+	g_hash_table_destroy(seen);
+	json_decref(out);
+	return NULL;
+}
+
+/* The stored form of one trunk entry, or NULL with *why set. */
+static json_t *check_trunk(json_t *e, size_t i, json_t *prev, const char *realm, bool stored,
+			   char **why)
+{
+	const char *const keys[] = {"name", "allow", "username", "password", "address",
+				    "outbound", stored ? "ha1" : NULL, NULL};
+	const char *bad = NULL, *err = NULL;
+	const char *name = json_string_value(json_object_get(e, "name"));
+	json_t *allow = json_object_get(e, "allow");
+	json_t *username = json_object_get(e, "username");
+	json_t *address = json_object_get(e, "address");
+	json_t *outbound = json_object_get(e, "outbound");
+	json_t *t = NULL, *allow_out = json_array();
+	size_t j;
+	json_t *a;
+
+	if (!json_is_object(e)) {
+		*why = g_strdup_printf("trunk %zu: not an object", i);
+		goto fail;
+	}
+	if (!only_keys(e, keys, &bad)) {
+		*why = g_strdup_printf("trunk %zu: unknown key \"%s\"", i, bad);
+		goto fail;
+	}
+	if (!is_name(name, 32, "_-", false)) {
+		*why = g_strdup_printf("trunk %zu: name must be 1..32 of a-z 0-9 _ -", i);
+		goto fail;
+	}
+	if (allow && (!json_is_array(allow) || json_array_size(allow) > 64)) {
+		*why = g_strdup_printf("trunk %s: allow must be an array of at most 64 addresses", name);
+		goto fail;
+	}
+	json_array_foreach(allow, j, a) {
+		GInetAddressMask *m = mask_of(json_string_value(a));
+		if (!m) {
+			*why = g_strdup_printf("trunk %s: allow[%zu] is not an IP address or prefix "
+					       "(192.0.2.10, 198.51.100.0/24, 2001:db8::/32)", name, j);
+			goto fail;
+		}
+		g_object_unref(m);
+		json_array_append(allow_out, a);
+	}
+	if (username && !is_name(json_string_value(username), 64, "._-", true)) {
+		*why = g_strdup_printf("trunk %s: username must be 1..64 of A-Z a-z 0-9 . _ -", name);
+		goto fail;
+	}
+	if (address && !is_address(json_string_value(address))) {
+		*why = g_strdup_printf("trunk %s: address must be host:port", name);
+		goto fail;
+	}
+	if (outbound && !json_is_boolean(outbound)) {
+		*why = g_strdup_printf("trunk %s: outbound must be true or false", name);
+		goto fail;
+	}
+	if (json_is_true(outbound) && !address) {
+		*why = g_strdup_printf("trunk %s: an outbound trunk needs an address", name);
+		goto fail;
+	}
+	if (json_array_size(allow_out) == 0 && !username) {
+		*why = g_strdup_printf("trunk %s: needs an allow list, a username, or both", name);
+		goto fail;
+	}
+	t = json_pack("{s:s, s:O, s:b}", "name", name, "allow", allow_out, "outbound",
+		      json_is_true(outbound));
+	if (address)
+		json_object_set(t, "address", address);
+	if (username) {
+		const char *user = json_string_value(username);
+		const char *pw = password_of(e, &err);
+		char ha1[33];
+		if (err) {
+			*why = g_strdup_printf("trunk %s: %s", name, err);
+			goto fail;
+		}
+		if (pw) {
+			sip_accounts_ha1(user, realm, pw, ha1);
+		} else if (prev_ha1(prev, "username", user)) {
+			g_strlcpy(ha1, prev_ha1(prev, "username", user), sizeof ha1);
+		} else {
+			*why = g_strdup_printf("trunk %s: a username needs a password", name);
+			goto fail;
+		}
+		json_object_set(t, "username", username);
+		json_object_set_new(t, "ha1", json_string(ha1));
+	}
+	json_decref(allow_out);
+	return t;
+fail:
+	json_decref(allow_out);
+	json_decref(t);
+	return NULL;
+}
+
+static json_t *check_trunks(json_t *in, json_t *prev, const char *realm, bool stored, char **why)
+{
+	json_t *out = json_array();
+	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	size_t i;
+	json_t *e;
+
+	*why = NULL;
+	if (!json_is_array(in) || json_array_size(in) > SIP_ACCOUNTS_MAX) {
+		*why = g_strdup_printf("the body must be a JSON array of at most %d trunks",
+				       SIP_ACCOUNTS_MAX);
+		goto fail;
+	}
+	json_array_foreach(in, i, e) {
+		json_t *t = check_trunk(e, i, prev, realm, stored, why);
+		if (!t)
+			goto fail;
+		const char *name = json_string_value(json_object_get(t, "name"));
+		const char *user = json_string_value(json_object_get(t, "username"));
+		char *ukey = user ? g_strconcat("\x01", user, NULL) : NULL;
+		if (g_hash_table_contains(seen, name) || (ukey && g_hash_table_contains(seen, ukey))) {
+			*why = g_strdup_printf("trunk %s: its name or username is used twice", name);
+			g_free(ukey);
+			json_decref(t);
+			goto fail;
+		}
+		/* names and user names share one table: \x01 keeps them apart */
+		g_hash_table_add(seen, g_strdup(name));
+		if (ukey)
+			g_hash_table_add(seen, ukey);
+		json_array_append_new(out, t);
+	}
+	g_hash_table_destroy(seen);
+	return out;
+fail:
+	g_hash_table_destroy(seen);
+	json_decref(out);
+	return NULL;
+}
+
+json_t *sip_accounts_check_extensions(json_t *in, json_t *prev, const char *realm, char **why)
+{
+	return check_extensions(in, prev, realm, false, why);
+}
+
+json_t *sip_accounts_check_trunks(json_t *in, json_t *prev, const char *realm, char **why)
+{
+	return check_trunks(in, prev, realm, false, why);
+}
+
+json_t *sip_accounts_view(json_t *stored)
+{
+	json_t *view = json_array();
+	size_t i;
+	json_t *e;
+	json_array_foreach(stored, i, e) {
+		json_t *v = json_deep_copy(e);
+		if (json_object_get(v, "ha1")) {
+			json_object_del(v, "ha1");
+			json_object_set_new(v, "auth", json_true());
+		}
+		json_array_append_new(view, v);
+	}
+	return view;
+}
+
+/* ---- the loaded form ------------------------------------------------------ */
+
+static void extension_free(gpointer p)
+{
+	sip_extension *e = p;
+	g_free(e->user);
+	g_free(e->staff);
+	g_free(e->ha1);
+	g_free(e);
+}
+
+static void trunk_free(gpointer p)
+{
+	sip_trunk *t = p;
+	g_free(t->name);
+	g_ptr_array_unref(t->allow);
+	g_free(t->username);
+	g_free(t->ha1);
+	g_free(t->address);
+	g_free(t);
+}
+
+sip_accounts *sip_accounts_new(void)
+{
+	sip_accounts *a = g_new0(sip_accounts, 1);
+	a->extensions = g_ptr_array_new_with_free_func(extension_free);
+	a->trunks = g_ptr_array_new_with_free_func(trunk_free);
+	return a;
+}
+
+void sip_accounts_free(sip_accounts *a)
+{
+	if (!a)
+		return;
+	g_ptr_array_unref(a->extensions);
+	g_ptr_array_unref(a->trunks);
+	g_free(a);
+}
+
+/* Stored text back through the checks (as if every entry kept its HA1), so
+ * a hand-edited or damaged setting is refused the same way as a bad PUT. */
+static json_t *reload(const char *text, bool trunks)
+{
+	json_t *in = text ? json_loads(text, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	char *why = NULL;
+	json_t *out = NULL;
+	if (in)
+		out = trunks ? check_trunks(in, in, "", true, &why)
+			     : check_extensions(in, in, "", true, &why);
+	g_free(why);
+	json_decref(in);
+	return out;
+}
+
+int sip_accounts_load_extensions(sip_accounts *a, const char *stored_text)
+{
+	json_t *list = reload(stored_text, false);
+	size_t i;
+	json_t *e;
+	if (!list)
+		return -EINVAL;
+	g_ptr_array_set_size(a->extensions, 0);
+	json_array_foreach(list, i, e) {
+		sip_extension *x = g_new0(sip_extension, 1);
+		x->user = g_strdup(json_string_value(json_object_get(e, "user")));
+		x->staff = g_strdup(json_string_value(json_object_get(e, "staff")));
+		x->ha1 = g_ascii_strdown(json_string_value(json_object_get(e, "ha1")), -1);
+		g_ptr_array_add(a->extensions, x);
+	}
+	json_decref(list);
+	return 0;
+}
+
+int sip_accounts_load_trunks(sip_accounts *a, const char *stored_text)
+{
+	json_t *list = reload(stored_text, true);
+	size_t i, j;
+	json_t *e, *m;
+	if (!list)
+		return -EINVAL;
+	g_ptr_array_set_size(a->trunks, 0);
+	json_array_foreach(list, i, e) {
+		sip_trunk *t = g_new0(sip_trunk, 1);
+		const char *ha1 = json_string_value(json_object_get(e, "ha1"));
+		t->name = g_strdup(json_string_value(json_object_get(e, "name")));
+		t->allow = g_ptr_array_new_with_free_func(g_object_unref);
+		json_array_foreach(json_object_get(e, "allow"), j, m)
+			g_ptr_array_add(t->allow, mask_of(json_string_value(m)));
+		t->username = g_strdup(json_string_value(json_object_get(e, "username")));
+		t->ha1 = ha1 ? g_ascii_strdown(ha1, -1) : NULL;
+		t->address = g_strdup(json_string_value(json_object_get(e, "address")));
+		t->outbound = json_is_true(json_object_get(e, "outbound"));
+		g_ptr_array_add(a->trunks, t);
+	}
+	json_decref(list);
+	return 0;
+}
+
+const sip_extension *sip_accounts_extension(const sip_accounts *a, const char *user)
+{
+	for (guint i = 0; user && i < a->extensions->len; i++) {
+		const sip_extension *e = a->extensions->pdata[i];
+		if (strcmp(e->user, user) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+const sip_trunk *sip_accounts_trunk_by_source(const sip_accounts *a, const char *addr)
+{
+	GInetAddress *ip = addr ? g_inet_address_new_from_string(addr) : NULL;
+	const sip_trunk *found = NULL;
+	for (guint i = 0; ip && !found && i < a->trunks->len; i++) {
+		const sip_trunk *t = a->trunks->pdata[i];
+		for (guint j = 0; !found && j < t->allow->len; j++)
+			if (g_inet_address_mask_matches(t->allow->pdata[j], ip))
+				found = t;
+	}
+	if (ip)
+		g_object_unref(ip);
+	return found;
+}
+
+const sip_trunk *sip_accounts_trunk_by_user(const sip_accounts *a, const char *username)
+{
+	for (guint i = 0; username && i < a->trunks->len; i++) {
+		const sip_trunk *t = a->trunks->pdata[i];
+		if (t->username && strcmp(t->username, username) == 0)
+			return t;
+	}
+	return NULL;
+}
+
+const sip_trunk *sip_accounts_outbound_trunk(const sip_accounts *a)
+{
+	for (guint i = 0; i < a->trunks->len; i++) {
+		const sip_trunk *t = a->trunks->pdata[i];
+		if (t->outbound && t->address)
+			return t;
+	}
+	return NULL;
+}

@@ -1,0 +1,135 @@
+/* Trunks and extensions, the SIP plugin's admin data
+ * (plugins/sip/sip_accounts.c): validation with clear errors, HA1 instead
+ * of passwords, keeping a stored HA1, loading and lookups. */
+#include <errno.h>
+#include <glib.h>
+#include <string.h>
+
+#include "sip_accounts.h"
+
+static json_t *check(bool trunks, const char *body, json_t *prev, char **why)
+{
+	json_t *in = json_loads(body, 0, NULL);
+	g_assert_nonnull(in);
+	json_t *out = trunks ? sip_accounts_check_trunks(in, prev, "tsunagu", why)
+			     : sip_accounts_check_extensions(in, prev, "tsunagu", why);
+	json_decref(in);
+	return out;
+}
+
+static void expect_error(bool trunks, const char *body, const char *msg)
+{
+	char *why = NULL;
+	g_test_message("%s", body);
+	json_t *out = check(trunks, body, NULL, &why);
+	g_assert_null(out);
+	g_assert_nonnull(why);
+	if (!strstr(why, msg))
+		g_error("\"%s\" does not say \"%s\"", why, msg);
+	g_free(why);
+}
+
+static void test_accounts_extensions(void)
+{
+	char *why = NULL, ha1[33];
+	json_t *st = check(false, "[{\"user\":\"201\",\"staff\":\"sato\",\"password\":\"pw\"}]",
+			   NULL, &why);
+	g_assert_nonnull(st);
+	g_assert_null(why);
+	sip_accounts_ha1("201", "tsunagu", "pw", ha1);
+	/* md5("201:tsunagu:pw") */
+	char *want = g_compute_checksum_for_string(G_CHECKSUM_MD5, "201:tsunagu:pw", -1);
+	g_assert_cmpstr(ha1, ==, want);
+	g_free(want);
+	g_assert_cmpstr(json_string_value(json_object_get(json_array_get(st, 0), "ha1")), ==, ha1);
+	g_assert_null(json_object_get(json_array_get(st, 0), "password"));
+
+	/* without a password: keeps the stored HA1 */
+	json_t *again = check(false, "[{\"user\":\"201\",\"staff\":\"suzuki\"}]", st, &why);
+	g_assert_nonnull(again);
+	g_assert_cmpstr(json_string_value(json_object_get(json_array_get(again, 0), "ha1")), ==, ha1);
+
+	sip_accounts *a = sip_accounts_new();
+	char *text = json_dumps(again, 0);
+	g_assert_cmpint(sip_accounts_load_extensions(a, text), ==, 0);
+	g_assert_cmpstr(sip_accounts_extension(a, "201")->staff, ==, "suzuki");
+	g_assert_null(sip_accounts_extension(a, "202"));
+	/* a damaged stored list is refused, the loaded one stays */
+	g_assert_cmpint(sip_accounts_load_extensions(a, "[{\"user\":\"x\"}]"), ==, -EINVAL);
+	g_assert_cmpint(sip_accounts_load_extensions(a, "not json"), ==, -EINVAL);
+	g_assert_nonnull(sip_accounts_extension(a, "201"));
+
+	json_t *view = sip_accounts_view(again);
+	g_assert_true(json_is_true(json_object_get(json_array_get(view, 0), "auth")));
+	g_assert_null(json_object_get(json_array_get(view, 0), "ha1"));
+	json_decref(view);
+	free(text);
+	sip_accounts_free(a);
+	json_decref(st);
+	json_decref(again);
+
+	expect_error(false, "{}", "JSON array");
+	expect_error(false, "[1]", "not an object");
+	expect_error(false, "[{\"user\":\"201\",\"staff\":\"s\"}]", "needs a password");
+	expect_error(false, "[{\"user\":\"a b\",\"staff\":\"s\",\"password\":\"p\"}]", "user must");
+	expect_error(false, "[{\"user\":\"201\",\"staff\":\"s\",\"password\":\"\"}]", "password");
+	expect_error(false, "[{\"user\":\"201\",\"staff\":\"s\",\"password\":\"p\",\"ha1\":\"0\"}]",
+		     "unknown key \"ha1\"");
+	expect_error(false,
+		     "[{\"user\":\"201\",\"staff\":\"s\",\"password\":\"p\"},"
+		     "{\"user\":\"201\",\"staff\":\"t\",\"password\":\"q\"}]",
+		     "listed twice");
+}
+
+static void test_accounts_trunks(void)
+{
+	char *why = NULL;
+	json_t *st = check(true,
+			   "[{\"name\":\"main\",\"allow\":[\"192.0.2.10\",\"198.51.100.0/24\"],"
+			   "\"address\":\"192.0.2.10:5060\",\"outbound\":true},"
+			   "{\"name\":\"pbx\",\"username\":\"pbx1\",\"password\":\"pw\"},"
+			   "{\"name\":\"v6\",\"allow\":[\"2001:db8::/32\"]}]",
+			   NULL, &why);
+	g_assert_null(why);
+	g_assert_nonnull(st);
+	sip_accounts *a = sip_accounts_new();
+	char *text = json_dumps(st, 0);
+	g_assert_cmpint(sip_accounts_load_trunks(a, text), ==, 0);
+	g_assert_cmpstr(sip_accounts_trunk_by_source(a, "192.0.2.10")->name, ==, "main");
+	g_assert_cmpstr(sip_accounts_trunk_by_source(a, "198.51.100.77")->name, ==, "main");
+	g_assert_cmpstr(sip_accounts_trunk_by_source(a, "2001:db8::9")->name, ==, "v6");
+	g_assert_null(sip_accounts_trunk_by_source(a, "192.0.2.11"));
+	g_assert_null(sip_accounts_trunk_by_source(a, "not an ip"));
+	g_assert_cmpstr(sip_accounts_trunk_by_user(a, "pbx1")->name, ==, "pbx");
+	g_assert_null(sip_accounts_trunk_by_user(a, "main"));
+	g_assert_cmpstr(sip_accounts_outbound_trunk(a)->address, ==, "192.0.2.10:5060");
+	free(text);
+	sip_accounts_free(a);
+	json_decref(st);
+
+	expect_error(true, "[{\"name\":\"x\"}]", "needs an allow list, a username, or both");
+	expect_error(true, "[{\"name\":\"X\",\"allow\":[\"127.0.0.1\"]}]", "name must");
+	expect_error(true, "[{\"name\":\"x\",\"allow\":[\"999.0.0.1\"]}]", "allow[0] is not an IP");
+	expect_error(true, "[{\"name\":\"x\",\"allow\":\"127.0.0.1\"}]", "allow must be an array");
+	expect_error(true, "[{\"name\":\"x\",\"username\":\"u\"}]", "needs a password");
+	expect_error(true, "[{\"name\":\"x\",\"allow\":[\"127.0.0.1\"],\"outbound\":true}]",
+		     "needs an address");
+	expect_error(true, "[{\"name\":\"x\",\"allow\":[\"127.0.0.1\"],\"address\":\"h:0\"}]",
+		     "address must be host:port");
+	expect_error(true,
+		     "[{\"name\":\"x\",\"allow\":[\"127.0.0.1\"]},"
+		     "{\"name\":\"x\",\"allow\":[\"127.0.0.2\"]}]",
+		     "used twice");
+	expect_error(true,
+		     "[{\"name\":\"x\",\"username\":\"u\",\"password\":\"p\"},"
+		     "{\"name\":\"y\",\"username\":\"u\",\"password\":\"p\"}]",
+		     "used twice");
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/sip/accounts/extensions", test_accounts_extensions);
+	g_test_add_func("/sip/accounts/trunks", test_accounts_trunks);
+	return g_test_run();
+}
