@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "conversation_view.h"
+#include "domain_private.h"
 #include "events.h"
 #include "log.h"
 #include "router.h"
@@ -23,11 +24,6 @@ typedef struct {
 	void *user_data;
 	const void *owner;
 } channel_reg;
-
-struct tsunagu_domain {
-	tsunagu_core *core;
-	GHashTable *channels; /* name -> channel_reg* */
-};
 
 static void channel_reg_free(void *p)
 {
@@ -53,7 +49,7 @@ void tsunagu_domain_free(tsunagu_domain *domain)
 	g_free(domain);
 }
 
-static bool channel_name_valid(const char *name)
+bool domain_channel_name_valid(const char *name)
 {
 	if (!name || !*name || strlen(name) > 32)
 		return false;
@@ -66,7 +62,7 @@ static bool channel_name_valid(const char *name)
 int tsunagu_domain_register_channel(tsunagu_domain *domain, const char *channel,
 				    tsunagu_deliver_fn deliver, void *user_data, const void *owner)
 {
-	if (!channel_name_valid(channel) || !deliver)
+	if (!domain_channel_name_valid(channel) || !deliver)
 		return -EINVAL;
 	channel_reg *old = g_hash_table_lookup(domain->channels, channel);
 	if (old && old->owner != owner)
@@ -93,7 +89,7 @@ void tsunagu_domain_unregister_owner(tsunagu_domain *domain, const void *owner)
 
 /* A JSON object of at most MAX_VISITOR_BYTES. Parsed only when it is going
  * to be written: a channel sends the same visitor with every message. */
-static bool visitor_valid(const char *visitor_json)
+bool domain_visitor_valid(const char *visitor_json)
 {
 	json_t *v = json_loads(visitor_json, JSON_REJECT_DUPLICATES, NULL);
 	bool ok = json_is_object(v);
@@ -127,10 +123,7 @@ static void inbound_committed(int status, void *p)
 	g_free(a);
 }
 
-/* Opens a conversation for contact on channel, records the route rules'
- * decision (route.decided) and has the router place it: assigned to an
- * operator or waiting, in the caller's atomic unit. */
-static int open_conversation(tsunagu_domain *d, const char *channel, int64_t contact_id,
+int domain_open_conversation(tsunagu_domain *d, const char *channel, int64_t contact_id,
 			     const char *visitor_json, int64_t *conv_id,
 			     tsunagu_store_conversation **conv_out)
 {
@@ -184,7 +177,7 @@ int tsunagu_domain_inbound(tsunagu_domain *domain, const tsunagu_inbound_message
 	bool created = false;
 	int ret;
 
-	if (!msg || !cb || !channel_name_valid(msg->channel) || !msg->sender_id ||
+	if (!msg || !cb || !domain_channel_name_valid(msg->channel) || !msg->sender_id ||
 	    !*msg->sender_id || strlen(msg->sender_id) > 256 ||
 	    !g_utf8_validate(msg->sender_id, -1, NULL) || !text_valid(msg->text) ||
 	    (msg->sender_name && !g_utf8_validate(msg->sender_name, -1, NULL)) ||
@@ -204,15 +197,15 @@ int tsunagu_domain_inbound(tsunagu_domain *domain, const tsunagu_inbound_message
 		goto out;
 	ret = tsunagu_store_conversation_find_active(store, contact_id, msg->channel, &conv_id);
 	if (ret == -ENOENT) {
-		ret = msg->visitor_json && !visitor_valid(msg->visitor_json) ? -EINVAL : 0;
+		ret = msg->visitor_json && !domain_visitor_valid(msg->visitor_json) ? -EINVAL : 0;
 		if (ret == 0)
-			ret = open_conversation(domain, msg->channel, contact_id, msg->visitor_json,
+			ret = domain_open_conversation(domain, msg->channel, contact_id, msg->visitor_json,
 						&conv_id, &conv);
 	} else if (ret == 0) {
 		ret = tsunagu_store_conversation_get(store, conv_id, &conv);
 		if (ret == 0 && msg->visitor_json &&
 		    g_strcmp0(conv->visitor_json, msg->visitor_json) != 0)
-			ret = visitor_valid(msg->visitor_json)
+			ret = domain_visitor_valid(msg->visitor_json)
 				      ? tsunagu_store_conversation_set_visitor(store, conv_id,
 									       msg->visitor_json)
 				      : -EINVAL;

@@ -81,3 +81,60 @@ int tsunagu_domain_close(tsunagu_domain *domain, int64_t conversation_id, int64_
 int tsunagu_domain_snooze(tsunagu_domain *domain, int64_t conversation_id, int64_t staff_id,
 			  int64_t until_us);
 int tsunagu_domain_reopen(tsunagu_domain *domain, int64_t conversation_id, int64_t staff_id);
+
+/* ---- calls from phone channels (domain_calls.c; docs/routing.md, Calls) ---- */
+
+/* An inbound call arriving on a phone channel. All strings borrowed. */
+typedef struct {
+	const char *channel;          /* "phone": the call engine's channel */
+	const char *caller_id;        /* the customer's identity on it: the contact */
+	const char *caller_name;      /* may be NULL */
+	const char *line;             /* the number or trunk called; may be NULL */
+	const char *provider_call_id; /* required, unique: a repeat is -EEXIST */
+	const char *visitor_json;     /* may be NULL; as tsunagu_inbound_message */
+} tsunagu_call_arrival;
+
+/* What the engine decided for a new call (numbers as the SDK's
+ * tsunagu_plugin_call_disposition). */
+typedef enum {
+	TSUNAGU_CALL_QUEUED = 1,           /* queued; phones ring */
+	TSUNAGU_CALL_NOT_IN_OPERATION = 2, /* outside business hours: never rung */
+	TSUNAGU_CALL_QUEUE_FULL = 3,       /* over the queue limit: never rung */
+} tsunagu_call_disposition;
+
+/* After the commit. status 0: conversation (public id, borrowed for the
+ * call), call_id and disposition; -EEXIST: provider_call_id is already the
+ * call call_id (disposition 0, conversation its conversation's); another
+ * negative errno: nothing stored. */
+typedef void (*tsunagu_call_arrival_cb)(int status, const char *conversation, int64_t call_id,
+					int disposition, void *user_data);
+
+/* Finds or creates the contact (caller_id on channel), opens a NEW phone
+ * conversation through the route rules, and decides: not in operation
+ * when the rules' business_hours { } declaration says the channel is
+ * closed now (no declaration: always open), queue full when the inbound
+ * calls queued or ringing already reach the queue limit, else queued and
+ * rung by the router. One atomic unit; cb after the commit. Returns 0 (cb
+ * will run) or a negative errno (-EINVAL bad input, -ESHUTDOWN draining). */
+int tsunagu_domain_call_incoming(tsunagu_domain *domain, const tsunagu_call_arrival *in,
+				 tsunagu_call_arrival_cb cb, void *user_data);
+
+/* The admin's call queue limit (settings "calls"/"queue_limit"): 0 means
+ * unlimited; TSUNAGU_CALL_QUEUE_LIMIT_DEFAULT when unset. */
+#define TSUNAGU_CALL_QUEUE_LIMIT_DEFAULT 10
+#define TSUNAGU_CALL_QUEUE_LIMIT_MAX 100000
+int64_t tsunagu_domain_call_queue_limit(tsunagu_domain *domain);
+/* 0..TSUNAGU_CALL_QUEUE_LIMIT_MAX (-EINVAL otherwise); event
+ * calls.settings_changed {queue_limit, previous} by staff_id. */
+int tsunagu_domain_call_set_queue_limit(tsunagu_domain *domain, int64_t limit,
+					int64_t staff_id);
+
+/* A call-back (TEL-1) of the phone conversation missed_conversation_id
+ * whose newest call was missed: a NEW phone conversation of the same
+ * contact, linked to it, assigned to staff_id, with an outbound call
+ * (call.dialing: the channel rings staff_id's phone, then dials the
+ * customer). -ENOENT unknown, -EINVAL not a phone conversation, -EPIPE
+ * its call was not missed. *conversation_id_out, *call_id_out may be NULL. */
+int tsunagu_domain_call_back(tsunagu_domain *domain, int64_t missed_conversation_id,
+			     int64_t staff_id, int64_t *conversation_id_out,
+			     int64_t *call_id_out);

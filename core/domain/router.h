@@ -48,7 +48,9 @@
  * staff.routing_changed {staff, changed: {...}}; calls (event
  * conversation set): call.incoming {call, direction}, call.offered {call,
  * staff}, call.answered {call, staff}, call.ended {call, staff, talk_ms},
- * call.missed {call, reason}, call.acw_ended {call, staff, acw_ms}. The
+ * call.missed {call, reason, by: "channel" | "engine"}, call.acw_ended
+ * {call, staff, acw_ms}, call.ring_stopped {call, staff, reason},
+ * call.hangup {call, staff, reason}, call.dialing {call, staff}. The
  * staff member who made a change is the event's actor (the audit record).
  *
  * Thread: loop thread only. Needs core->store and core->events; uses
@@ -159,6 +161,20 @@ int tsunagu_router_reassign(tsunagu_router *router, int64_t conversation_id, jso
  * operator's call (tsunagu_router_call_outbound). *call_id_out: the call. */
 int tsunagu_router_call_incoming(tsunagu_router *router, int64_t conversation_id,
 				 int64_t *call_id_out);
+/* Where an inbound call came from (tsunagu_router_call_arrive). Borrowed. */
+typedef struct {
+	const char *provider_call_id; /* the channel's id; unique; may be NULL */
+	const char *line;             /* the number or trunk called; may be NULL */
+	/* NULL or "queued": the engine rings it; "notInOperation" or
+	 * "noOperator": decided missed on arrival, never rung (the channel
+	 * plays its guidance, then reports tsunagu_router_call_missed). */
+	const char *disposition;
+	int64_t linked_conversation_id; /* 0 */
+} tsunagu_router_call_info;
+/* tsunagu_router_call_incoming with where it came from (info may be NULL).
+ * A route of nobody() gives up at once: missed noOperator (by "engine"). */
+int tsunagu_router_call_arrive(tsunagu_router *router, int64_t conversation_id,
+			       const tsunagu_router_call_info *info, int64_t *call_id_out);
 /* staff_id places a call to the customer of conversation_id: assigned to
  * them, state ringing until tsunagu_router_call_answered(call, staff_id). */
 int tsunagu_router_call_outbound(tsunagu_router *router, int64_t conversation_id,
@@ -179,3 +195,24 @@ int tsunagu_router_call_ended(tsunagu_router *router, int64_t call_id);
  * ends (call.missed) and its conversation is closed (it stays listed with
  * its call for a call-back). */
 int tsunagu_router_call_missed(tsunagu_router *router, int64_t call_id, const char *reason);
+/* A call-back (TEL-1): tsunagu_router_call_outbound on a new conversation
+ * linked to the missed call's (linked_conversation_id). call.dialing. */
+int tsunagu_router_call_back(tsunagu_router *router, int64_t conversation_id,
+			     int64_t staff_id, int64_t linked_conversation_id,
+			     int64_t *call_id_out);
+/* The core hangs up (the inbox, or TEL-4): a talking call ends (after-call
+ * work follows), an outbound call still ringing ends unanswered; event
+ * call.hangup {call, staff, reason} (actor by_staff_id), then call.ended.
+ * -EPIPE: not talking (nor dialing). */
+int tsunagu_router_call_hangup(tsunagu_router *router, int64_t call_id, int64_t by_staff_id,
+			       const char *reason);
+/* An operator takes a queued or ringing inbound call from the inbox (TEL-4):
+ * their own talking call is hung up first (reason "answering_other"), the
+ * other phones stop ringing (reason "taken") and theirs rings
+ * (call.offered), even when they would not qualify. -EPIPE: answered, over
+ * or decided missed. */
+int tsunagu_router_call_take(tsunagu_router *router, int64_t call_id, int64_t staff_id);
+/* An operator rejects a queued or ringing call from the inbox: their phone
+ * stops ringing (reason "rejected") and the next operator rings; not
+ * ringing for them, they are passed over for it. -EPIPE: answered or over. */
+int tsunagu_router_call_decline(tsunagu_router *router, int64_t call_id, int64_t staff_id);

@@ -14,6 +14,8 @@ static const char *const missed_reasons[] = { "notInOperation", "noOperator", "r
 					      "userLeft", NULL };
 
 static int acw_end_writes(tsunagu_router *r, int64_t conversation_id, tsunagu_store_call *c);
+static int ended_step(tsunagu_router *r, tsunagu_store_conversation *conv,
+		      tsunagu_store_call *c, const void *arg);
 
 static json_t *call_payload(const tsunagu_store_call *c)
 {
@@ -46,6 +48,38 @@ static int ring_one(tsunagu_router *r, const tsunagu_store_conversation *conv,
 	return ret;
 }
 
+/* A call that came in decided missed (disposition) is never rung: the
+ * channel plays its guidance and reports call_missed(). */
+static bool rung_by_engine(const tsunagu_store_call *c)
+{
+	return !c->disposition || strcmp(c->disposition, "queued") == 0;
+}
+
+int router_ring_stopped(tsunagu_router *r, int64_t conversation_id, int64_t call_id,
+			int64_t staff_id, const char *reason)
+{
+	return router_emit(r, "call.ring_stopped", conversation_id, 0,
+			   json_pack("{s:I, s:I, s:s}", "call", (json_int_t)call_id, "staff",
+				     (json_int_t)staff_id, "reason", reason));
+}
+
+/* call.ring_stopped for every phone that rings for c, except staff
+ * except_id (inside the caller's unit, before the offers are forgotten). */
+static int stop_ringing(tsunagu_router *r, int64_t conversation_id, const tsunagu_store_call *c,
+			int64_t except_id, const char *reason)
+{
+	GPtrArray *offers = NULL;
+	int ret = tsunagu_store_offers_of(r->core->store, conversation_id, &offers);
+	for (guint i = 0; ret == 0 && i < offers->len; i++) {
+		tsunagu_store_offer *o = offers->pdata[i];
+		if (pending(o) && o->staff_id != except_id)
+			ret = router_ring_stopped(r, conversation_id, c->id, o->staff_id, reason);
+	}
+	if (offers)
+		g_ptr_array_unref(offers);
+	return ret;
+}
+
 int router_ring(tsunagu_router *r, const tsunagu_store_conversation *conv,
 		int64_t only_staff, unsigned *rung_out)
 {
@@ -59,8 +93,9 @@ int router_ring(tsunagu_router *r, const tsunagu_store_conversation *conv,
 	int ret;
 
 	ret = tsunagu_store_call_of_conversation(store, conv->id, &c);
-	if (ret < 0 || (strcmp(c->state, "queued") && strcmp(c->state, "ringing")))
-		goto out; /* no call yet, or it is answered or over */
+	if (ret < 0 || (strcmp(c->state, "queued") && strcmp(c->state, "ringing")) ||
+	    !rung_by_engine(c))
+		goto out; /* no call yet, answered, over, or decided missed */
 	ret = tsunagu_store_offers_of(store, conv->id, &offers);
 	if (ret < 0)
 		goto out;
@@ -199,8 +234,20 @@ static int create(tsunagu_router *r, tsunagu_store_conversation *conv, const cha
 	return ret;
 }
 
-static int incoming_step(tsunagu_router *r, tsunagu_store_conversation *conv, void *call_id_out)
+typedef struct {
+	const tsunagu_router_call_info *info;
+	int64_t *call_id_out;
+} incoming_args;
+
+/* The route says nobody takes it (RT-3, nobody()): the engine gives up at
+ * once, missed noOperator. */
+static int missed_step(tsunagu_router *r, tsunagu_store_conversation *conv,
+		       tsunagu_store_call *c, const void *arg);
+
+static int incoming_step(tsunagu_router *r, tsunagu_store_conversation *conv, void *p)
 {
+	incoming_args *a = p;
+	const tsunagu_router_call_info *info = a->info;
 	tsunagu_store *store = r->core->store;
 	tsunagu_store_call *c = NULL;
 	int ret = 0;
@@ -219,9 +266,20 @@ static int incoming_step(tsunagu_router *r, tsunagu_store_conversation *conv, vo
 	if (ret == 0)
 		ret = tsunagu_store_offers_clear(store, conv->id);
 	if (ret == 0)
-		ret = create(r, conv, "inbound", &c, call_id_out);
-	if (ret == 0)
+		ret = create(r, conv, "inbound", &c, a->call_id_out);
+	if (ret == 0 && info) {
+		c->provider_call_id = g_strdup(info->provider_call_id);
+		c->line = g_strdup(info->line);
+		c->disposition = g_strdup(info->disposition);
+		c->linked_conversation_id = info->linked_conversation_id;
+		ret = tsunagu_store_call_update(store, c);
+	}
+	router_route *route = ret == 0 ? router_route_parse(conv->route_json) : NULL;
+	if (ret == 0 && rung_by_engine(c) && router_route_nobody(route))
+		ret = missed_step(r, conv, c, "noOperator");
+	else if (ret == 0)
 		ret = router_ring(r, conv, 0, NULL);
+	router_route_free(route);
 	tsunagu_store_call_free(c);
 	return ret;
 }
@@ -229,11 +287,19 @@ static int incoming_step(tsunagu_router *r, tsunagu_store_conversation *conv, vo
 int tsunagu_router_call_incoming(tsunagu_router *router, int64_t conversation_id,
 				 int64_t *call_id_out)
 {
-	return with_conversation(router, conversation_id, incoming_step, call_id_out);
+	return tsunagu_router_call_arrive(router, conversation_id, NULL, call_id_out);
+}
+
+int tsunagu_router_call_arrive(tsunagu_router *router, int64_t conversation_id,
+			       const tsunagu_router_call_info *info, int64_t *call_id_out)
+{
+	incoming_args a = {info, call_id_out};
+	return with_conversation(router, conversation_id, incoming_step, &a);
 }
 
 typedef struct {
 	int64_t staff_id;
+	int64_t linked_conversation_id;
 	int64_t *call_id_out;
 } outbound_args;
 
@@ -253,9 +319,16 @@ static int outbound_step(tsunagu_router *r, tsunagu_store_conversation *conv, vo
 							   TSUNAGU_CONV_OPEN);
 	if (ret == 0) {
 		c->staff_id = a->staff_id;
+		c->linked_conversation_id = a->linked_conversation_id;
 		set_state(c, "ringing");
 		c->ringing_at_us = tsunagu_core_now_us();
 		ret = tsunagu_store_call_update(r->core->store, c);
+	}
+	/* the channel rings the operator's phone, then dials the customer */
+	if (ret == 0) {
+		json_t *payload = call_payload(c);
+		json_object_set_new(payload, "staff", json_integer(a->staff_id));
+		ret = router_emit(r, "call.dialing", conv->id, a->staff_id, payload);
 	}
 	tsunagu_store_call_free(c);
 	return ret;
@@ -264,7 +337,15 @@ static int outbound_step(tsunagu_router *r, tsunagu_store_conversation *conv, vo
 int tsunagu_router_call_outbound(tsunagu_router *router, int64_t conversation_id,
 				 int64_t staff_id, int64_t *call_id_out)
 {
-	outbound_args a = {staff_id, call_id_out};
+	outbound_args a = {staff_id, 0, call_id_out};
+	return with_conversation(router, conversation_id, outbound_step, &a);
+}
+
+int tsunagu_router_call_back(tsunagu_router *router, int64_t conversation_id,
+			     int64_t staff_id, int64_t linked_conversation_id,
+			     int64_t *call_id_out)
+{
+	outbound_args a = {staff_id, linked_conversation_id, call_id_out};
 	return with_conversation(router, conversation_id, outbound_step, &a);
 }
 
@@ -285,6 +366,8 @@ static int answered_step(tsunagu_router *r, tsunagu_store_conversation *conv,
 		ret = tsunagu_store_offer_end(store, conv->id, staff_id, NULL);
 		if (ret == -ENOENT)
 			ret = -EPERM;
+		if (ret == 0)
+			ret = stop_ringing(r, conv->id, c, staff_id, "answered");
 		if (ret == 0)
 			ret = tsunagu_store_offers_clear(store, conv->id);
 		if (ret == 0)
@@ -314,11 +397,35 @@ int tsunagu_router_call_answered(tsunagu_router *router, int64_t call_id, int64_
 	return with_call(router, call_id, answered_step, &staff_id);
 }
 
+/* An outbound call that never connects (the operator's phone declined or
+ * the number failed) ends unanswered. */
+static int outbound_failed(tsunagu_router *r, tsunagu_store_conversation *conv,
+			   tsunagu_store_call *c, int64_t staff_id)
+{
+	if (strcmp(c->state, "ringing") != 0)
+		return -EPIPE;
+	if (c->staff_id != staff_id)
+		return -EPERM;
+	set_state(c, "ended");
+	c->ended_at_us = tsunagu_core_now_us();
+	int ret = tsunagu_store_call_update(r->core->store, c);
+	if (ret == 0) {
+		json_t *p = call_payload(c);
+		json_object_set_new(p, "staff", json_integer(c->staff_id));
+		json_object_set_new(p, "talk_ms", json_integer(0));
+		json_object_set_new(p, "reason", json_string("rejected"));
+		ret = router_emit(r, "call.ended", conv->id, 0, p);
+	}
+	return ret;
+}
+
 static int rejected_step(tsunagu_router *r, tsunagu_store_conversation *conv,
 			 tsunagu_store_call *c, const void *arg)
 {
-	int ret = tsunagu_store_offer_end(r->core->store, conv->id, *(const int64_t *)arg,
-					  "declined");
+	int64_t staff_id = *(const int64_t *)arg;
+	if (strcmp(c->direction, "outbound") == 0)
+		return outbound_failed(r, conv, c, staff_id);
+	int ret = tsunagu_store_offer_end(r->core->store, conv->id, staff_id, "declined");
 	return ret < 0 ? ret : router_ring(r, conv, 0, NULL);
 }
 
@@ -338,7 +445,9 @@ static int missed_step(tsunagu_router *r, tsunagu_store_conversation *conv,
 
 	if (!unanswered(c))
 		return -EPIPE;
-	ret = tsunagu_store_offers_clear(store, conv->id);
+	ret = stop_ringing(r, conv->id, c, 0, "missed");
+	if (ret == 0)
+		ret = tsunagu_store_offers_clear(store, conv->id);
 	if (ret == 0) {
 		set_state(c, "ended");
 		g_free(c->missed_reason);
@@ -349,6 +458,10 @@ static int missed_step(tsunagu_router *r, tsunagu_store_conversation *conv,
 	if (ret == 0) {
 		json_t *p = call_payload(c);
 		json_object_set_new(p, "reason", json_string(reason));
+		/* by the channel (it reported it) or the engine (it gave up: the
+		 * channel is told to end the caller's leg) */
+		json_object_set_new(p, "by", json_string(r->missing_by_channel ? "channel"
+									     : "engine"));
 		ret = router_emit(r, "call.missed", conv->id, 0, p);
 	}
 	if (ret == 0 && conv->state != TSUNAGU_CONV_CLOSED && !conv->assignee_id) {
@@ -365,8 +478,12 @@ static int missed_step(tsunagu_router *r, tsunagu_store_conversation *conv,
 int tsunagu_router_call_missed(tsunagu_router *router, int64_t call_id, const char *reason)
 {
 	for (const char *const *m = missed_reasons; reason && *m; m++)
-		if (strcmp(*m, reason) == 0)
-			return with_call(router, call_id, missed_step, *m);
+		if (strcmp(*m, reason) == 0) {
+			router->missing_by_channel = true;
+			int ret = with_call(router, call_id, missed_step, *m);
+			router->missing_by_channel = false;
+			return ret;
+		}
 	return -EINVAL;
 }
 
@@ -398,7 +515,152 @@ static int ended_step(tsunagu_router *r, tsunagu_store_conversation *conv,
 
 int tsunagu_router_call_ended(tsunagu_router *router, int64_t call_id)
 {
-	return with_call(router, call_id, ended_step, NULL);
+	if (!router)
+		return -EINVAL;
+	router->missing_by_channel = true; /* the caller left: the channel knows */
+	int ret = with_call(router, call_id, ended_step, NULL);
+	router->missing_by_channel = false;
+	return ret;
+}
+
+/* ---- the inbox: hang up, take a queued call, reject ----------------------------------- */
+
+typedef struct {
+	int64_t by_staff_id;
+	const char *reason;
+} hangup_args;
+
+/* The core ends c (call.hangup: the channel tears it down and reports
+ * nothing more): a talking call ends with after-call work; an outbound call
+ * still ringing ends unanswered. Inside the caller's unit. */
+static int hangup_writes(tsunagu_router *r, tsunagu_store_conversation *conv,
+			 tsunagu_store_call *c, const hangup_args *a)
+{
+	bool dialing = strcmp(c->direction, "outbound") == 0 && strcmp(c->state, "ringing") == 0;
+	int ret;
+
+	if (strcmp(c->state, "talking") != 0 && !dialing)
+		return -EPIPE;
+	json_t *p = call_payload(c);
+	json_object_set_new(p, "staff", json_integer(c->staff_id));
+	json_object_set_new(p, "reason", json_string(a->reason));
+	ret = router_emit(r, "call.hangup", conv->id, a->by_staff_id, p);
+	if (ret < 0 || !dialing)
+		return ret < 0 ? ret : ended_step(r, conv, c, NULL);
+	set_state(c, "ended");
+	c->ended_at_us = tsunagu_core_now_us();
+	ret = tsunagu_store_call_update(r->core->store, c);
+	if (ret == 0) {
+		p = call_payload(c);
+		json_object_set_new(p, "staff", json_integer(c->staff_id));
+		json_object_set_new(p, "talk_ms", json_integer(0));
+		ret = router_emit(r, "call.ended", conv->id, a->by_staff_id, p);
+	}
+	return ret;
+}
+
+static int hangup_step(tsunagu_router *r, tsunagu_store_conversation *conv,
+		       tsunagu_store_call *c, const void *arg)
+{
+	return hangup_writes(r, conv, c, arg);
+}
+
+int tsunagu_router_call_hangup(tsunagu_router *router, int64_t call_id, int64_t by_staff_id,
+			       const char *reason)
+{
+	hangup_args a = {by_staff_id, reason ? reason : "hangup"};
+	return with_call(router, call_id, hangup_step, &a);
+}
+
+/* Ends staff_id's talking call, if any (TEL-4), inside the caller's unit. */
+static int hangup_current(tsunagu_router *r, int64_t staff_id)
+{
+	GPtrArray *talking = NULL;
+	int ret = tsunagu_store_calls_list(r->core->store, "talking", 10000, &talking);
+	for (guint i = 0; ret == 0 && i < talking->len; i++) {
+		tsunagu_store_call *t = talking->pdata[i];
+		tsunagu_store_conversation *other = NULL;
+		if (t->staff_id != staff_id)
+			continue;
+		ret = tsunagu_store_conversation_get(r->core->store, t->conversation_id, &other);
+		if (ret == 0) {
+			hangup_args a = {staff_id, "answering_other"};
+			ret = hangup_writes(r, other, t, &a);
+		}
+		tsunagu_store_conversation_free(other);
+	}
+	if (talking)
+		g_ptr_array_unref(talking);
+	return ret;
+}
+
+static bool rings_for(tsunagu_router *r, int64_t conversation_id, int64_t staff_id)
+{
+	GPtrArray *offers = NULL;
+	bool yes = false;
+	if (tsunagu_store_offers_of(r->core->store, conversation_id, &offers) == 0)
+		for (guint i = 0; i < offers->len; i++) {
+			tsunagu_store_offer *o = offers->pdata[i];
+			yes |= pending(o) && o->staff_id == staff_id;
+		}
+	if (offers)
+		g_ptr_array_unref(offers);
+	return yes;
+}
+
+static int take_step(tsunagu_router *r, tsunagu_store_conversation *conv,
+		     tsunagu_store_call *c, const void *arg)
+{
+	int64_t staff_id = *(const int64_t *)arg;
+	int ret;
+
+	if (!unanswered(c) || strcmp(c->direction, "inbound") || !rung_by_engine(c))
+		return -EPIPE;
+	ret = hangup_current(r, staff_id);
+	/* only their phone rings now */
+	if (ret == 0)
+		ret = stop_ringing(r, conv->id, c, staff_id, "taken");
+	if (ret == 0 && rings_for(r, conv->id, staff_id))
+		return 0;
+	if (ret == 0)
+		ret = tsunagu_store_offers_clear(r->core->store, conv->id);
+	if (ret == 0)
+		ret = ring_one(r, conv, c, staff_id);
+	if (ret == 0 && strcmp(c->state, "queued") == 0) {
+		set_state(c, "ringing");
+		if (!c->ringing_at_us)
+			c->ringing_at_us = tsunagu_core_now_us();
+		ret = tsunagu_store_call_update(r->core->store, c);
+	}
+	return ret;
+}
+
+int tsunagu_router_call_take(tsunagu_router *router, int64_t call_id, int64_t staff_id)
+{
+	return with_call(router, call_id, take_step, &staff_id);
+}
+
+static int decline_step(tsunagu_router *r, tsunagu_store_conversation *conv,
+			tsunagu_store_call *c, const void *arg)
+{
+	int64_t staff_id = *(const int64_t *)arg;
+	tsunagu_store *store = r->core->store;
+	int ret = 0;
+
+	if (!unanswered(c) || strcmp(c->direction, "inbound"))
+		return -EPIPE;
+	if (rings_for(r, conv->id, staff_id))
+		ret = router_ring_stopped(r, conv->id, c->id, staff_id, "rejected");
+	else /* not ringing for them: they are passed over for this call */
+		ret = tsunagu_store_offer_put(store, conv->id, staff_id, true, 0);
+	if (ret == 0)
+		ret = tsunagu_store_offer_end(store, conv->id, staff_id, "declined");
+	return ret < 0 ? ret : router_ring(r, conv, 0, NULL);
+}
+
+int tsunagu_router_call_decline(tsunagu_router *router, int64_t call_id, int64_t staff_id)
+{
+	return with_call(router, call_id, decline_step, &staff_id);
 }
 
 /* ---- after-call work ----------------------------------------------------------------- */

@@ -137,6 +137,13 @@ static int missed(tsunagu_router *r, tsunagu_store_conversation *conv, int64_t s
 	tsunagu_store_staff_free(s);
 	int ret = tsunagu_store_offer_end(r->core->store, conv->id, staff_id,
 					  there ? "missed" : "declined");
+	if (ret == 0 && call) {
+		tsunagu_store_call *c = NULL;
+		if (tsunagu_store_call_of_conversation(r->core->store, conv->id, &c) == 0)
+			ret = router_ring_stopped(r, conv->id, c->id, staff_id,
+						  there ? "ring_timeout" : "unavailable");
+		tsunagu_store_call_free(c);
+	}
 	if (ret == 0 && there)
 		ret = count_miss(r, conv, staff_id);
 	if (ret < 0 || call)

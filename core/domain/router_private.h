@@ -25,6 +25,7 @@ struct tsunagu_router {
 	tsunagu_timers *timers; /* borrowed from the rules host; NULL without one */
 	guint deadline_source;  /* GLib timeout for the earliest offer deadline; 0 none */
 	int64_t deadline_us;    /* what deadline_source is armed for */
+	bool missing_by_channel; /* a call.missed now is the channel's report, not the engine's */
 };
 
 /* An atomic unit whose events are dropped with its writes. */
@@ -113,6 +114,10 @@ void router_offers_withdraw(tsunagu_router *r, int64_t staff_id);
  * the caller's unit. *rung_out: how many operators now ring. */
 int router_ring(tsunagu_router *r, const tsunagu_store_conversation *conv,
 		int64_t only_staff, unsigned *rung_out);
+/* call.ring_stopped {call, staff, reason}: staff_id's phone stops ringing
+ * for call_id (the channel is told STOP_RING), inside the caller's unit. */
+int router_ring_stopped(tsunagu_router *r, int64_t conversation_id, int64_t call_id,
+			int64_t staff_id, const char *reason);
 /* On conversation.closed / conversation.snoozed: the after-call work of
  * its answered, ended call ends (call.acw_ended). Loop thread, from the
  * router's event subscriber after the commit; ev borrowed. */

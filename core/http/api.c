@@ -15,7 +15,8 @@
 static const tsunagu_api_route *const route_tables[] = {
 	tsunagu_api_auth_routes,	 tsunagu_api_staff_routes, tsunagu_api_conversation_routes,
 	tsunagu_api_rules_routes, tsunagu_api_event_routes, tsunagu_api_status_routes,
-	tsunagu_api_report_routes, NULL,
+	tsunagu_api_report_routes, tsunagu_api_call_routes, tsunagu_api_call_report_routes,
+	NULL,
 };
 
 /* ---- answering ---------------------------------------------------------- */

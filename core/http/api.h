@@ -69,6 +69,24 @@ extern const tsunagu_api_route tsunagu_api_rules_routes[];
 extern const tsunagu_api_route tsunagu_api_event_routes[];
 extern const tsunagu_api_route tsunagu_api_status_routes[];
 extern const tsunagu_api_route tsunagu_api_report_routes[];
+extern const tsunagu_api_route tsunagu_api_call_routes[];
+extern const tsunagu_api_route tsunagu_api_call_report_routes[];
+
+/* One call as the API shows it (api_calls.c): id, conversation, channel,
+ * direction, state, missed_reason, caller, line, staff, staff_login, the
+ * times, and waited_ms, ring_ms, talk_ms, acw_ms (running ones counted to
+ * now_us). The record form reads only c (its record fields, as
+ * tsunagu_store_call_records fills them: any thread); the other looks up
+ * what is missing (into c) and adds linked_conversation (loop thread).
+ * New references. */
+json_t *tsunagu_api_call_record_json(const tsunagu_store_call *c, int64_t now_us);
+/* The answer of a report built off the loop thread that did not succeed
+ * (api_reports.c): 503 when the API went away (cancel) or it timed out
+ * (hint: what to ask instead), else the errno's. True when it answered
+ * (call freed); false when status is 0 (answer it yourself). */
+bool tsunagu_api_report_failed(tsunagu_api_call *call, GCancellable *cancel, int status,
+			       const char *hint);
+json_t *tsunagu_api_call_json(tsunagu_core *core, tsunagu_store_call *c, int64_t now_us);
 
 /* ---- answering ---------------------------------------------------------- */
 

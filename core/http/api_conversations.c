@@ -135,8 +135,20 @@ static void list_view(tsunagu_api_call *call, const char *view_s)
 		return;
 	}
 	arr = json_array();
-	for (guint i = 0; i < rows->len; i++)
-		json_array_append_new(arr, item_json(rows->pdata[i]));
+	for (guint i = 0; i < rows->len; i++) {
+		const tsunagu_store_conversation_item *it = rows->pdata[i];
+		json_t *j = item_json(it);
+		/* a phone conversation shows its newest call's state (live) */
+		tsunagu_store_call *c = NULL;
+		if (strcmp(it->conv->channel, "phone") == 0 &&
+		    tsunagu_store_call_of_conversation(call->core->store, it->conv->id, &c) == 0)
+			json_object_set_new(j, "call",
+					    json_pack("{s:I,s:s,s:s,s:s?}", "id", (json_int_t)c->id,
+						      "direction", c->direction, "state", c->state,
+						      "missed_reason", c->missed_reason));
+		tsunagu_store_call_free(c);
+		json_array_append_new(arr, j);
+	}
 	g_ptr_array_unref(rows);
 	tsunagu_api_reply(call, 200, json_pack("{s:o,s:s}", "conversations", arr, "view",
 					       tsunagu_conv_view_name(view)));
@@ -220,7 +232,19 @@ static void get(tsunagu_api_call *call)
 
 	if (!c)
 		return;
-	tsunagu_api_reply(call, 200, json_pack("{s:o}", "conversation", detail_json(call, c)));
+	json_t *j = detail_json(call, c);
+	/* its call records (TEL-10), oldest first; empty but for phone */
+	GPtrArray *calls = NULL;
+	json_t *arr = json_array();
+	int64_t now = tsunagu_core_now_us();
+	if (tsunagu_store_calls_of_conversation(call->core->store, c->id, &calls) == 0) {
+		for (guint i = 0; i < calls->len; i++)
+			json_array_append_new(arr, tsunagu_api_call_json(call->core,
+									 calls->pdata[i], now));
+		g_ptr_array_unref(calls);
+	}
+	json_object_set_new(j, "calls", arr);
+	tsunagu_api_reply(call, 200, json_pack("{s:o}", "conversation", j));
 	tsunagu_store_conversation_free(c);
 }
 

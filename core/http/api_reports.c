@@ -106,23 +106,34 @@ typedef struct {
 	bool csv;
 } report_request;
 
+bool tsunagu_api_report_failed(tsunagu_api_call *call, GCancellable *cancel, int status,
+			       const char *hint)
+{
+	if (g_cancellable_is_cancelled(cancel) || status == -ECANCELED) {
+		tsunagu_api_error(call, 503, "unavailable", "the server is shutting down");
+	} else if (status == -ETIMEDOUT) {
+		char *msg = g_strdup_printf("the report took longer than 30 seconds and was "
+					    "stopped; %s", hint);
+		tsunagu_api_error(call, 503, "unavailable", msg);
+		g_free(msg);
+	} else if (status < 0) {
+		tsunagu_api_error_errno(call, status, "cannot compute the report");
+	} else {
+		return false;
+	}
+	return true;
+}
+
 /* The report is done (status_report.h): loop thread; r is ours. */
 static void report_built(int status, tsunagu_status_report *r, void *user_data)
 {
 	report_request *rq = user_data;
 	tsunagu_api_call *call = rq->call;
 
-	if (g_cancellable_is_cancelled(rq->cancel) || status == -ECANCELED)
-		tsunagu_api_error(call, 503, "unavailable", "the server is shutting down");
-	else if (status == -ETIMEDOUT)
-		tsunagu_api_error(call, 503, "unavailable",
-				  "the report took longer than 30 seconds and was stopped; "
-				  "ask for a shorter period or fewer staff");
-	else if (status == -ENOENT)
+	if (status == -ENOENT && !g_cancellable_is_cancelled(rq->cancel))
 		tsunagu_api_error(call, 404, "not_found", "no such team");
-	else if (status < 0)
-		tsunagu_api_error_errno(call, status, "cannot compute the report");
-	else
+	else if (!tsunagu_api_report_failed(call, rq->cancel, status,
+					    "ask for a shorter period or fewer staff"))
 		answer(call, r, rq->csv);
 	tsunagu_status_report_free(r);
 	g_object_unref(rq->cancel);

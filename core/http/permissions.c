@@ -51,6 +51,14 @@ static const tsunagu_permission table[] = {
 	{ "rules.dry_run", ADM, NONE, false, "dry-run rules against recent conversations" },
 	{ "events.read", OP, NONE, false, "events page and the events WebSocket" },
 	{ "reports.status_time", SUP, OP, false, "status-time report (OP-6; own: anyone)" },
+	/* calls (TEL-1, TEL-4, TEL-10) */
+	{ "calls.list", OP, NONE, false, "the waiting calls (queued, ringing, talking)" },
+	{ "calls.answer", OP, NONE, false, "answer a waiting call: one's own phone rings (TEL-4)" },
+	{ "calls.reject", OP, NONE, false, "reject a call: the next operator's phone rings" },
+	{ "calls.hangup", SUP, OP, false, "hang up a call (own: the operator on it)" },
+	{ "calls.callback", OP, NONE, false, "call a missed caller back (TEL-1)" },
+	{ "calls.settings", ADM, NONE, false, "the call queue limit" },
+	{ "reports.calls", SUP, OP, false, "call records and their CSV (TEL-10; own: anyone)" },
 	{ NULL, NONE, NONE, false, NULL },
 };
 

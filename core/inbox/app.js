@@ -9,6 +9,7 @@
 //   conversation.js one conversation: history, join, reply, notes, actions
 //   composer.js    Enter / Shift+Enter / IME handling of the reply box
 //   report.js      the status-time report (#/reports)
+//   calls.js       call-state badges, the waiting calls (#/calls), call records
 //   rules.js       the rules page of admins (#/rules)
 //
 // Routes (location.hash): #/view/<name> shows a list, #/conversations/<id>
@@ -22,6 +23,7 @@ import { setMe, getMe, forget, isSupervisor } from './js/staff.js';
 import { ConversationList, VIEWS } from './js/list.js';
 import { ConversationView } from './js/conversation.js';
 import { StatusReport } from './js/report.js';
+import { WaitingCalls } from './js/calls.js';
 import { RulesPage } from './js/rules.js';
 import { loadPresence, relabelPresence, presenceEvent, setupPresence } from './js/presence.js';
 import { showAdmin, setupAdmin } from './js/staff_admin.js';
@@ -29,6 +31,7 @@ import { showAdmin, setupAdmin } from './js/staff_admin.js';
 let list = null;
 let view = null;
 let report = null;
+let calls = null;
 let rules = null;
 let feed = null;
 let ticker = null;
@@ -70,7 +73,8 @@ async function start(me) {
   $('rules-link').hidden = role !== 'admin';
   loadPresence();
   feed.start();
-  ticker = setInterval(() => list.tick(), 1000);
+  ticker = setInterval(() => { list.tick(); calls.tick(); }, 1000);
+  calls.refresh();
   route();
 }
 
@@ -90,9 +94,14 @@ function route() {
   const onReport = h === 'reports';
   document.body.classList.toggle('report-open', onReport);
   $('report-link').classList.toggle('active', onReport);
+  const onCalls = h === 'calls';
+  document.body.classList.toggle('calls-open', onCalls);
+  $('calls-link').classList.toggle('active', onCalls);
   if (onRules) { rules.open(); return; }
   if (admin) { if (!wasAdmin) showAdmin(); return; }
   if (onReport) { report.show(); return; }
+  if (onCalls) { calls.show(); return; }
+  calls.hide();
   const m = h.match(/^conversations\/([A-Za-z0-9_-]{1,64})$/);
   if (m) {
     const id = m[1];
@@ -123,8 +132,10 @@ function onEvent(ev) {
   const type = ev.type || '';
   const me = getMe();
   presenceEvent(ev, me);
-  if (type.startsWith('message.') || type.startsWith('conversation.') || type === 'route.decided')
+  if (type.startsWith('message.') || type.startsWith('conversation.') || type === 'route.decided'
+      || type.startsWith('call.'))
     list.refreshSoon();
+  if (type.startsWith('call.')) calls.refreshSoon();
   view.onEvent(ev);
 }
 
@@ -159,6 +170,7 @@ function setup() {
       list.setView(list.view);
       view.relabel();
       report.relabel();
+      calls.render();
       relabelPresence();
     }
   });
@@ -182,6 +194,7 @@ function setup() {
     },
   });
   report = new StatusReport();
+  calls = new WaitingCalls({ onOpen: (id) => { location.hash = `#/conversations/${id}`; } });
   $('report-link').addEventListener('click', () => { location.hash = '#/reports'; });
   setUnauthorizedHandler(() => { if (started) showLogin(); });
   for (const b of document.querySelectorAll('.view-link'))
@@ -191,6 +204,7 @@ function setup() {
   setupPresence();
   setupAdmin();
   $('admin-link').addEventListener('click', () => { location.hash = '#/admin'; });
+  $('calls-link').addEventListener('click', () => { location.hash = '#/calls'; });
   window.addEventListener('hashchange', route);
   document.addEventListener('click', () => closeMenus());
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeMenus(); });

@@ -294,6 +294,7 @@ void tsunagu_host_cancel_inbound(tsunagu_host *h)
 		c->cb(-ECANCELED, NULL, 0, c->user_data);
 	}
 	tsunagu_host_cancel_pending(h);
+	tsunagu_host_cancel_calls(h);
 }
 
 static int host_post_system_message(tsunagu_host *h, const char *conversation, const char *text)
@@ -366,6 +367,7 @@ const tsunagu_host_api *tsunagu_host_api_table(void)
 		};
 		tsunagu_host_http_fill(&table);
 		tsunagu_host_customers_fill(&table);
+		tsunagu_host_calls_fill(&table);
 		g_once_init_leave(&done, 1);
 	}
 	return &table;
@@ -395,6 +397,7 @@ tsunagu_host *tsunagu_host_new(tsunagu_plugins *plugins, const char *path, void 
 	h->ws_conns = g_hash_table_new(NULL, NULL);
 	h->inbound = g_hash_table_new(NULL, NULL);
 	h->pending = g_hash_table_new(NULL, NULL);
+	h->calls = g_hash_table_new(NULL, NULL);
 	h->routes = g_ptr_array_new_with_free_func(g_free);
 	h->channels = g_ptr_array_new_with_free_func(g_free);
 	return h;
@@ -430,6 +433,7 @@ void tsunagu_host_free(tsunagu_host *h)
 	g_hash_table_destroy(h->ws_conns);
 	g_hash_table_destroy(h->inbound);
 	g_hash_table_destroy(h->pending);
+	g_hash_table_destroy(h->calls);
 	g_ptr_array_free(h->routes, TRUE);
 	g_ptr_array_free(h->channels, TRUE);
 	g_free(h->name);

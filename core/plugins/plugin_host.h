@@ -36,6 +36,7 @@ struct tsunagu_host {
 	GHashTable *ws_conns;    /* tsunagu_ws_conn* -> host_ws_slot* open, accepted */
 	GHashTable *inbound;     /* host_inbound_call* awaiting their commit (set) */
 	GHashTable *pending;     /* host_customers.c calls awaiting their commit (set) */
+	GHashTable *calls;       /* host_calls.c call_incoming()s awaiting their commit (set) */
 	GPtrArray *routes;       /* host_route* (HTTP and WS), freed with the plugin */
 	GPtrArray *channels;     /* char* registered channel names */
 	gint pending_posts;      /* atomic: posts accepted and not yet freed */
@@ -49,6 +50,9 @@ struct tsunagu_plugins {
 	GPtrArray *loaded;       /* tsunagu_host*, load order */
 	GHashTable *seen;        /* names of every description read (set) */
 	GPtrArray *retired;      /* tsunagu_host* destroyed, kept until free (see plugins.h) */
+	unsigned calls_subscription; /* host_calls.c: the event bus, 0 without one */
+	GQueue *call_requests;   /* host_calls.c: call_event()s for the next iteration */
+	guint calls_idle;        /* the idle source handing them over, 0 none */
 };
 
 /* True while plugin callbacks may run (between init and destroy). */
@@ -76,6 +80,16 @@ void tsunagu_host_free(tsunagu_host *h);
  * before destroy) of those still awaiting their commit. */
 void tsunagu_host_customers_fill(tsunagu_host_api *api);
 void tsunagu_host_cancel_pending(tsunagu_host *h);
+
+/* host_calls.c (ABI 1.2): call_incoming ... staff_find; the cancellation
+ * (-ECANCELED, before destroy) of call_incoming()s awaiting their commit;
+ * and the event bus subscription that turns the engine's call events into
+ * call_event() requests (subscribed by tsunagu_plugins_new, ended by
+ * tsunagu_plugins_free). */
+void tsunagu_host_calls_fill(tsunagu_host_api *api);
+void tsunagu_host_cancel_calls(tsunagu_host *h);
+void tsunagu_host_calls_subscribe(tsunagu_plugins *p);
+void tsunagu_host_calls_unsubscribe(tsunagu_plugins *p);
 
 /* host_http.c: the HTTP/WebSocket functions of the table and their cleanup. */
 void tsunagu_host_http_fill(tsunagu_host_api *api);

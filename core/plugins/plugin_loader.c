@@ -16,6 +16,8 @@
 
 /* The 1.0 description ends at deliver; anything shorter cannot be read. */
 #define DESC_MIN_SIZE (offsetof(tsunagu_plugin_desc, deliver) + sizeof(void (*)(void)))
+/* The 1.2 description, which has call_event. */
+#define DESC_CALLS_SIZE (offsetof(tsunagu_plugin_desc, call_event) + sizeof(void (*)(void)))
 #define SCHEMA_MAX_KEYS 256
 
 static void refuse(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -50,6 +52,7 @@ int tsunagu_plugins_new(tsunagu_core *core, tsunagu_plugins **out)
 	p->loaded = g_ptr_array_new();
 	p->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	p->retired = g_ptr_array_new_with_free_func((GDestroyNotify)tsunagu_host_free);
+	tsunagu_host_calls_subscribe(p);
 	*out = p;
 	return 0;
 }
@@ -172,6 +175,13 @@ static int desc_check(const tsunagu_plugins *p, const char *path, const tsunagu_
 	}
 	if ((d->capabilities & TSUNAGU_PLUGIN_CAP_CHANNEL) && !d->deliver) {
 		refuse(path, "plugin '%s' declares a channel but has no deliver callback", d->name);
+		return -ENOEXEC;
+	}
+	/* 1.2: call_event took reserved[0]; a shorter description has none */
+	if ((d->capabilities & TSUNAGU_PLUGIN_CAP_CALLS) &&
+	    (d->struct_size < DESC_CALLS_SIZE || !d->call_event)) {
+		refuse(path, "plugin '%s' declares calls but has no call_event callback%s", d->name,
+		       d->struct_size < DESC_CALLS_SIZE ? " (description older than ABI 1.2)" : "");
 		return -ENOEXEC;
 	}
 	tsunagu_host *other = find_loaded(p, d->name);
@@ -443,6 +453,7 @@ void tsunagu_plugins_free(tsunagu_plugins *p)
 	if (!p)
 		return;
 	tsunagu_plugins_destroy_all(p);
+	tsunagu_host_calls_unsubscribe(p);
 	g_ptr_array_free(p->loaded, TRUE);
 	g_ptr_array_free(p->retired, TRUE);
 	g_hash_table_destroy(p->seen);

@@ -141,6 +141,13 @@ void tsunagu_rules_set_view_provider(tsunagu_rules *rules, tsunagu_rules_view_fn
  * domain may register its own key prefixes on it (e.g. snooze wake-ups). */
 tsunagu_timers *tsunagu_rules_timers(tsunagu_rules *rules);
 
+/* Whether the serving generation's business_hours { } declaration says
+ * channel is open at now_us (the rules' business_hours(channel)).
+ * -ENOENT when rules is NULL or has no declaration: the caller decides
+ * (the call engine then takes calls at any time). */
+int tsunagu_rules_business_hours(const tsunagu_rules *rules, const char *channel,
+				 int64_t now_us, bool *open_out);
+
 /* ---- tools: check and dry runs without a core ----------------------------- */
 
 /* Counts of what a generation holds. */

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "rules_internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -190,6 +191,15 @@ out:
 		g_date_time_unref(utc);
 	g_time_zone_unref(tz);
 	return open;
+}
+
+int tsunagu_rules_business_hours(const tsunagu_rules *rules, const char *channel,
+				 int64_t now_us, bool *open_out)
+{
+	if (!rules || !rules->gen || !rules->gen->hours)
+		return -ENOENT;
+	*open_out = hours_open(rules->gen->hours, channel, now_us);
+	return 0;
 }
 
 static int hours_box_gc(lua_State *L)

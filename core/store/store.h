@@ -546,6 +546,16 @@ typedef struct {
 	int64_t answered_at_us;
 	int64_t ended_at_us;
 	int64_t acw_ended_at_us;
+	/* migration 8: where the call came from (all may be NULL / 0) */
+	char *provider_call_id;  /* the channel's id of the call (unique) */
+	char *line;              /* the number or trunk called */
+	char *disposition;       /* "queued", "notInOperation", "noOperator" (not rung) */
+	int64_t linked_conversation_id; /* a call-back: the missed call's conversation */
+	/* filled by tsunagu_store_call_records only (else NULL) */
+	char *conversation_public_id;
+	char *channel;
+	char *staff_login;
+	char *caller_id;         /* the customer's identity on the channel */
 } tsunagu_store_call;
 void tsunagu_store_call_free(tsunagu_store_call *c);
 
@@ -556,8 +566,31 @@ int tsunagu_store_call_get(tsunagu_store *store, int64_t id, tsunagu_store_call 
 /* The newest call of a conversation; -ENOENT when none. */
 int tsunagu_store_call_of_conversation(tsunagu_store *store, int64_t conversation_id,
 				       tsunagu_store_call **out);
-/* Writes staff_id, state, missed_reason and the times of c (by c->id). */
+/* Writes staff_id, state, missed_reason, the times and the migration 8
+ * fields of c (by c->id). -EEXIST: provider_call_id is another call's. */
 int tsunagu_store_call_update(tsunagu_store *store, const tsunagu_store_call *c);
+/* The call a channel knows as provider_call_id; -ENOENT when none. */
+int tsunagu_store_call_by_provider(tsunagu_store *store, const char *provider_call_id,
+				   tsunagu_store_call **out);
+/* The call queue: inbound calls queued or ringing that the engine rings
+ * (disposition NULL or "queued"), for the admin's queue limit. */
+int tsunagu_store_calls_waiting_count(tsunagu_store *store, int64_t *count_out);
+/* Calls in state (NULL: queued and ringing; "queued", "ringing",
+ * "talking"), oldest first, at most limit (0: 200); GPtrArray of
+ * tsunagu_store_call*, free func set. Calls decided missed on arrival
+ * (disposition other than "queued") are left out. */
+int tsunagu_store_calls_list(tsunagu_store *store, const char *state, unsigned limit,
+			     GPtrArray **out);
+/* The call records (TEL-10) of calls queued in [from_us, to_us), of
+ * staff_id only when > 0, oldest first, at most limit (0: 100000), with
+ * conversation_public_id, channel, staff_login and caller_id filled. For
+ * reports: run it on a reader. */
+#define TSUNAGU_CALL_RECORDS_MAX 100000
+int tsunagu_store_call_records(tsunagu_store *store, int64_t from_us, int64_t to_us,
+			       int64_t staff_id, unsigned limit, GPtrArray **out);
+/* Every call of a conversation, oldest first (its call records). */
+int tsunagu_store_calls_of_conversation(tsunagu_store *store, int64_t conversation_id,
+					GPtrArray **out);
 
 typedef struct {
 	int64_t conversation_id;

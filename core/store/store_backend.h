@@ -216,6 +216,13 @@ typedef struct tsunagu_store_backend_ops {
 	/* Appended: same meaning as in store.h. */
 	int (*offers_pending_of_staff)(void *be, int64_t staff_id, GPtrArray **out);
 	int (*team_name)(void *be, int64_t team_id, char **name_out);
+	/* Appended (migration 8, calls from phone channels): as in store.h. */
+	int (*call_by_provider)(void *be, const char *provider_call_id, tsunagu_store_call **out);
+	int (*calls_waiting_count)(void *be, int64_t *count_out);
+	int (*calls_list)(void *be, const char *state, unsigned limit, GPtrArray **out);
+	int (*calls_of_conversation)(void *be, int64_t conversation_id, GPtrArray **out);
+	int (*call_records)(void *be, int64_t from_us, int64_t to_us, int64_t staff_id,
+			    unsigned limit, GPtrArray **out);
 } tsunagu_store_backend_ops;
 
 /* The embedded default (store_sqlite.c). */

@@ -142,6 +142,47 @@ int tsunagu_store_call_update(tsunagu_store *store, const tsunagu_store_call *c)
 	TSUNAGU_STORE_WRITE(store, false, OPS(store)->call_update(BE(store), c));
 }
 
+int tsunagu_store_call_by_provider(tsunagu_store *store, const char *provider_call_id,
+				   tsunagu_store_call **out)
+{
+	if (!store || !provider_call_id || !out)
+		return -EINVAL;
+	return OPS(store)->call_by_provider(BE(store), provider_call_id, out);
+}
+
+int tsunagu_store_calls_waiting_count(tsunagu_store *store, int64_t *count_out)
+{
+	if (!store || !count_out)
+		return -EINVAL;
+	return OPS(store)->calls_waiting_count(BE(store), count_out);
+}
+
+int tsunagu_store_calls_list(tsunagu_store *store, const char *state, unsigned limit,
+			     GPtrArray **out)
+{
+	if (!store || !out || (state && strcmp(state, "queued") && strcmp(state, "ringing") &&
+			       strcmp(state, "talking")))
+		return -EINVAL;
+	return OPS(store)->calls_list(BE(store), state, limit ? limit : 200, out);
+}
+
+int tsunagu_store_calls_of_conversation(tsunagu_store *store, int64_t conversation_id,
+					GPtrArray **out)
+{
+	if (!store || !out)
+		return -EINVAL;
+	return OPS(store)->calls_of_conversation(BE(store), conversation_id, out);
+}
+
+int tsunagu_store_call_records(tsunagu_store *store, int64_t from_us, int64_t to_us,
+			       int64_t staff_id, unsigned limit, GPtrArray **out)
+{
+	if (!store || !out || to_us < from_us || limit > TSUNAGU_CALL_RECORDS_MAX)
+		return -EINVAL;
+	return OPS(store)->call_records(BE(store), from_us, to_us, staff_id,
+					limit ? limit : TSUNAGU_CALL_RECORDS_MAX, out);
+}
+
 int tsunagu_store_offer_put(tsunagu_store *store, int64_t conversation_id, int64_t staff_id,
 			    bool call, int64_t deadline_us)
 {

@@ -259,6 +259,13 @@ int tsunagu_sqlite_call_get(void *be, int64_t id, tsunagu_store_call **out);
 int tsunagu_sqlite_call_of_conversation(void *be, int64_t conversation_id,
 					tsunagu_store_call **out);
 int tsunagu_sqlite_call_update(void *be, const tsunagu_store_call *c);
+int tsunagu_sqlite_call_by_provider(void *be, const char *provider_call_id,
+				    tsunagu_store_call **out);
+int tsunagu_sqlite_calls_waiting_count(void *be, int64_t *count_out);
+int tsunagu_sqlite_calls_list(void *be, const char *state, unsigned limit, GPtrArray **out);
+int tsunagu_sqlite_calls_of_conversation(void *be, int64_t conversation_id, GPtrArray **out);
+int tsunagu_sqlite_call_records(void *be, int64_t from_us, int64_t to_us, int64_t staff_id,
+				unsigned limit, GPtrArray **out);
 int tsunagu_sqlite_offer_put(void *be, int64_t conversation_id, int64_t staff_id, bool call,
 			     int64_t deadline_us);
 int tsunagu_sqlite_offer_end(void *be, int64_t conversation_id, int64_t staff_id,

@@ -1,26 +1,60 @@
-/* SQLite backend: calls (filled by the phone channel through the router)
- * and the router's offers (migration 5). */
+/* SQLite backend: calls (filled by the phone channel through the router;
+ * migrations 5 and 8) and the router's offers (migration 5). */
 #include <errno.h>
 
 #define TSUNAGU_LOG_TOPIC "store"
 #include "log.h"
 #include "store_sqlite.h"
 
+/* calls with their origin (migration 8), for every read */
+#define CALLS_FROM "calls LEFT JOIN call_origins o ON o.call_id = calls.id"
 #define CALL_COLUMNS                                                                      \
-	"id, conversation_id, coalesce(staff_id, 0), direction, state, missed_reason,"    \
-	" queued_at, coalesce(ringing_at, 0), coalesce(answered_at, 0),"                  \
-	" coalesce(ended_at, 0), coalesce(acw_ended_at, 0)"
+	"calls.id, calls.conversation_id, coalesce(calls.staff_id, 0), calls.direction,"   \
+	" calls.state, calls.missed_reason, calls.queued_at, coalesce(calls.ringing_at, 0),"\
+	" coalesce(calls.answered_at, 0), coalesce(calls.ended_at, 0),"                    \
+	" coalesce(calls.acw_ended_at, 0), o.provider_call_id, o.line, o.disposition,"      \
+	" coalesce(o.linked_conversation_id, 0)"
 
 static const char SQL_CALL_INSERT[] =
 	"INSERT INTO calls (conversation_id, direction, state, queued_at)"
 	" VALUES (?1, ?2, 'queued', ?3)";
-static const char SQL_CALL_GET[] = "SELECT " CALL_COLUMNS " FROM calls WHERE id = ?1";
+static const char SQL_CALL_GET[] = "SELECT " CALL_COLUMNS " FROM " CALLS_FROM " WHERE calls.id = ?1";
 static const char SQL_CALL_OF_CONV[] =
-	"SELECT " CALL_COLUMNS " FROM calls WHERE conversation_id = ?1 ORDER BY id DESC LIMIT 1";
+	"SELECT " CALL_COLUMNS " FROM " CALLS_FROM " WHERE calls.conversation_id = ?1 ORDER BY calls.id DESC LIMIT 1";
 static const char SQL_CALL_UPDATE[] =
 	"UPDATE calls SET staff_id = nullif(?2, 0), state = ?3, missed_reason = ?4,"
 	" ringing_at = nullif(?5, 0), answered_at = nullif(?6, 0), ended_at = nullif(?7, 0),"
 	" acw_ended_at = nullif(?8, 0) WHERE id = ?1";
+static const char SQL_ORIGIN_PUT[] =
+	"INSERT INTO call_origins (call_id, provider_call_id, line, disposition,"
+	" linked_conversation_id) VALUES (?1, ?2, ?3, ?4, nullif(?5, 0))"
+	" ON CONFLICT (call_id) DO UPDATE SET provider_call_id = excluded.provider_call_id,"
+	" line = excluded.line, disposition = excluded.disposition,"
+	" linked_conversation_id = excluded.linked_conversation_id";
+static const char SQL_CALL_BY_PROVIDER[] =
+	"SELECT " CALL_COLUMNS " FROM " CALLS_FROM " WHERE provider_call_id = ?1";
+/* the call queue the engine rings (calls_waiting) */
+#define CALLS_RUNG "(disposition IS NULL OR disposition = 'queued')"
+static const char SQL_CALLS_WAITING[] =
+	"SELECT count(*) FROM " CALLS_FROM " WHERE state IN ('queued', 'ringing')"
+	" AND direction = 'inbound' AND " CALLS_RUNG;
+static const char SQL_CALLS_LIST_WAITING[] =
+	"SELECT " CALL_COLUMNS " FROM " CALLS_FROM " WHERE state IN ('queued', 'ringing') AND " CALLS_RUNG
+	" ORDER BY calls.queued_at, calls.id LIMIT ?2";
+static const char SQL_CALLS_LIST_STATE[] =
+	"SELECT " CALL_COLUMNS " FROM " CALLS_FROM " WHERE state = ?1 AND " CALLS_RUNG
+	" ORDER BY calls.queued_at, calls.id LIMIT ?2";
+/* the call records (TEL-10) of a period, with the names a report shows */
+static const char SQL_CALL_RECORDS[] =
+	"SELECT " CALL_COLUMNS ", v.public_id, v.channel, s.login,"
+	" (SELECT i.external_id FROM contact_identities i WHERE i.contact_id = v.contact_id"
+	"   AND i.channel = v.channel ORDER BY i.created_at DESC LIMIT 1)"
+	" FROM " CALLS_FROM " JOIN conversations v ON v.id = calls.conversation_id"
+	" LEFT JOIN staff s ON s.id = calls.staff_id"
+	" WHERE calls.queued_at >= ?1 AND calls.queued_at < ?2"
+	" AND (?3 = 0 OR calls.staff_id = ?3) ORDER BY calls.queued_at, calls.id LIMIT ?4";
+static const char SQL_CALLS_OF_CONV[] =
+	"SELECT " CALL_COLUMNS " FROM " CALLS_FROM " WHERE calls.conversation_id = ?1 ORDER BY calls.id";
 
 static const char SQL_OFFER_PUT[] =
 	"INSERT INTO offers (conversation_id, staff_id, kind, state, deadline, created_at)"
@@ -61,6 +95,10 @@ static void *call_row(sqlite3_stmt *st)
 	c->answered_at_us = sqlite3_column_int64(st, 8);
 	c->ended_at_us = sqlite3_column_int64(st, 9);
 	c->acw_ended_at_us = sqlite3_column_int64(st, 10);
+	c->provider_call_id = tsunagu_sqlite_column_dup(st, 11);
+	c->line = tsunagu_sqlite_column_dup(st, 12);
+	c->disposition = tsunagu_sqlite_column_dup(st, 13);
+	c->linked_conversation_id = sqlite3_column_int64(st, 14);
 	return c;
 }
 
@@ -95,20 +133,25 @@ int tsunagu_sqlite_call_create(void *be, int64_t conversation_id, const char *di
 	return r;
 }
 
-static int call_one(tsunagu_sqlite *sq, const char *sql, int64_t id, tsunagu_store_call **out)
+/* The one call row of st (its parameters bound): -ENOENT when none. */
+static int call_row_of(tsunagu_sqlite *sq, sqlite3_stmt *st, tsunagu_store_call **out)
 {
-	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, sql);
-	int r;
-
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, id);
-	r = tsunagu_sqlite_step_row(sq, st, "reading a call");
+	int r = tsunagu_sqlite_step_row(sq, st, "reading a call");
 	if (r <= 0)
 		return r < 0 ? r : -ENOENT;
 	*out = call_row(st);
 	tsunagu_sqlite_done(st);
 	return 0;
+}
+
+static int call_one(tsunagu_sqlite *sq, const char *sql, int64_t id, tsunagu_store_call **out)
+{
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, sql);
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	return call_row_of(sq, st, out);
 }
 
 int tsunagu_sqlite_call_get(void *be, int64_t id, tsunagu_store_call **out)
@@ -142,7 +185,19 @@ int tsunagu_sqlite_call_update(void *be, const tsunagu_store_call *c)
 	r = tsunagu_sqlite_run(sq, st, "updating a call");
 	if (r == 0 && sqlite3_changes(sq->db) == 0)
 		r = -ENOENT;
-	return r;
+	if (r < 0 || (!c->provider_call_id && !c->line && !c->disposition &&
+		      !c->linked_conversation_id))
+		return r;
+	st = tsunagu_sqlite_stmt(sq, SQL_ORIGIN_PUT);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, c->id);
+	tsunagu_sqlite_bind_text(st, 2, c->provider_call_id);
+	tsunagu_sqlite_bind_text(st, 3, c->line);
+	tsunagu_sqlite_bind_text(st, 4, c->disposition);
+	sqlite3_bind_int64(st, 5, c->linked_conversation_id);
+	/* a provider_call_id of another call fails the unique index: -EEXIST */
+	return tsunagu_sqlite_run(sq, st, "keeping a call's origin");
 }
 
 int tsunagu_sqlite_offer_put(void *be, int64_t conversation_id, int64_t staff_id, bool call,
@@ -232,4 +287,75 @@ int tsunagu_sqlite_offers_next(void *be, int64_t *deadline_us)
 {
 	return tsunagu_sqlite_int64_of(be, SQL_OFFERS_NEXT, 0, 0, deadline_us, -ENOENT,
 				       "reading the next offer deadline");
+}
+
+int tsunagu_sqlite_call_by_provider(void *be, const char *provider_call_id,
+				    tsunagu_store_call **out)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_CALL_BY_PROVIDER);
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, provider_call_id, -1, SQLITE_STATIC);
+	return call_row_of(sq, st, out);
+}
+
+int tsunagu_sqlite_calls_waiting_count(void *be, int64_t *count_out)
+{
+	return tsunagu_sqlite_int64_of(be, SQL_CALLS_WAITING, 0, 0, count_out, 0,
+				       "counting the call queue");
+}
+
+int tsunagu_sqlite_calls_list(void *be, const char *state, unsigned limit, GPtrArray **out)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, state ? SQL_CALLS_LIST_STATE
+							  : SQL_CALLS_LIST_WAITING);
+
+	if (!st)
+		return -EIO;
+	if (state)
+		sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, limit);
+	return tsunagu_sqlite_rows(sq, st, call_row, (GDestroyNotify)tsunagu_store_call_free,
+				   "listing calls", out);
+}
+
+int tsunagu_sqlite_calls_of_conversation(void *be, int64_t conversation_id, GPtrArray **out)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_CALLS_OF_CONV);
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, conversation_id);
+	return tsunagu_sqlite_rows(sq, st, call_row, (GDestroyNotify)tsunagu_store_call_free,
+				   "listing the calls of a conversation", out);
+}
+
+static void *record_row(sqlite3_stmt *st)
+{
+	tsunagu_store_call *c = call_row(st);
+	c->conversation_public_id = tsunagu_sqlite_column_dup(st, 15);
+	c->channel = tsunagu_sqlite_column_dup(st, 16);
+	c->staff_login = tsunagu_sqlite_column_dup(st, 17);
+	c->caller_id = tsunagu_sqlite_column_dup(st, 18);
+	return c;
+}
+
+int tsunagu_sqlite_call_records(void *be, int64_t from_us, int64_t to_us, int64_t staff_id,
+				unsigned limit, GPtrArray **out)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_CALL_RECORDS);
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, from_us);
+	sqlite3_bind_int64(st, 2, to_us);
+	sqlite3_bind_int64(st, 3, staff_id);
+	sqlite3_bind_int64(st, 4, limit);
+	return tsunagu_sqlite_rows(sq, st, record_row, (GDestroyNotify)tsunagu_store_call_free,
+				   "reading call records", out);
 }

@@ -404,6 +404,29 @@ static const char *const migrations[] = {
 	"CREATE INDEX IF NOT EXISTS staff_idle_handled ON staff"
 	"  (status, idle_since, id, handled_day, handled_today);"
 	"CREATE INDEX IF NOT EXISTS staff_fewest ON staff(status, handled_day, handled_today, idle_since, id);",
+
+	/* 8: calls from phone channels (issue 5, ABI 1.2). Self-contained and
+	 * idempotent like 7 (IF NOT EXISTS): applying it twice changes nothing.
+	 * call_origins holds, per call that has any: provider_call_id (e.g. the
+	 * SIP Call-ID; unique, so a repeated call_incoming() is one call), line
+	 * (the number or trunk called: the guidance set), disposition (what
+	 * the engine decided when the call came in: 'queued', or the missed
+	 * reason the channel is about to report — such a call never rings)
+	 * and linked_conversation_id (the missed call's conversation a
+	 * call-back answers, TEL-1). calls_waiting counts the call queue for
+	 * the admin's limit; calls_queued_at serves the calls report. */
+	"CREATE TABLE IF NOT EXISTS call_origins ("
+	"  call_id INTEGER PRIMARY KEY REFERENCES calls(id) ON DELETE CASCADE,"
+	"  provider_call_id TEXT,"
+	"  line TEXT,"
+	"  disposition TEXT CHECK (disposition IS NULL OR disposition IN"
+	"    ('queued', 'notInOperation', 'noOperator')),"
+	"  linked_conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS call_origins_provider ON call_origins(provider_call_id)"
+	"  WHERE provider_call_id IS NOT NULL;"
+	"CREATE INDEX IF NOT EXISTS calls_waiting ON calls(queued_at, id)"
+	"  WHERE state IN ('queued', 'ringing');"
+	"CREATE INDEX IF NOT EXISTS calls_queued_at ON calls(queued_at);",
 };
 
 int tsunagu_sqlite_migrations_latest(void)

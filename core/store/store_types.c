@@ -136,6 +136,13 @@ void tsunagu_store_call_free(tsunagu_store_call *c)
 	g_free(c->direction);
 	g_free(c->state);
 	g_free(c->missed_reason);
+	g_free(c->provider_call_id);
+	g_free(c->line);
+	g_free(c->disposition);
+	g_free(c->conversation_public_id);
+	g_free(c->channel);
+	g_free(c->staff_login);
+	g_free(c->caller_id);
 	g_free(c);
 }
 

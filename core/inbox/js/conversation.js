@@ -6,6 +6,7 @@ import { get, post, seg, errorCode } from './api.js';
 import { $, el, formatClock, toast, closeMenus } from './dom.js';
 import { t } from './i18n.js';
 import { staffName, isSupervisor, loadStatusBoard, getMe } from './staff.js';
+import { renderCallRecords } from './calls.js';
 import { attachComposerKeys } from './composer.js';
 
 export class ConversationView {
@@ -102,6 +103,7 @@ export class ConversationView {
     $('snooze').hidden = closed || c.state === 'snoozed';
     $('reopen').hidden = !(closed || c.state === 'snoozed');
     $('assign').hidden = !isSupervisor() || closed;
+    renderCallRecords(c, $('conv-calls'), (id) => { location.hash = `#/conversations/${id}`; });
     this.renderComposer();
   }
 
@@ -312,6 +314,11 @@ export class ConversationView {
   // An event from the feed (ev.data.conversation is the public id).
   onEvent(ev) {
     const d = ev.data || {};
+    // call events name the call, not the conversation: a phone one reloads
+    if (this.conv && this.conv.channel === 'phone' && ev.type.startsWith('call.')) {
+      this.loadDetail();
+      return;
+    }
     if (!this.id || d.conversation !== this.id) {
       if (ev.type === 'staff.status_changed') this.renderPicker();
       return;

@@ -1,12 +1,14 @@
 // The conversation lists of CONV-7 (all, mine/接客中, waiting/接客待ち,
 // unreplied/未返信, replied/返信済み, snoozed, closed) with a channel filter.
-// Each row shows the contact, the channel, the last customer-visible message,
-// the assignee and the time since the customer's last message (ticking).
+// Each row shows the contact, the channel (a phone conversation: its call's
+// state), the last customer-visible message, the assignee and the time since
+// the customer's last message (ticking).
 // The list is reloaded from REST when an event says something changed.
 import { get, seg } from './api.js';
 import { $, el, since, formatElapsed, waitLevel } from './dom.js';
 import { t } from './i18n.js';
 import { remember, staffName, getMe } from './staff.js';
+import { callBadge } from './calls.js';
 
 export const VIEWS = ['all', 'mine', 'waiting', 'unreplied', 'replied', 'snoozed', 'closed'];
 const COUNTED = ['mine', 'waiting', 'unreplied'];
@@ -37,7 +39,7 @@ export class ConversationList {
     this.channel = '';
     this.items = [];
     this.selected = null;
-    this.channels = new Set(['web']);
+    this.channels = new Set(['web', 'phone']);
     this.timer = null;
     this.loading = false;
     this.again = false;
@@ -150,6 +152,7 @@ export class ConversationList {
     const mid = el('div', { class: 'row-preview', text: preview || '\u00a0' });
     const bot = el('div', { class: 'row-bottom' },
       el('span', { class: 'chip', text: c.channel }),
+      callBadge(c.call),
       c.state !== 'open' ? el('span', { class: `state state-${c.state}`, text: t(`state_${c.state}`) }) : null,
       el('span', { class: 'row-assignee' + (assigneeId ? '' : ' none'),
         text: assigneeId ? staffName(assigneeId) : t('unassigned') }));

@@ -102,6 +102,7 @@ export class StatusReport {
   async load() {
     const q = new URLSearchParams({ from: this.from.value, to: this.to.value }).toString();
     this.csv.href = `${REPORT}?${q}&format=csv`;
+    $('report-calls-csv').href = `/api/v1/reports/calls?${q}&format=csv`;
     const seq = ++this.seq;
     const r = await get(`${REPORT}?${q}`);
     if (seq !== this.seq) return; // a newer request is on its way

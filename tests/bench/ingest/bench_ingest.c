@@ -42,6 +42,9 @@ typedef struct {
 	int done;
 	double seconds;
 	double cpu_seconds; /* user + system of the whole phase, setup included */
+	/* (a) only: until the last message was found by full-text search (the
+	 * store indexes on a thread of its own, after the commit). */
+	double searchable_seconds;
 } phase_result;
 
 static double cpu_now(void)
@@ -140,6 +143,7 @@ typedef struct {
 	GMainLoop *loop;
 	int64_t convs[N_CONVERSATIONS];
 	int sent, acked, failed;
+	int64_t last_id;
 	bool stopped;          /* no more arrivals */
 	gint64 start, end;
 } store_run;
@@ -175,6 +179,7 @@ static gboolean store_arrivals(gpointer data)
 			fprintf(stderr, "bench-ingest: insert failed\n");
 			exit(1);
 		}
+		run->last_id = id;
 		run->sent++;
 		tsunagu_store_on_commit(run->store, store_acked, run);
 	}
@@ -184,6 +189,30 @@ static gboolean store_arrivals(gpointer data)
 		return G_SOURCE_REMOVE;
 	}
 	return G_SOURCE_CONTINUE;
+}
+
+/* The time from the first arrival until search finds the last message: the
+ * indexer thread catches up after the last commit. Search itself waits for
+ * what was committed before it (at most 1 s), so poll it, bounded at 60 s. */
+static double wait_searchable(store_run *run)
+{
+	const char *needle = bodies[(run->sent - 1) % N_BODIES];
+	gint64 give_up = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+
+	while (g_get_monotonic_time() < give_up) {
+		GArray *ids = NULL;
+		bool found = false;
+
+		if (tsunagu_store_message_search(run->store, needle, 1, &ids) == 0) {
+			found = ids->len > 0 && g_array_index(ids, int64_t, 0) >= run->last_id;
+			g_array_unref(ids);
+		}
+		if (found)
+			return (g_get_monotonic_time() - run->start) / 1e6;
+		g_usleep(1000);
+	}
+	fprintf(stderr, "bench-ingest: the last message was not searchable after 60 s\n");
+	return 0;
 }
 
 static phase_result run_store(const bench_opts *o)
@@ -205,6 +234,7 @@ static phase_result run_store(const bench_opts *o)
 	g_main_loop_run(run.loop);
 	res.done = run.acked;
 	res.seconds = (run.end - run.start) / 1e6;
+	res.searchable_seconds = wait_searchable(&run);
 	if (run.failed)
 		fprintf(stderr, "bench-ingest: %d commits failed\n", run.failed);
 	tsunagu_store_close(run.store);
@@ -360,6 +390,9 @@ int main(int argc, char **argv)
 	a.cpu_seconds = cpu_now() - cpu0;
 	char label[64];
 	print_phase("(a) store, group commit, GMainLoop", a);
+	phase_result a_idx = a;
+	a_idx.seconds = a.searchable_seconds;
+	print_phase("(a) ... until the last one is searchable", a_idx);
 	fflush(stdout);
 	cpu0 = cpu_now();
 	phase_result b = run_plain(&o, o.messages, o.per_iteration, o.budget_ab_s);
@@ -372,10 +405,14 @@ int main(int argc, char **argv)
 	c.cpu_seconds = cpu_now() - cpu0;
 	print_phase("(c) plain SQLite, one transaction/message", c);
 
-	double ab = rate(b) > 0 ? rate(a) / rate(b) : 0;
-	double ac = rate(c) > 0 ? rate(a) / rate(c) : 0;
-	printf("a/b = %.2f  (goal >= 0.5)  %s\n", ab, ab >= 0.5 ? "PASS" : "MISS");
-	printf("a/c = %.1f  (goal >= 20)   %s\n", ac, ac >= 20 ? "PASS" : "MISS");
+	/* Judged on the searchable rate: (b) and (c) index inside their
+	 * transactions, so only that compares the same work. */
+	double ab = rate(b) > 0 ? rate(a_idx) / rate(b) : 0;
+	double ac = rate(c) > 0 ? rate(a_idx) / rate(c) : 0;
+	printf("a/b = %.2f  (searchable; goal >= 0.5)  %s   [acknowledged: %.2f]\n", ab,
+	       ab >= 0.5 ? "PASS" : "MISS", rate(b) > 0 ? rate(a) / rate(b) : 0);
+	printf("a/c = %.1f  (searchable; goal >= 20)   %s   [acknowledged: %.1f]\n", ac,
+	       ac >= 20 ? "PASS" : "MISS", rate(c) > 0 ? rate(a) / rate(c) : 0);
 	/* What any batching can gain over (c) on this disk and CPU: when fsync
 	 * is cheap, indexing dominates and even (b) stays far below 20x. */
 	printf("b/c = %.1f  (context: the plain batched gain on this machine)\n",

@@ -173,3 +173,80 @@ int64_t place(fixture *f, int64_t contact, const char *target_json, const char *
 	return id;
 }
 
+/* ---- calls (shared by the call engine tests) ------------------------------------- */
+
+/* A phone conversation placed with target (JSON text, NULL: all) and
+ * method, then its call comes in. Returns the call; *conv_out the
+ * conversation. */
+int64_t call_in(fixture *f, const char *target_json, const char *method,
+		       int64_t *conv_out)
+{
+	int64_t contact = 0, id = 0, call = 0, who = -1;
+	fake_now += SECOND;
+	g_assert_cmpint(tsunagu_store_contact_create(f->core.store, "caller", &contact), ==, 0);
+	g_assert_cmpint(tsunagu_store_conversation_create(f->core.store, "phone", contact, &id), ==,
+			0);
+	json_t *target = target_json ? json_loads(target_json, 0, NULL) : NULL;
+	tsunagu_store_conversation *c = conv(f, id);
+	g_assert_cmpint(tsunagu_store_atomic_begin(f->core.store), ==, 0);
+	g_assert_cmpint(tsunagu_router_place(f->core.router, c, target, method, &who), ==, 0);
+	g_assert_cmpint(tsunagu_store_atomic_end(f->core.store, true), ==, 0);
+	g_assert_cmpint(who, ==, 0); /* a call is rung, never assigned by placing */
+	tsunagu_store_conversation_free(c);
+	json_decref(target);
+	g_assert_cmpint(tsunagu_router_call_incoming(f->core.router, id, &call), ==, 0);
+	spin();
+	if (conv_out)
+		*conv_out = id;
+	return call;
+}
+
+/* The operators whose phone rings for the conversation, by id. */
+GArray *ringing(fixture *f, int64_t conv_id)
+{
+	GPtrArray *offers = NULL;
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	g_assert_cmpint(tsunagu_store_offers_of(f->core.store, conv_id, &offers), ==, 0);
+	for (guint i = 0; i < offers->len; i++) {
+		tsunagu_store_offer *o = offers->pdata[i];
+		if (o->call && strcmp(o->state, "pending") == 0)
+			g_array_append_val(ids, o->staff_id);
+	}
+	g_ptr_array_unref(offers);
+	return ids;
+}
+
+/* The one operator ringing (0 when none; fails when several). */
+int64_t rung(fixture *f, int64_t conv_id)
+{
+	GArray *ids = ringing(f, conv_id);
+	g_assert_cmpuint(ids->len, <=, 1);
+	int64_t id = ids->len ? g_array_index(ids, int64_t, 0) : 0;
+	g_array_unref(ids);
+	return id;
+}
+
+char *call_state(fixture *f, int64_t call)
+{
+	tsunagu_store_call *c = NULL;
+	g_assert_cmpint(tsunagu_store_call_get(f->core.store, call, &c), ==, 0);
+	char *state = g_strdup(c->state);
+	tsunagu_store_call_free(c);
+	return state;
+}
+
+void assert_call_state(fixture *f, int64_t call, const char *expected)
+{
+	char *state = call_state(f, call);
+	g_assert_cmpstr(state, ==, expected);
+	g_free(state);
+}
+
+/* An operator made available with chat capacity 3, a minute after the
+ * last change (so those made earlier have been idle longer). */
+int64_t on_duty(fixture *f, const char *login)
+{
+	int64_t id = operator(f, login, TSUNAGU_ROLE_OPERATOR);
+	available(f, id, 3);
+	return id;
+}

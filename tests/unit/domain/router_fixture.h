@@ -13,6 +13,7 @@
 #include "router.h"
 #include "store.h"
 
+#define SECOND ((int64_t)G_USEC_PER_SEC)
 #define MINUTE ((int64_t)60 * G_USEC_PER_SEC)
 
 /* The controlled clock: tsunagu_core_set_clock(fake_clock) in main. */
@@ -51,3 +52,20 @@ json_t *last_event(fixture *f, const char *type);
 /* A minute later, a new conversation (contact 0: a new one) placed with
  * this target (JSON text, NULL: all) and method. */
 int64_t place(fixture *f, int64_t contact, const char *target_json, const char *method);
+
+/* ---- calls ------------------------------------------------------------------------ */
+
+/* A phone conversation placed with target (JSON text, NULL: all) and
+ * method, a second later, then its call comes in (committed). Returns the
+ * call; *conv_out (may be NULL) the conversation. */
+int64_t call_in(fixture *f, const char *target_json, const char *method, int64_t *conv_out);
+/* The operators whose phone rings for the conversation (GArray of int64_t). */
+GArray *ringing(fixture *f, int64_t conv_id);
+/* The one operator ringing (0 when none; fails when several). */
+int64_t rung(fixture *f, int64_t conv_id);
+/* The call's state (g_free) / checked against expected. */
+char *call_state(fixture *f, int64_t call);
+void assert_call_state(fixture *f, int64_t call, const char *expected);
+/* An operator made available with chat capacity 3, a minute after the
+ * last change (so those made earlier have been idle longer). */
+int64_t on_duty(fixture *f, const char *login);

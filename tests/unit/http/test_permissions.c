@@ -53,6 +53,13 @@ static const struct {
 	{ "rules.dry_run", "--A", "--A" },
 	{ "events.read", "OSA", "OSA" },
 	{ "reports.status_time", "-SA", "OSA" },
+	{ "calls.list", "OSA", "OSA" },
+	{ "calls.answer", "OSA", "OSA" },
+	{ "calls.reject", "OSA", "OSA" },
+	{ "calls.hangup", "-SA", "OSA" },
+	{ "calls.callback", "OSA", "OSA" },
+	{ "calls.settings", "--A", "--A" },
+	{ "reports.calls", "-SA", "OSA" },
 };
 
 static const tsunagu_role roles[] = { TSUNAGU_ROLE_OPERATOR, TSUNAGU_ROLE_SUPERVISOR,

@@ -5,6 +5,7 @@
  * post from a thread) and reports through the log, which the test reads. */
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <string.h>
 #include <tsunagu/plugin.h>
 
@@ -122,6 +123,13 @@ static int tp_deliver(void *state, const tsunagu_plugin_outbound *msg)
 	return -ENOTCONN;
 }
 
+#ifdef TP_CALLS_OLD
+static int tp_call_event(void *state, const tsunagu_plugin_call_event *ev)
+{
+	return 0;
+}
+#endif
+
 static const tsunagu_plugin_desc tp_desc = {
 #ifdef TP_WRONG_MAJOR
 	.abi_major = TSUNAGU_PLUGIN_ABI_MAJOR + 1,
@@ -131,10 +139,17 @@ static const tsunagu_plugin_desc tp_desc = {
 	.abi_minor = TSUNAGU_PLUGIN_ABI_MINOR,
 #ifdef TP_TOO_SMALL
 	.struct_size = 16,
+#elif defined(TP_CALLS_OLD)
+	/* a 1.1 description (ends before call_event) that claims calls */
+	.struct_size = offsetof(tsunagu_plugin_desc, call_event),
 #else
 	.struct_size = sizeof(tsunagu_plugin_desc),
 #endif
+#if defined(TP_CALLS_NO_EVENT) || defined(TP_CALLS_OLD)
+	.capabilities = TSUNAGU_PLUGIN_CAP_CHANNEL | TSUNAGU_PLUGIN_CAP_CALLS,
+#else
 	.capabilities = TSUNAGU_PLUGIN_CAP_CHANNEL,
+#endif
 	.name = TP_NAME,
 	.version = "0.0.1",
 	.description = "loader test plugin",
@@ -144,6 +159,10 @@ static const tsunagu_plugin_desc tp_desc = {
 	.stop = tp_stop,
 	.destroy = tp_destroy,
 	.deliver = tp_deliver,
+#ifdef TP_CALLS_OLD
+	/* past struct_size: the host must not read it */
+	.call_event = tp_call_event,
+#endif
 };
 
 #ifndef TP_NO_ENTRY

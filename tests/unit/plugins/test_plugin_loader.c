@@ -173,6 +173,24 @@ static void test_too_small(fixture *f, gconstpointer data)
 	g_free(p);
 }
 
+/* ABI 1.2: a phone channel (CAP_CALLS) needs call_event, read only when the
+ * description's struct_size covers it. */
+static void test_calls_no_event(fixture *f, gconstpointer data)
+{
+	char *p = plugin_path("calls_no_event");
+	expect_refused(f, p, -ENOEXEC, "plugin 'calls_no_event' declares calls but has no "
+				       "call_event callback");
+	g_free(p);
+}
+
+static void test_calls_old(fixture *f, gconstpointer data)
+{
+	char *p = plugin_path("calls_old");
+	expect_refused(f, p, -ENOEXEC, "has no call_event callback (description older than "
+				       "ABI 1.2)");
+	g_free(p);
+}
+
 static void test_init_fails(fixture *f, gconstpointer data)
 {
 	char *p = plugin_path("init_fails");
@@ -334,8 +352,9 @@ static void test_load_all(fixture *f, gconstpointer data)
 	g_assert_cmpint(n, ==, 2); /* good and start_fails pass init */
 	g_assert_true(tsunagu_plugins_has(f->plugins, "good"));
 	g_assert_true(tsunagu_plugins_has(f->plugins, "start_fails"));
-	/* wrong_major, no_entry, null_desc, too_small, init_fails, bad_schema */
-	g_assert_cmpuint(count_matching(lines, "refused"), ==, 6);
+	/* wrong_major, no_entry, null_desc, too_small, init_fails, bad_schema,
+	 * calls_no_event, calls_old */
+	g_assert_cmpuint(count_matching(lines, "refused"), ==, 8);
 	g_assert_cmpuint(count_matching(lines, "[plugin.ghost] matches no loaded plugin"), ==, 1);
 	g_assert_cmpstr(tsunagu_plugins_dir(f->plugins), ==, plugin_dir());
 	g_strfreev(lines);
@@ -390,6 +409,8 @@ int main(int argc, char **argv)
 	ADD("/plugins/refuse/no-entry", test_no_entry, NULL);
 	ADD("/plugins/refuse/null-description", test_null_desc, NULL);
 	ADD("/plugins/refuse/struct-too-small", test_too_small, NULL);
+	ADD("/plugins/refuse/calls-without-call-event", test_calls_no_event, NULL);
+	ADD("/plugins/refuse/calls-before-abi-1.2", test_calls_old, NULL);
 	ADD("/plugins/refuse/init-fails", test_init_fails, NULL);
 	ADD("/plugins/refuse/bad-schema", test_bad_schema, NULL);
 	ADD("/plugins/refuse/not-a-library", test_not_a_library, NULL);
