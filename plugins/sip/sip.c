@@ -207,8 +207,7 @@ static int sip_init(tsunagu_host *host, const tsunagu_host_api *api, void **stat
 	sip_state *st = g_new0(sip_state, 1);
 	st->host = host;
 	st->api = api;
-	st->have_calls = TSUNAGU_HOST_HAS(api, call_incoming) &&
-			 TSUNAGU_HOST_HAS(api, guidance_path);
+	st->have_calls = TSUNAGU_HOST_HAS(api, call_incoming);
 	st->accounts = sip_accounts_new();
 	st->bindings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					     (GDestroyNotify)g_ptr_array_unref);

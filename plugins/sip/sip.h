@@ -79,6 +79,7 @@ struct sip_call {
 	sip_ring *talking;    /* the answered ring (in rings), or NULL */
 	int64_t dial_staff;   /* outbound: the operator who called back */
 	bool host_done;       /* the core knows the call is over: report nothing */
+	bool cb_pending;      /* call_incoming()'s callback holds this call */
 	uint64_t sdp_version;
 };
 

@@ -146,9 +146,8 @@ void sip_call_teardown(sip_call *call)
 		sip_leg_free(call->leg);
 		call->leg = NULL;
 	}
-	bool asking = call->phase == SIP_CALL_ASKING && !call->outbound;
 	call->phase = SIP_CALL_OVER;
-	if (!asking)
+	if (!call->cb_pending)
 		call_free(call);
 }
 
@@ -177,12 +176,23 @@ static const char *closing_reason(int disposition)
 	return disposition == TSUNAGU_PLUGIN_CALL_QUEUE_FULL ? "noOperator" : "notInOperation";
 }
 
+/* The file of a guidance (api->free() it), or NULL when none is uploaded. */
+static char *guidance(sip_call *call, int kind)
+{
+	char *path = NULL;
+	/* a core without the guidance store: nothing is ever uploaded */
+	if (!TSUNAGU_HOST_HAS(call->st->api, guidance_path) ||
+	    call->st->api->guidance_path(call->st->host, call->line, kind, &path) != 0)
+		return NULL;
+	return path;
+}
+
 /* Plays a guidance into the customer's leg. false when there is none. */
 static bool play(sip_call *call, int kind, bool loop, sip_leg_done_fn done)
 {
 	sip_state *st = call->st;
-	char *path = NULL;
-	if (!call->leg || st->api->guidance_path(st->host, call->line, kind, &path) != 0)
+	char *path = call->leg ? guidance(call, kind) : NULL;
+	if (!path)
 		return false;
 	int rc = sip_leg_play(call->leg, path, loop, done, call);
 	if (rc)
@@ -233,6 +243,7 @@ static void on_incoming(int status, const char *conversation, int64_t call_id, i
 	sip_state *st = call->st;
 	char *sdp = NULL;
 
+	call->cb_pending = false;
 	call->call_id = call_id;
 	if (status == 0)
 		call->conversation = g_strdup(conversation);
@@ -256,6 +267,22 @@ static void on_incoming(int status, const char *conversation, int64_t call_id, i
 		call_free(call);
 		return;
 	}
+	/* Nothing uploaded to say why the call cannot be taken: do not answer
+	 * it only to hang up (480 at once); still missed. */
+	if (disposition != TSUNAGU_PLUGIN_CALL_QUEUED) {
+		int kind = disposition == TSUNAGU_PLUGIN_CALL_QUEUE_FULL
+				   ? TSUNAGU_PLUGIN_GUIDANCE_BUSY
+				   : TSUNAGU_PLUGIN_GUIDANCE_OUT_OF_HOURS;
+		char *path = guidance(call, kind);
+		st->api->free(path);
+		if (!path) {
+			st->api->log(st->host, TSUNAGU_PLUGIN_LOG_INFO,
+				     "call %lld (%s): %s, no guidance: 480", (long long)call_id,
+				     call->remote_id, closing_reason(disposition));
+			finish(call, closing_reason(disposition));
+			return;
+		}
+	}
 	call->disposition = disposition;
 	int kind = disposition == TSUNAGU_PLUGIN_CALL_QUEUED ? 0
 		   : disposition == TSUNAGU_PLUGIN_CALL_QUEUE_FULL
@@ -278,14 +305,14 @@ static void on_incoming(int status, const char *conversation, int64_t call_id, i
 		call->phase = SIP_CALL_QUEUED;
 		if (!play(call, TSUNAGU_PLUGIN_GUIDANCE_WELCOME, false, on_welcome_done))
 			play(call, TSUNAGU_PLUGIN_GUIDANCE_QUEUE, true, NULL);
-		st->api->log(st->host, TSUNAGU_PLUGIN_LOG_INFO, "call %lld (%s) queued",
-			     (long long)call_id, call->remote_id);
+		st->api->log(st->host, TSUNAGU_PLUGIN_LOG_INFO, "call %lld (%s) queued, conversation %s",
+			     (long long)call_id, call->remote_id, call->conversation);
 		return;
 	}
 	call->phase = SIP_CALL_GUIDANCE;
 	st->api->log(st->host, TSUNAGU_PLUGIN_LOG_INFO, "call %lld (%s): %s", (long long)call_id,
 		     call->remote_id, closing_reason(disposition));
-	/* Nothing uploaded to say it: hang up at once, still missed. */
+	/* (replaced since the check above, or unplayable) */
 	if (!play(call, kind, false, on_closing_done))
 		finish(call, closing_reason(disposition));
 }
@@ -370,6 +397,7 @@ void sip_call_invite(sip_state *st, nua_handle_t *nh, const sip_t *sip, const ch
 	call->remote_id = g_strdup(user && user[0] ? user : "anonymous");
 	call->sip_call_id = g_strdup(sip->sip_call_id ? sip->sip_call_id->i_id : "");
 	nua_handle_bind(nh, (nua_hmagic_t *)call);
+	call->cb_pending = true;
 	tsunagu_plugin_call_in in = {
 		.struct_size = sizeof in,
 		.channel = SIP_CHANNEL,
@@ -383,7 +411,8 @@ void sip_call_invite(sip_state *st, nua_handle_t *nh, const sip_t *sip, const ch
 		st->api->log(st->host, TSUNAGU_PLUGIN_LOG_ERROR, "call_incoming: %s",
 			     g_strerror(-rc));
 		call->host_done = true;
-		call->phase = SIP_CALL_QUEUED; /* not asking: free now */
+		call->cb_pending = false;
+		call->phase = SIP_CALL_QUEUED; /* answered here, not by teardown */
 		nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
 		release(nh);
 		call->nh = NULL;
@@ -589,7 +618,7 @@ void sip_calls_free_all(sip_state *st)
 {
 	while (st->calls->len) {
 		sip_call *c = st->calls->pdata[0];
-		c->phase = SIP_CALL_QUEUED; /* no callback is pending any more */
+		c->cb_pending = false; /* the host cancelled it before destroy() */
 		c->host_done = true;
 		sip_call_teardown(c);
 	}

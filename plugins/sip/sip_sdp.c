@@ -43,20 +43,69 @@ static bool usable_address(const sdp_connection_t *c)
  * one INVITE would hang the loop (tests/fuzz/plugins/corpus/fuzz_sip_sdp/
  * sofia_*). So every m= line must match RFC 4566's grammar, strictly,
  * before sofia sees the description. */
+/* Takes the longest run (at most max) of chars for which ok() holds from
+ * *p; false when it is shorter than min. */
+static bool take(const char **p, const char *end, size_t min, size_t max, int (*ok)(int))
+{
+	size_t n = 0;
+	while (*p < end && n < max && ok((unsigned char)**p)) {
+		(*p)++;
+		n++;
+	}
+	return n >= min && (n < max || *p == end || !ok((unsigned char)**p));
+}
+
+static int is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int is_alpha(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int is_alnum(int c)
+{
+	return is_alpha(c) || is_digit(c);
+}
+
+static int is_fmt(int c)
+{
+	return is_alnum(c) || (c && strchr("*._+-", c));
+}
+
+static bool take_char(const char **p, const char *end, char c)
+{
+	if (*p < end && **p == c) {
+		(*p)++;
+		return true;
+	}
+	return false;
+}
+
+/* m=<alpha>+ <port>[/<n>] <proto> <fmt>{1,64}; proto = ALPHA ALNUM* ('/' ALPHA ALNUM*)* */
 static bool media_line_ok(const char *line, size_t n)
 {
-	static GRegex *re;
-	if (g_once_init_enter(&re)) {
-		GRegex *r = g_regex_new("^m=[a-zA-Z]+ [0-9]{1,5}(/[0-9]{1,3})? "
-					"[A-Za-z][A-Za-z0-9]*(/[A-Za-z][A-Za-z0-9]*)*"
-					"( [A-Za-z0-9*._+-]{1,32}){1,64}$",
-					G_REGEX_OPTIMIZE | G_REGEX_RAW, 0, NULL);
-		g_once_init_leave(&re, r);
+	const char *p = line + 2, *end = line + n;
+	if (!take(&p, end, 1, 32, is_alpha) || !take_char(&p, end, ' ') ||
+	    !take(&p, end, 1, 5, is_digit))
+		return false;
+	if (take_char(&p, end, '/') && !take(&p, end, 1, 3, is_digit))
+		return false;
+	if (!take_char(&p, end, ' '))
+		return false;
+	do {
+		if (p == end || !is_alpha((unsigned char)*p++) || !take(&p, end, 0, 32, is_alnum))
+			return false;
+	} while (take_char(&p, end, '/'));
+	int fmts = 0;
+	while (p < end && fmts < 64) {
+		if (!take_char(&p, end, ' ') || !take(&p, end, 1, 32, is_fmt))
+			return false;
+		fmts++;
 	}
-	char *copy = g_strndup(line, n);
-	bool ok = strlen(copy) == n && g_regex_match(re, copy, 0, NULL);
-	g_free(copy);
-	return ok;
+	return fmts > 0 && p == end;
 }
 
 static bool media_lines_safe(const char *text, size_t len)

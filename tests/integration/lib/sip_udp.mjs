@@ -2,7 +2,7 @@
 // cannot send: malformed requests, bad SDP, unknown sources. Requests are
 // text; the helper fills nothing in except where the test asks.
 import dgram from 'node:dgram';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, createHash } from 'node:crypto';
 
 export function sipId() {
   return randomBytes(6).toString('hex');
@@ -17,14 +17,28 @@ export async function openSipClient(serverPort) {
   await new Promise((r) => sock.bind(0, '127.0.0.1', r));
   const port = sock.address().port;
   const waiters = [];
+  const requests = [];
+  const requestWaiters = [];
   sock.on('message', (buf) => {
     const text = buf.toString('utf8');
-    const m = text.match(/^SIP\/2\.0 (\d{3}) ([^\r\n]*)/);
-    if (!m) return; // a request (e.g. a BYE): not what the tests wait for
     const headers = {};
     for (const line of text.split('\r\n\r\n')[0].split('\r\n').slice(1)) {
       const i = line.indexOf(':');
       if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+    }
+    const m = text.match(/^SIP\/2\.0 (\d{3}) ([^\r\n]*)/);
+    if (!m) {
+      // A request of the server (BYE of a call it ends): answered 200
+      // and recorded for the test.
+      const method = text.split(' ')[0];
+      if (method !== 'ACK') {
+        const echo = ['via', 'from', 'to', 'call-id', 'cseq'].map((h) => `${h}: ${headers[h]}\r\n`).join('');
+        sock.send(Buffer.from(`SIP/2.0 200 OK\r\n${echo}Content-Length: 0\r\n\r\n`), serverPort, '127.0.0.1');
+      }
+      const req = { method, headers, text };
+      requests.push(req);
+      for (const w of [...requestWaiters]) w(req);
+      return;
     }
     const res = { status: Number(m[1]), reason: m[2], headers, text };
     for (const w of [...waiters]) w(res);
@@ -50,6 +64,22 @@ export async function openSipClient(serverPort) {
         sock.send(Buffer.from(text), serverPort, '127.0.0.1');
       });
     },
+    requests,
+    // Resolves the first request (seen before or after) of method with
+    // this Call-ID.
+    waitRequest(method, callId, timeoutMs = 15000) {
+      const seen = requests.find((r) => r.method === method && r.headers['call-id'] === callId);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const w = (r) => {
+          if (r.method !== method || r.headers['call-id'] !== callId) return;
+          done(); resolve(r);
+        };
+        const timer = setTimeout(() => { done(); reject(new Error(`no ${method}`)); }, timeoutMs);
+        function done() { clearTimeout(timer); requestWaiters.splice(requestWaiters.indexOf(w), 1); }
+        requestWaiters.push(w);
+      });
+    },
     close() { sock.close(); },
   };
 }
@@ -69,4 +99,73 @@ export function invite({ localPort, serverPort, from = '0312345678', to = '0501'
 export function sdp({ port = 40000, codecs = '0 8', rtpmap = '' } = {}) {
   return `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n` +
     `m=audio ${port} RTP/AVP ${codecs}\r\n${rtpmap}`;
+}
+
+// Registers extension user (digest, as a phone does) with its Contact at
+// 127.0.0.1:contactPort — e.g. the port a SIPp UAS phone listens on, since
+// SIPp cannot REGISTER and then take an INVITE of another dialog.
+export async function registerContact(client, serverPort, user, password, contactPort, expires = 300) {
+  const callId = sipId();
+  const req = (cseq, auth = '') => `REGISTER sip:127.0.0.1:${serverPort} SIP/2.0\r\n` +
+    `Via: SIP/2.0/UDP 127.0.0.1:${client.port};branch=z9hG4bK${sipId()}\r\n` +
+    `From: <sip:${user}@127.0.0.1>;tag=${sipId()}\r\nTo: <sip:${user}@127.0.0.1>\r\n` +
+    `Call-ID: ${callId}\r\nCSeq: ${cseq} REGISTER\r\nContact: <sip:${user}@127.0.0.1:${contactPort}>\r\n` +
+    `${auth}Expires: ${expires}\r\nContent-Length: 0\r\n\r\n`;
+  const ch = await client.transact(req(1));
+  if (ch.status !== 401) throw new Error(`REGISTER: ${ch.status}`);
+  const realm = ch.headers['www-authenticate'].match(/realm="([^"]+)"/)[1];
+  const nonce = ch.headers['www-authenticate'].match(/nonce="([^"]+)"/)[1];
+  const md5 = (x) => createHash('md5').update(x).digest('hex');
+  const uri = `sip:127.0.0.1:${serverPort}`;
+  const response = md5(`${md5(`${user}:${realm}:${password}`)}:${nonce}:${md5(`REGISTER:${uri}`)}`);
+  const auth = `Authorization: Digest username="${user}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=MD5\r\n`;
+  const ok = await client.transact(req(2, auth));
+  if (ok.status !== 200) throw new Error(`REGISTER with credentials: ${ok.status}`);
+  return ok;
+}
+
+// The audio address of a description: {ip, port}.
+export function sdpAddress(text) {
+  const ip = text.match(/\r\nc=IN IP[46] (\S+)/)[1];
+  const port = Number(text.match(/\r\nm=audio (\d+) /)[1]);
+  return { ip, port };
+}
+
+// The ACK and BYE of a call the client's INVITE set up (answer = the 200).
+export function inDialog(method, answer, { localPort, serverPort, cseq }) {
+  const h = answer.headers;
+  const contact = (h.contact || h.m || '').match(/<([^>]+)>/)[1];
+  return `${method} ${contact} SIP/2.0\r\n` +
+    `Via: SIP/2.0/UDP 127.0.0.1:${localPort};branch=z9hG4bK${sipId()}\r\n` +
+    `From: ${h.from}\r\nTo: ${h.to}\r\nCall-ID: ${h['call-id']}\r\n` +
+    `CSeq: ${cseq} ${method}\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+}
+
+// G.711 µ-law RTP: a 400 Hz tone, 20 ms (160 samples) per packet.
+export function pcmuPacket(seq, ssrc = 0x1234abcd) {
+  const b = Buffer.alloc(12 + 160);
+  b[0] = 0x80; b[1] = 0; b.writeUInt16BE(seq & 0xffff, 2);
+  b.writeUInt32BE((seq * 160) >>> 0, 4); b.writeUInt32BE(ssrc, 8);
+  for (let i = 0; i < 160; i++) {
+    const x = Math.round(8000 * Math.sin(2 * Math.PI * 400 * (seq * 160 + i) / 8000));
+    b[12 + i] = linearToUlaw(x);
+  }
+  return b;
+}
+
+function linearToUlaw(sample) {
+  const BIAS = 0x84; const CLIP = 32635;
+  const sign = sample < 0 ? 0x80 : 0;
+  let s = Math.min(Math.abs(sample), CLIP) + BIAS;
+  let exp = 7;
+  for (let mask = 0x4000; (s & mask) === 0 && exp > 0; exp--, mask >>= 1);
+  const mant = (s >> (exp + 3)) & 0x0f;
+  return ~(sign | (exp << 4) | mant) & 0xff;
+}
+
+// True when a µ-law payload is not silence (µ-law 0 is 0xff / 0x7f).
+export function ulawNonSilent(payload) {
+  let loud = 0;
+  for (const v of payload) if (v !== 0xff && v !== 0x7f && v !== 0xfe && v !== 0x7e) loud++;
+  return loud > payload.length / 4;
 }
