@@ -36,6 +36,9 @@ static const tsunagu_conf_key core_schema[] = {
 	{"routing.ring_timeout", TSUNAGU_CONF_DURATION, "30s",
 	 "a ringing call not answered in this time rings the next operator (0 = rings until "
 	 "answered or the caller leaves)"},
+	{"routing.ring_rounds", TSUNAGU_CONF_INT, "3",
+	 "a call rung to every eligible operator this many times without an answer ends missed "
+	 "ringTimeout (0 = rings until answered or the caller leaves)"},
 	{"routing.max_missed_offers", TSUNAGU_CONF_INT, "3",
 	 "consecutive offers an operator lets pass before being set away (0 = never)"},
 	{"auth.session_ttl", TSUNAGU_CONF_DURATION, "12h", "staff session lifetime"},

@@ -421,7 +421,10 @@ static const char *const migrations[] = {
 	"  line TEXT,"
 	"  disposition TEXT CHECK (disposition IS NULL OR disposition IN"
 	"    ('queued', 'notInOperation', 'noOperator')),"
-	"  linked_conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL);"
+	"  linked_conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL,"
+	/* rounds of ringing every eligible operator that ended unanswered
+	 * (routing.ring_rounds) */
+	"  ring_rounds INTEGER NOT NULL DEFAULT 0);"
 	"CREATE UNIQUE INDEX IF NOT EXISTS call_origins_provider ON call_origins(provider_call_id)"
 	"  WHERE provider_call_id IS NOT NULL;"
 	"CREATE INDEX IF NOT EXISTS calls_waiting ON calls(queued_at, id)"
