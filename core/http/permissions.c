@@ -51,6 +51,8 @@ static const tsunagu_permission table[] = {
 	{ "rules.dry_run", ADM, NONE, false, "dry-run rules against recent conversations" },
 	{ "events.read", OP, NONE, false, "events page and the events WebSocket" },
 	{ "reports.status_time", SUP, OP, false, "status-time report (OP-6; own: anyone)" },
+	{ "guidance.read", ADM, NONE, false, "voice guidance: list, preview, the sets (TEL-5)" },
+	{ "guidance.manage", ADM, NONE, false, "voice guidance: upload, delete, change the sets" },
 	{ NULL, NONE, NONE, false, NULL },
 };
 

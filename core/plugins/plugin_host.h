@@ -77,6 +77,9 @@ void tsunagu_host_free(tsunagu_host *h);
 void tsunagu_host_customers_fill(tsunagu_host_api *api);
 void tsunagu_host_cancel_pending(tsunagu_host *h);
 
+/* host_guidance.c (ABI 1.2): guidance_path. */
+void tsunagu_host_guidance_fill(tsunagu_host_api *api);
+
 /* host_http.c: the HTTP/WebSocket functions of the table and their cleanup. */
 void tsunagu_host_http_fill(tsunagu_host_api *api);
 void tsunagu_host_http_release(tsunagu_host *h);

@@ -53,6 +53,8 @@ static const struct {
 	{ "rules.dry_run", "--A", "--A" },
 	{ "events.read", "OSA", "OSA" },
 	{ "reports.status_time", "-SA", "OSA" },
+	{ "guidance.read", "--A", "--A" },
+	{ "guidance.manage", "--A", "--A" },
 };
 
 static const tsunagu_role roles[] = { TSUNAGU_ROLE_OPERATOR, TSUNAGU_ROLE_SUPERVISOR,
