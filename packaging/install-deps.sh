@@ -14,7 +14,9 @@ PKGS="build-essential pkg-config meson ninja-build python3
  libglib2.0-dev libwebsockets-dev libwebsockets-evlib-glib
  liblua5.4-dev libsqlite3-dev libsodium-dev libjansson-dev
  valgrind clang libclang-rt-14-dev ca-certificates
- chromium libwebsockets-test-server sqlite3"
+ chromium libwebsockets-test-server sqlite3
+ libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base
+ gstreamer1.0-plugins-good gstreamer1.0-tools sox libssl-dev"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: run as root (apt-get needs it)" >&2

@@ -48,6 +48,8 @@ static const tsunagu_conf_key core_schema[] = {
 	{"auth.lockout", TSUNAGU_CONF_DURATION, "15m", "how long logins are refused after that"},
 	{"auth.cookie_secure", TSUNAGU_CONF_BOOL, "false",
 	 "mark the session cookie Secure (set true behind HTTPS)"},
+	{"guidance.max_upload", TSUNAGU_CONF_INT, "50M",
+	 "largest voice guidance upload accepted (bytes, K/M suffix)"},
 	{"plugins.dir", TSUNAGU_CONF_STRING, "", "directory of plugin .so files; empty = built-in"},
 	{"plugins.disabled", TSUNAGU_CONF_STRING, "", "comma-separated plugin names not to load"},
 	{"shutdown.timeout", TSUNAGU_CONF_DURATION, "5s",
