@@ -1,7 +1,7 @@
 /* tsunagud: start-up order, the main loop, signals and an orderly stop.
  *
  * Start: config -> data dir -> store (migrations) -> events -> domain ->
- * first admin -> rules -> router -> HTTP -> plugins -> RUNNING.
+ * first admin -> rules -> router -> GStreamer -> HTTP -> plugins -> RUNNING.
  * SIGTERM/SIGINT: stop intake (listen socket, plugins), let what was accepted
  * commit and answer, stop plugins, close the store, exit 0 — within
  * shutdown.timeout. A second signal exits at once. SIGHUP reloads the rules.
@@ -23,6 +23,7 @@
 #include "auth_first_admin.h"
 #include "http.h"
 #include "log.h"
+#include "media_normalize.h"
 #include "paths.h"
 #include "plugins.h"
 #include "router.h"
@@ -231,6 +232,11 @@ static int start(tsunagu_core *core)
 	 * before HTTP and plugins (the API and channels place through it) */
 	if ((ret = tsunagu_router_new(core, &core->router)) < 0)
 		return ret;
+
+	/* GStreamer once, on the loop thread before anything decodes; without
+	 * it only guidance uploads fail (said when they are tried). */
+	if (tsunagu_media_init() < 0)
+		tlog_warn("GStreamer did not start: voice guidance cannot be uploaded");
 
 	char *static_dir = tsunagu_path_inbox_dir(core->config);
 	tsunagu_http_options ho = {

@@ -18,8 +18,8 @@ PKGS="build-essential pkg-config meson ninja-build python3
  valgrind clang libclang-rt-14-dev ca-certificates
  chromium libwebsockets-test-server sqlite3
  libsofia-sip-ua-glib-dev sip-tester
- libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
- gstreamer1.0-plugins-base gstreamer1.0-plugins-good"
+ libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base
+ gstreamer1.0-plugins-good gstreamer1.0-tools sox libssl-dev"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: run as root (apt-get needs it)" >&2

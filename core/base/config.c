@@ -36,6 +36,9 @@ static const tsunagu_conf_key core_schema[] = {
 	{"routing.ring_timeout", TSUNAGU_CONF_DURATION, "30s",
 	 "a ringing call not answered in this time rings the next operator (0 = rings until "
 	 "answered or the caller leaves)"},
+	{"routing.ring_rounds", TSUNAGU_CONF_INT, "3",
+	 "a call rung to every eligible operator this many times without an answer ends missed "
+	 "ringTimeout (0 = rings until answered or the caller leaves)"},
 	{"routing.max_missed_offers", TSUNAGU_CONF_INT, "3",
 	 "consecutive offers an operator lets pass before being set away (0 = never)"},
 	{"auth.session_ttl", TSUNAGU_CONF_DURATION, "12h", "staff session lifetime"},
@@ -45,6 +48,8 @@ static const tsunagu_conf_key core_schema[] = {
 	{"auth.lockout", TSUNAGU_CONF_DURATION, "15m", "how long logins are refused after that"},
 	{"auth.cookie_secure", TSUNAGU_CONF_BOOL, "false",
 	 "mark the session cookie Secure (set true behind HTTPS)"},
+	{"guidance.max_upload", TSUNAGU_CONF_INT, "50M",
+	 "largest voice guidance upload accepted (bytes, K/M suffix)"},
 	{"plugins.dir", TSUNAGU_CONF_STRING, "", "directory of plugin .so files; empty = built-in"},
 	{"plugins.disabled", TSUNAGU_CONF_STRING, "", "comma-separated plugin names not to load"},
 	{"shutdown.timeout", TSUNAGU_CONF_DURATION, "5s",

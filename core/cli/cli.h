@@ -13,3 +13,4 @@ typedef struct {
 } tsunagu_cli_command;
 
 extern const tsunagu_cli_command tsunagu_cli_rules;
+extern const tsunagu_cli_command tsunagu_cli_audio;

@@ -8,6 +8,7 @@
 
 static const tsunagu_cli_command *const commands[] = {
 	&tsunagu_cli_rules,
+	&tsunagu_cli_audio,
 };
 
 static void usage(FILE *out)

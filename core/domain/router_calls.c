@@ -14,6 +14,8 @@ static const char *const missed_reasons[] = { "notInOperation", "noOperator", "r
 					      "userLeft", NULL };
 
 static int acw_end_writes(tsunagu_router *r, int64_t conversation_id, tsunagu_store_call *c);
+static int missed_step(tsunagu_router *r, tsunagu_store_conversation *conv,
+		       tsunagu_store_call *c, const void *arg);
 static int ended_step(tsunagu_router *r, tsunagu_store_conversation *conv,
 		      tsunagu_store_call *c, const void *arg);
 
@@ -90,6 +92,7 @@ int router_ring(tsunagu_router *r, const tsunagu_store_conversation *conv,
 	GPtrArray *offers = NULL;
 	unsigned rung = 0, ringing = 0;
 	int64_t staff_id = 0;
+	bool give_up = false;
 	int ret;
 
 	ret = tsunagu_store_call_of_conversation(store, conv->id, &c);
@@ -117,10 +120,24 @@ int router_ring(tsunagu_router *r, const tsunagu_store_conversation *conv,
 	} else if (!ringing || all) {
 		/* ring_all: every eligible operator (one ringing can no longer be
 		 * picked); otherwise the one the method picks. Everyone tried and
-		 * nobody ringing: start again from all of them. */
+		 * nobody ringing: a round ended unanswered — start again from all
+		 * of them, or give up after routing.ring_rounds rounds. */
 		for (int pass = 0; pass < 2 && ret == 0 && !rung && !ringing; pass++) {
 			if (pass == 1 && tried->len) {
-				ret = tsunagu_store_offers_clear(store, conv->id);
+				/* only a round someone could answer counts: while
+				 * everyone is busy the call just waits */
+				ret = router_pick_dry(r, route, true, &staff_id);
+				if (ret < 0)
+					break;
+				int max = router_ring_rounds(r);
+				c->ring_rounds++;
+				if (max > 0 && c->ring_rounds >= max) {
+					give_up = true;
+					break;
+				}
+				ret = tsunagu_store_call_update(store, c);
+				if (ret == 0)
+					ret = tsunagu_store_offers_clear(store, conv->id);
 				g_array_set_size(tried, 0);
 			} else if (pass == 1) {
 				break;
@@ -135,6 +152,11 @@ int router_ring(tsunagu_router *r, const tsunagu_store_conversation *conv,
 			if (ret == -ENOENT)
 				ret = 0;
 		}
+	}
+	if (ret == 0 && give_up) {
+		/* the engine gives up: the channel is told to end the caller's leg */
+		ret = missed_step(r, (tsunagu_store_conversation *)conv, c, "ringTimeout");
+		goto out;
 	}
 	if (ret == 0 && rung && strcmp(c->state, "queued") == 0) {
 		set_state(c, "ringing");
@@ -240,10 +262,7 @@ typedef struct {
 } incoming_args;
 
 /* The route says nobody takes it (RT-3, nobody()): the engine gives up at
- * once, missed noOperator. */
-static int missed_step(tsunagu_router *r, tsunagu_store_conversation *conv,
-		       tsunagu_store_call *c, const void *arg);
-
+ * once, missed noOperator (missed_step). */
 static int incoming_step(tsunagu_router *r, tsunagu_store_conversation *conv, void *p)
 {
 	incoming_args *a = p;

@@ -26,6 +26,13 @@ int64_t router_ring_timeout_us(tsunagu_router *r)
 		   : 30 * G_USEC_PER_SEC;
 }
 
+int router_ring_rounds(tsunagu_router *r)
+{
+	const tsunagu_config *cfg = r->core->config;
+	int64_t n = cfg ? tsunagu_config_int(cfg, "routing.ring_rounds") : 3;
+	return n < 0 ? 0 : (int)MIN(n, G_MAXINT);
+}
+
 int router_max_missed(tsunagu_router *r)
 {
 	const tsunagu_config *cfg = r->core->config;

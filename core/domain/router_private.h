@@ -91,6 +91,9 @@ int router_rr_took(tsunagu_router *r, const router_route *route, bool phone, int
 int64_t router_offer_timeout_us(tsunagu_router *r);
 int64_t router_ring_timeout_us(tsunagu_router *r);
 int router_max_missed(tsunagu_router *r);
+/* routing.ring_rounds: rounds of ringing every eligible operator before a
+ * call is given up (missed ringTimeout); 0 never. */
+int router_ring_rounds(tsunagu_router *r);
 /* The staff a conversation was offered to (pending or tried): GArray of
  * int64_t, never NULL. */
 GArray *router_offered_to(tsunagu_router *r, int64_t conversation_id);

@@ -16,7 +16,7 @@ static const tsunagu_api_route *const route_tables[] = {
 	tsunagu_api_auth_routes,	 tsunagu_api_staff_routes, tsunagu_api_conversation_routes,
 	tsunagu_api_rules_routes, tsunagu_api_event_routes, tsunagu_api_status_routes,
 	tsunagu_api_report_routes, tsunagu_api_call_routes, tsunagu_api_call_report_routes,
-	NULL,
+	tsunagu_api_guidance_routes, NULL,
 };
 
 /* ---- answering ---------------------------------------------------------- */
@@ -309,6 +309,8 @@ int tsunagu_api_new(tsunagu_http *http, tsunagu_core *core, tsunagu_api **out)
 		ret = tsunagu_http_route(http, "GET", "/readyz", false, readyz, api, api);
 	if (ret == 0)
 		ret = tsunagu_api_events_ws_register(api);
+	if (ret == 0)
+		ret = tsunagu_api_guidance_register(api);
 	if (ret < 0) {
 		tsunagu_api_free(api);
 		return ret;

@@ -87,6 +87,10 @@ json_t *tsunagu_api_call_record_json(const tsunagu_store_call *c, int64_t now_us
 bool tsunagu_api_report_failed(tsunagu_api_call *call, GCancellable *cancel, int status,
 			       const char *hint);
 json_t *tsunagu_api_call_json(tsunagu_core *core, tsunagu_store_call *c, int64_t now_us);
+extern const tsunagu_api_route tsunagu_api_guidance_routes[];
+
+/* api_guidance.c: the upload route's own body limit (guidance.max_upload). */
+int tsunagu_api_guidance_register(tsunagu_api *api);
 
 /* ---- answering ---------------------------------------------------------- */
 
@@ -98,7 +102,7 @@ void tsunagu_api_reply_raw(tsunagu_api_call *call, int status, const char *conte
 			   const char *body, size_t len);
 /* The error shape. code is one of bad_request, unauthorized, forbidden,
  * csrf, not_found, method_not_allowed, payload_too_large, rate_limited,
- * conflict, internal, unavailable. Frees call. */
+ * conflict, unsupported_media_type, internal, unavailable. Frees call. */
 void tsunagu_api_error(tsunagu_api_call *call, int status, const char *code, const char *message);
 /* Maps a store/domain errno to an answer (-ENOENT 404, -EEXIST 409,
  * -EINVAL 400, -EACCES 403, else 500). Frees call. */
@@ -129,6 +133,9 @@ int tsunagu_api_parse_body(const char *content_type, const char *body, size_t le
  * empty, over max_len bytes, or holding control characters other than
  * tab/newline. *out is borrowed from obj. */
 int tsunagu_api_get_string(json_t *obj, const char *key, size_t max_len, const char **out);
+/* The i-th '*' segment of the route as a positive id; false when it is
+ * not one. */
+bool tsunagu_api_param_id(const tsunagu_api_call *call, guint i, int64_t *id);
 /* "2026-11-21T15:10:22.123Z"; NULL (JSON null) for 0. */
 json_t *tsunagu_api_time(int64_t us);
 json_t *tsunagu_api_staff_json(const tsunagu_store_staff *s);

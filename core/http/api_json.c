@@ -80,3 +80,18 @@ json_t *tsunagu_api_time(int64_t us)
 	g_date_time_unref(dt);
 	return j;
 }
+
+bool tsunagu_api_param_id(const tsunagu_api_call *call, guint i, int64_t *id)
+{
+	const char *s = i < call->params->len ? call->params->pdata[i] : NULL;
+	char *end = NULL;
+	long long v;
+
+	if (!s || !g_ascii_isdigit(s[0]))
+		return false;
+	v = g_ascii_strtoll(s, &end, 10);
+	if (!end || *end || v <= 0)
+		return false;
+	*id = v;
+	return true;
+}

@@ -10,21 +10,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static bool param_id(tsunagu_api_call *call, guint i, int64_t *id)
-{
-	const char *s = i < call->params->len ? call->params->pdata[i] : NULL;
-	char *end = NULL;
-	long long v;
-
-	if (!s || !g_ascii_isdigit(s[0]))
-		return false;
-	v = g_ascii_strtoll(s, &end, 10);
-	if (!end || *end || v <= 0)
-		return false;
-	*id = v;
-	return true;
-}
-
 static bool login_valid(const char *login)
 {
 	if (!login || !*login || strlen(login) > 64)
@@ -227,7 +212,7 @@ static void staff_get(tsunagu_api_call *call)
 	int64_t id;
 	int ret;
 
-	if (!param_id(call, 0, &id)) {
+	if (!tsunagu_api_param_id(call, 0, &id)) {
 		tsunagu_api_error(call, 404, "not_found", "no such staff");
 		return;
 	}
@@ -324,7 +309,7 @@ static void staff_update_finish(tsunagu_api_call *call, int status, const char *
 	int64_t id;
 	int ret;
 
-	param_id(call, 0, &id);
+	tsunagu_api_param_id(call, 0, &id);
 	opt_string(call, "display_name", 128, &display);
 	opt_string(call, "email", 254, &email);
 	opt_string(call, "role", 32, &role_s);
@@ -391,7 +376,7 @@ static void staff_update(tsunagu_api_call *call)
 	bool self;
 	int ret;
 
-	if (!param_id(call, 0, &id)) {
+	if (!tsunagu_api_param_id(call, 0, &id)) {
 		tsunagu_api_error(call, 404, "not_found", "no such staff");
 		return;
 	}
@@ -465,7 +450,7 @@ static void staff_disable(tsunagu_api_call *call)
 	int64_t id;
 	int ret;
 
-	if (!param_id(call, 0, &id)) {
+	if (!tsunagu_api_param_id(call, 0, &id)) {
 		tsunagu_api_error(call, 404, "not_found", "no such staff");
 		return;
 	}
@@ -568,7 +553,7 @@ static void teams_add_member(tsunagu_api_call *call)
 	int64_t team;
 	int ret;
 
-	if (!param_id(call, 0, &team)) {
+	if (!tsunagu_api_param_id(call, 0, &team)) {
 		tsunagu_api_error(call, 404, "not_found", "no such team");
 		return;
 	}

@@ -54,6 +54,10 @@ typedef void (*tsunagu_http_handler)(tsunagu_http_request *req, void *user_data)
 int tsunagu_http_route(tsunagu_http *http, const char *method, const char *path, bool prefix,
 		       tsunagu_http_handler handler, void *user_data, const void *owner);
 void tsunagu_http_unroute_owner(tsunagu_http *http, const void *owner);
+/* Requests of method to exactly path may carry up to max_body bytes instead
+ * of http.max_body (an upload endpoint). Setting it again replaces it. */
+int tsunagu_http_set_max_body(tsunagu_http *http, const char *method, const char *path,
+			      size_t max_body);
 
 const char *tsunagu_http_request_method(const tsunagu_http_request *req);
 const char *tsunagu_http_request_path(const tsunagu_http_request *req);   /* decoded, no query */

@@ -38,6 +38,7 @@ struct tsunagu_http {
 	bool ipv6;
 	bool draining;
 	size_t max_body;
+	GPtrArray *body_limits; /* tsunagu_http_body_limit*: routes allowed another max_body */
 	size_t max_ws_message;
 	size_t ws_queue_limit; /* bytes queued per WebSocket before it is closed */
 	char *static_dir;      /* NULL: no static files */
@@ -78,6 +79,13 @@ struct tsunagu_http_request {
 	bool headers_sent;
 	bool close_after;
 };
+
+/* tsunagu_http_set_max_body(): one method and exact path. */
+typedef struct {
+	char *method;
+	char *path;
+	size_t max_body;
+} tsunagu_http_body_limit;
 
 /* Per-connection data libwebsockets allocates for us (zeroed). */
 typedef struct {

@@ -100,6 +100,49 @@ int tsunagu_http_ws_route(tsunagu_http *http, const char *path, const tsunagu_ws
 	return 0;
 }
 
+static void body_limit_free(void *p)
+{
+	tsunagu_http_body_limit *l = p;
+	g_free(l->method);
+	g_free(l->path);
+	g_free(l);
+}
+
+int tsunagu_http_set_max_body(tsunagu_http *http, const char *method, const char *path,
+			      size_t max_body)
+{
+	tsunagu_http_body_limit *l;
+
+	if (!http || !method || !path || path[0] != '/' || !max_body)
+		return -EINVAL;
+	for (guint i = 0; i < http->body_limits->len; i++) {
+		l = http->body_limits->pdata[i];
+		if (strcmp(l->method, method) == 0 && strcmp(l->path, path) == 0) {
+			l->max_body = max_body;
+			return 0;
+		}
+	}
+	l = g_new0(tsunagu_http_body_limit, 1);
+	l->method = g_strdup(method);
+	l->path = g_strdup(path);
+	l->max_body = max_body;
+	g_ptr_array_add(http->body_limits, l);
+	return 0;
+}
+
+/* The body limit of req: its route's own, else http.max_body. */
+static size_t max_body_of(const tsunagu_http_request *req)
+{
+	const tsunagu_http *http = req->http;
+
+	for (guint i = 0; i < http->body_limits->len; i++) {
+		const tsunagu_http_body_limit *l = http->body_limits->pdata[i];
+		if (strcmp(l->method, req->method) == 0 && strcmp(l->path, req->path) == 0)
+			return l->max_body;
+	}
+	return http->max_body;
+}
+
 static bool route_matches_path(const tsunagu_http_route_entry *r, const char *path)
 {
 	if (r->prefix)
@@ -121,7 +164,7 @@ void tsunagu_http_dispatch(tsunagu_http_request *req)
 	if (req->too_large) {
 		req->close_after = true;
 		tsunagu_http_respond_error(req, 413, "payload_too_large",
-					   "the request body exceeds http.max_body");
+					   "the request body is larger than this endpoint accepts");
 		return;
 	}
 	for (guint i = 0; i < http->routes->len; i++) {
@@ -174,7 +217,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		req = tsunagu_http_request_new(http, wsi, method, in ? (const char *)in : "/");
 		pss->req = req;
 		tsunagu_http_request_capture(req, wsi);
-		if (req->body_expected && req->content_length > http->max_body) {
+		if (req->body_expected && req->content_length > max_body_of(req)) {
 			req->too_large = true;
 			tsunagu_http_dispatch(req);
 			return 0;
@@ -189,7 +232,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		req = pss ? pss->req : NULL;
 		if (!req || req->dispatched)
 			return 0;
-		if (req->body->len + len > http->max_body) {
+		if (req->body->len + len > max_body_of(req)) {
 			req->too_large = true;
 			tsunagu_http_dispatch(req);
 			return 0;
@@ -287,6 +330,7 @@ int tsunagu_http_start(tsunagu_core *core, const tsunagu_http_options *opts, tsu
 	http->ws_conns = g_hash_table_new(g_direct_hash, g_direct_equal);
 	tsunagu_http_ws_flush_start(http, g_main_loop_get_context(core->loop));
 	http->max_body = opts->max_body ? opts->max_body : 1024 * 1024;
+	http->body_limits = g_ptr_array_new_with_free_func(body_limit_free);
 	http->max_ws_message = opts->max_ws_message ? opts->max_ws_message : 64 * 1024;
 	http->ws_queue_limit = MAX((size_t)WS_QUEUE_MIN, 16 * http->max_ws_message);
 	if (opts->static_dir)
@@ -399,6 +443,7 @@ void tsunagu_http_free(tsunagu_http *http)
 	g_hash_table_unref(http->ws_conns);
 	g_ptr_array_unref(http->routes);
 	g_ptr_array_unref(http->ws_routes);
+	g_ptr_array_unref(http->body_limits);
 	g_free(http->host);
 	g_free(http->static_dir);
 	g_free(http);

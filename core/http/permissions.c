@@ -59,6 +59,8 @@ static const tsunagu_permission table[] = {
 	{ "calls.callback", OP, NONE, false, "call a missed caller back (TEL-1)" },
 	{ "calls.settings", ADM, NONE, false, "the call queue limit" },
 	{ "reports.calls", SUP, OP, false, "call records and their CSV (TEL-10; own: anyone)" },
+	{ "guidance.read", ADM, NONE, false, "voice guidance: list, preview, the sets (TEL-5)" },
+	{ "guidance.manage", ADM, NONE, false, "voice guidance: upload, delete, change the sets" },
 	{ NULL, NONE, NONE, false, NULL },
 };
 

@@ -368,6 +368,7 @@ const tsunagu_host_api *tsunagu_host_api_table(void)
 		tsunagu_host_http_fill(&table);
 		tsunagu_host_customers_fill(&table);
 		tsunagu_host_calls_fill(&table);
+		tsunagu_host_guidance_fill(&table);
 		g_once_init_leave(&done, 1);
 	}
 	return &table;

@@ -90,6 +90,8 @@ void tsunagu_host_calls_fill(tsunagu_host_api *api);
 void tsunagu_host_cancel_calls(tsunagu_host *h);
 void tsunagu_host_calls_subscribe(tsunagu_plugins *p);
 void tsunagu_host_calls_unsubscribe(tsunagu_plugins *p);
+/* host_guidance.c (ABI 1.2): guidance_path. */
+void tsunagu_host_guidance_fill(tsunagu_host_api *api);
 
 /* host_http.c: the HTTP/WebSocket functions of the table and their cleanup. */
 void tsunagu_host_http_fill(tsunagu_host_api *api);

@@ -551,6 +551,7 @@ typedef struct {
 	char *line;              /* the number or trunk called */
 	char *disposition;       /* "queued", "notInOperation", "noOperator" (not rung) */
 	int64_t linked_conversation_id; /* a call-back: the missed call's conversation */
+	int ring_rounds;         /* rounds rung to everyone eligible without an answer */
 	/* filled by tsunagu_store_call_records only (else NULL) */
 	char *conversation_public_id;
 	char *channel;

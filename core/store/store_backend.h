@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "store.h"
+#include "store_guidance.h"
 
 #define TSUNAGU_STORE_BACKEND_ABI 1u
 
@@ -223,6 +224,17 @@ typedef struct tsunagu_store_backend_ops {
 	int (*calls_of_conversation)(void *be, int64_t conversation_id, GPtrArray **out);
 	int (*call_records)(void *be, int64_t from_us, int64_t to_us, int64_t staff_id,
 			    unsigned limit, GPtrArray **out);
+	/* The voice guidance library (migration 9, store_guidance.h). Appended:
+	 * same meaning as there; names, lines and kinds already checked. */
+	int (*guidance_get)(void *be, int64_t id, tsunagu_store_guidance **out);
+	int (*guidance_get_by_name)(void *be, const char *name, tsunagu_store_guidance **out);
+	int (*guidance_list)(void *be, GPtrArray **out);
+	int (*guidance_save)(void *be, const tsunagu_store_guidance *g, int64_t *id_out);
+	int (*guidance_delete)(void *be, int64_t id);
+	int (*guidance_sets)(void *be, GPtrArray **out);
+	int (*guidance_sets_replace)(void *be, GPtrArray *sets);
+	int (*guidance_resolve)(void *be, const char *line, const char *kind,
+				tsunagu_store_guidance **out);
 } tsunagu_store_backend_ops;
 
 /* The embedded default (store_sqlite.c). */

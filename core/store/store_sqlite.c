@@ -605,6 +605,14 @@ const tsunagu_store_backend_ops tsunagu_store_sqlite_ops = {
 	.waiting_admitted = tsunagu_sqlite_waiting_admitted,
 	.offers_pending_of_staff = tsunagu_sqlite_offers_pending_of_staff,
 	.team_name = tsunagu_sqlite_team_name,
+	.guidance_get = tsunagu_sqlite_guidance_get,
+	.guidance_get_by_name = tsunagu_sqlite_guidance_get_by_name,
+	.guidance_list = tsunagu_sqlite_guidance_list,
+	.guidance_save = tsunagu_sqlite_guidance_save,
+	.guidance_delete = tsunagu_sqlite_guidance_delete,
+	.guidance_sets = tsunagu_sqlite_guidance_sets,
+	.guidance_sets_replace = tsunagu_sqlite_guidance_sets_replace,
+	.guidance_resolve = tsunagu_sqlite_guidance_resolve,
 };
 
 int tsunagu_sqlite_int64_of(tsunagu_sqlite *sq, const char *sql, int64_t a, int64_t b,

@@ -141,6 +141,17 @@ int tsunagu_sqlite_team_remove_member(void *be, int64_t team_id, int64_t staff_i
 int tsunagu_sqlite_team_members(void *be, int64_t team_id, GArray **out);
 int tsunagu_sqlite_team_list(void *be, GPtrArray **out);
 int tsunagu_sqlite_team_name(void *be, int64_t team_id, char **name_out);
+
+/* ---- the voice guidance library (store_sqlite_guidance.c) ------------------ */
+int tsunagu_sqlite_guidance_get(void *be, int64_t id, tsunagu_store_guidance **out);
+int tsunagu_sqlite_guidance_get_by_name(void *be, const char *name, tsunagu_store_guidance **out);
+int tsunagu_sqlite_guidance_list(void *be, GPtrArray **out);
+int tsunagu_sqlite_guidance_save(void *be, const tsunagu_store_guidance *g, int64_t *id_out);
+int tsunagu_sqlite_guidance_delete(void *be, int64_t id);
+int tsunagu_sqlite_guidance_sets(void *be, GPtrArray **out);
+int tsunagu_sqlite_guidance_sets_replace(void *be, GPtrArray *sets);
+int tsunagu_sqlite_guidance_resolve(void *be, const char *line, const char *kind,
+				    tsunagu_store_guidance **out);
 int tsunagu_sqlite_conversation_set_visitor(void *be, int64_t id, const char *visitor_json);
 int tsunagu_sqlite_setting_get(void *be, const char *ns, const char *key, char **value_out);
 int tsunagu_sqlite_setting_set(void *be, const char *ns, const char *key, const char *value);

@@ -13,7 +13,9 @@
 	" calls.state, calls.missed_reason, calls.queued_at, coalesce(calls.ringing_at, 0),"\
 	" coalesce(calls.answered_at, 0), coalesce(calls.ended_at, 0),"                    \
 	" coalesce(calls.acw_ended_at, 0), o.provider_call_id, o.line, o.disposition,"      \
-	" coalesce(o.linked_conversation_id, 0)"
+	" coalesce(o.linked_conversation_id, 0), coalesce(o.ring_rounds, 0)"
+/* how many columns CALL_COLUMNS has: what a query adds comes after them */
+#define CALL_NCOLUMNS 16
 
 static const char SQL_CALL_INSERT[] =
 	"INSERT INTO calls (conversation_id, direction, state, queued_at)"
@@ -27,10 +29,11 @@ static const char SQL_CALL_UPDATE[] =
 	" acw_ended_at = nullif(?8, 0) WHERE id = ?1";
 static const char SQL_ORIGIN_PUT[] =
 	"INSERT INTO call_origins (call_id, provider_call_id, line, disposition,"
-	" linked_conversation_id) VALUES (?1, ?2, ?3, ?4, nullif(?5, 0))"
+	" linked_conversation_id, ring_rounds) VALUES (?1, ?2, ?3, ?4, nullif(?5, 0), ?6)"
 	" ON CONFLICT (call_id) DO UPDATE SET provider_call_id = excluded.provider_call_id,"
 	" line = excluded.line, disposition = excluded.disposition,"
-	" linked_conversation_id = excluded.linked_conversation_id";
+	" linked_conversation_id = excluded.linked_conversation_id,"
+	" ring_rounds = excluded.ring_rounds";
 static const char SQL_CALL_BY_PROVIDER[] =
 	"SELECT " CALL_COLUMNS " FROM " CALLS_FROM " WHERE provider_call_id = ?1";
 /* the call queue the engine rings (calls_waiting) */
@@ -99,6 +102,7 @@ static void *call_row(sqlite3_stmt *st)
 	c->line = tsunagu_sqlite_column_dup(st, 12);
 	c->disposition = tsunagu_sqlite_column_dup(st, 13);
 	c->linked_conversation_id = sqlite3_column_int64(st, 14);
+	c->ring_rounds = (int)sqlite3_column_int64(st, 15);
 	return c;
 }
 
@@ -186,7 +190,7 @@ int tsunagu_sqlite_call_update(void *be, const tsunagu_store_call *c)
 	if (r == 0 && sqlite3_changes(sq->db) == 0)
 		r = -ENOENT;
 	if (r < 0 || (!c->provider_call_id && !c->line && !c->disposition &&
-		      !c->linked_conversation_id))
+		      !c->linked_conversation_id && !c->ring_rounds))
 		return r;
 	st = tsunagu_sqlite_stmt(sq, SQL_ORIGIN_PUT);
 	if (!st)
@@ -196,6 +200,7 @@ int tsunagu_sqlite_call_update(void *be, const tsunagu_store_call *c)
 	tsunagu_sqlite_bind_text(st, 3, c->line);
 	tsunagu_sqlite_bind_text(st, 4, c->disposition);
 	sqlite3_bind_int64(st, 5, c->linked_conversation_id);
+	sqlite3_bind_int(st, 6, c->ring_rounds);
 	/* a provider_call_id of another call fails the unique index: -EEXIST */
 	return tsunagu_sqlite_run(sq, st, "keeping a call's origin");
 }
@@ -337,10 +342,10 @@ int tsunagu_sqlite_calls_of_conversation(void *be, int64_t conversation_id, GPtr
 static void *record_row(sqlite3_stmt *st)
 {
 	tsunagu_store_call *c = call_row(st);
-	c->conversation_public_id = tsunagu_sqlite_column_dup(st, 15);
-	c->channel = tsunagu_sqlite_column_dup(st, 16);
-	c->staff_login = tsunagu_sqlite_column_dup(st, 17);
-	c->caller_id = tsunagu_sqlite_column_dup(st, 18);
+	c->conversation_public_id = tsunagu_sqlite_column_dup(st, CALL_NCOLUMNS + 0);
+	c->channel = tsunagu_sqlite_column_dup(st, CALL_NCOLUMNS + 1);
+	c->staff_login = tsunagu_sqlite_column_dup(st, CALL_NCOLUMNS + 2);
+	c->caller_id = tsunagu_sqlite_column_dup(st, CALL_NCOLUMNS + 3);
 	return c;
 }
 

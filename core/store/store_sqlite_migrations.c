@@ -421,12 +421,34 @@ static const char *const migrations[] = {
 	"  line TEXT,"
 	"  disposition TEXT CHECK (disposition IS NULL OR disposition IN"
 	"    ('queued', 'notInOperation', 'noOperator')),"
-	"  linked_conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL);"
+	"  linked_conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL,"
+	/* rounds of ringing every eligible operator that ended unanswered
+	 * (routing.ring_rounds) */
+	"  ring_rounds INTEGER NOT NULL DEFAULT 0);"
 	"CREATE UNIQUE INDEX IF NOT EXISTS call_origins_provider ON call_origins(provider_call_id)"
 	"  WHERE provider_call_id IS NOT NULL;"
 	"CREATE INDEX IF NOT EXISTS calls_waiting ON calls(queued_at, id)"
 	"  WHERE state IN ('queued', 'ringing');"
 	"CREATE INDEX IF NOT EXISTS calls_queued_at ON calls(queued_at);",
+
+	/* 9: the voice guidance library (TEL-5, store_guidance.h). Self-contained
+	 * and idempotent, like 7. The files are <data>/guidance/<id>-<sha256>.wav;
+	 * sha256 is of the normalized samples. A set cell keeps its guidance
+	 * from being deleted (RESTRICT: the API answers 409 first). */
+	"CREATE TABLE IF NOT EXISTS guidance ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0),"
+	"  bytes INTEGER NOT NULL CHECK (bytes >= 0),"
+	"  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),"
+	"  created_at INTEGER NOT NULL,"
+	"  created_by INTEGER REFERENCES staff(id) ON DELETE SET NULL);"
+	"CREATE TABLE IF NOT EXISTS guidance_sets ("
+	"  line TEXT NOT NULL,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('welcome', 'queue', 'busy', 'out_of_hours')),"
+	"  guidance_id INTEGER NOT NULL REFERENCES guidance(id) ON DELETE RESTRICT,"
+	"  PRIMARY KEY (line, kind)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS guidance_sets_guidance ON guidance_sets(guidance_id);",
 };
 
 int tsunagu_sqlite_migrations_latest(void)

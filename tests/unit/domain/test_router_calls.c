@@ -74,6 +74,58 @@ static void test_ring_timeout_stops_and_moves_on(fixture *f, gconstpointer data)
 	g_assert_cmpuint(count_of(f, "call.ring_stopped", call, b, "unavailable"), ==, 1);
 }
 
+/* routing.ring_rounds: after every eligible operator was rung that many
+ * times without an answer, the engine gives up — missed ringTimeout, the
+ * conversation closed, the channel told (by "engine"). A round in which
+ * nobody could answer (everyone busy) does not count. */
+static void test_ring_rounds_then_ring_timeout(fixture *f, gconstpointer data)
+{
+	g_assert_true(tsunagu_config_set(f->core.config, "routing.ring_timeout=20s", NULL));
+	g_assert_true(tsunagu_config_set(f->core.config, "routing.ring_rounds=2", NULL));
+	g_assert_true(tsunagu_config_set(f->core.config, "routing.max_missed_offers=0", NULL));
+	int64_t a = on_duty(f, "a"), b = on_duty(f, "b");
+	int64_t conv_id = 0, call = call_in(f, NULL, NULL, &conv_id);
+	/* round 1: a, then b; round 2: a, then b; then nobody */
+	int64_t want[] = { a, b, a, b };
+	for (unsigned i = 0; i < G_N_ELEMENTS(want); i++) {
+		g_assert_cmpint(rung(f, conv_id), ==, want[i]);
+		assert_call_state(f, call, "ringing");
+		fake_now += 21 * SECOND;
+		g_assert_cmpint(tsunagu_router_tick(f->core.router, NULL), ==, 0);
+		spin();
+	}
+	assert_call_state(f, call, "ended");
+	json_t *p = event_of(f, "call.missed", call);
+	g_assert_cmpstr(json_string_value(json_object_get(p, "reason")), ==, "ringTimeout");
+	g_assert_cmpstr(json_string_value(json_object_get(p, "by")), ==, "engine");
+	json_decref(p);
+	tsunagu_store_conversation *c = conv(f, conv_id);
+	g_assert_cmpint(c->state, ==, TSUNAGU_CONV_CLOSED);
+	tsunagu_store_conversation_free(c);
+	g_assert_cmpuint(count_of(f, "call.ring_stopped", call, a, "ring_timeout"), ==, 2);
+	g_assert_cmpuint(count_of(f, "call.ring_stopped", call, b, "ring_timeout"), ==, 2);
+}
+
+static void test_busy_rounds_do_not_count(fixture *f, gconstpointer data)
+{
+	g_assert_true(tsunagu_config_set(f->core.config, "routing.ring_timeout=20s", NULL));
+	g_assert_true(tsunagu_config_set(f->core.config, "routing.ring_rounds=1", NULL));
+	g_assert_true(tsunagu_config_set(f->core.config, "routing.max_missed_offers=0", NULL));
+	int64_t a = on_duty(f, "a");
+	int64_t conv1 = 0, first = call_in(f, NULL, NULL, &conv1);
+	g_assert_cmpint(rung(f, conv1), ==, a);
+	int64_t conv2 = 0, second = call_in(f, NULL, NULL, &conv2);
+	assert_call_state(f, second, "queued");
+	/* a talks on the first call for long: the second waits, never given up */
+	g_assert_cmpint(tsunagu_router_call_answered(f->core.router, first, a), ==, 0);
+	for (int i = 0; i < 5; i++) {
+		fake_now += 21 * SECOND;
+		g_assert_cmpint(tsunagu_router_tick(f->core.router, NULL), ==, 0);
+		spin();
+	}
+	assert_call_state(f, second, "queued");
+}
+
 static void test_missed_by_channel_and_engine(fixture *f, gconstpointer data)
 {
 	int64_t a = on_duty(f, "a");
@@ -213,6 +265,8 @@ int main(int argc, char **argv)
 #define ADD(name, fn) g_test_add(name, fixture, NULL, setup, fn, teardown)
 	ADD("/calls/ring-all/answered-stops-the-others", test_ring_all_answered_stops_the_others);
 	ADD("/calls/ring-timeout/stop-ring", test_ring_timeout_stops_and_moves_on);
+	ADD("/calls/ring-rounds/ring-timeout", test_ring_rounds_then_ring_timeout);
+	ADD("/calls/ring-rounds/busy-not-counted", test_busy_rounds_do_not_count);
 	ADD("/calls/missed/by-channel-and-engine", test_missed_by_channel_and_engine);
 	ADD("/calls/take/while-talking", test_take_while_talking);
 	ADD("/calls/decline", test_decline);

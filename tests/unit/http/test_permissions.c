@@ -60,6 +60,8 @@ static const struct {
 	{ "calls.callback", "OSA", "OSA" },
 	{ "calls.settings", "--A", "--A" },
 	{ "reports.calls", "-SA", "OSA" },
+	{ "guidance.read", "--A", "--A" },
+	{ "guidance.manage", "--A", "--A" },
 };
 
 static const tsunagu_role roles[] = { TSUNAGU_ROLE_OPERATOR, TSUNAGU_ROLE_SUPERVISOR,

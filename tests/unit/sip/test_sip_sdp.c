@@ -73,6 +73,11 @@ static void test_sdp_refused(void)
 	g_assert_cmpint(parse("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\n"
 			      "m=audio 6000 RTP/AVP 0\r\n", &a), ==, -EINVAL);
 	g_assert_cmpint(parse(HEAD "m=audio 99999 RTP/AVP 0\r\n", &a), !=, 0);
+	/* m= lines sofia-sip 1.12.11's parser would loop forever on */
+	g_assert_cmpint(parse(HEAD "m=audio 6000 RTP]/AVP 0\r\n", &a), ==, -EINVAL);
+	g_assert_cmpint(parse(HEAD "m=audio 6000 RTP\377/AVP 0\r\n", &a), ==, -EINVAL);
+	g_assert_cmpint(parse("v=0\r\nm=- 1 1 IN IP6 ::1\r\n", &a), ==, -EINVAL);
+	g_assert_cmpint(parse(HEAD "m=audio 6000 RTP/AVP 0\rm=x", &a), ==, -EINVAL);
 	g_assert_cmpint(sip_sdp_parse(HEAD "m=audio 6000 RTP/AVP 0\r\n\0x", sizeof(HEAD) + 25, &a,
 				      NULL), ==, -EINVAL);
 }
