@@ -151,6 +151,14 @@ static void on_nua(nua_event_t event, int status, char const *phrase, nua_t *nua
 			sip_call_invite(st, nh, sip, sip_request_source(st, src));
 			return;
 		}
+		/* a re-INVITE in one of our dialogs */
+		sip_call_dialog_request(st, event, nh, hmagic, sip);
+		return;
+	case nua_i_ack:
+		if (hmagic) {
+			sip_call_dialog_request(st, event, nh, hmagic, sip);
+			return;
+		}
 		break;
 	default:
 		break;

@@ -7,6 +7,7 @@
  *                    ringing operators, bridge, hang-up
  *   sip_call_out.c   call-backs (DIAL): the operator's phone, then the
  *                    customer through the outbound trunk
+ *   sip_offer.c      SDP inside a dialog: re-INVITE, hold, late offer
  *   sip_admin.c      GET/PUT /plugins/sip/admin/{trunks,extensions}
  *   sip_sdp.c, sip_digest.c, sip_accounts.c: pure helpers
  * Media (RTP legs, guidance, bridges) is plugins/sip/media (sip_media.h).
@@ -42,12 +43,23 @@ typedef enum { SIP_HANDLE_CALLER = 1, SIP_HANDLE_RING = 2 } sip_handle_kind;
 typedef struct sip_state sip_state;
 typedef struct sip_call sip_call;
 
+/* Our side of one leg's SDP (RFC 3264 8: every description we send on a
+ * dialog keeps o='s session id and increments its version). */
+typedef struct {
+	uint64_t session;      /* o= session id; 0 until the first description */
+	uint64_t version;      /* o= version of the last one sent */
+	sip_sdp_codec codec;   /* the codec agreed (its payload type is the far end's) */
+	bool awaiting_answer;  /* our offer went in a 200 (late offer, or a
+				* re-INVITE without SDP): the answer is in the ACK */
+} sip_sdp_local;
+
 /* One INVITE to one registered contact of an operator's phone. */
 typedef struct sip_ring {
 	sip_handle_kind kind; /* SIP_HANDLE_RING; first */
 	sip_call *call;
 	nua_handle_t *nh;     /* ours; NULL once handed back (bye/cancel sent) */
 	sip_leg *leg;         /* the operator's media leg */
+	sip_sdp_local local;  /* our SDP towards the phone */
 	int64_t staff_id;
 	bool answered;        /* got a 2xx */
 } sip_ring;
@@ -80,7 +92,7 @@ struct sip_call {
 	int64_t dial_staff;   /* outbound: the operator who called back */
 	bool host_done;       /* the core knows the call is over: report nothing */
 	bool cb_pending;      /* call_incoming()'s callback holds this call */
-	uint64_t sdp_version;
+	sip_sdp_local local;  /* our SDP towards the customer */
 };
 
 struct sip_state {
@@ -135,7 +147,30 @@ sip_ring *sip_ring_start(sip_call *call, int64_t staff_id, const char *contact);
 void sip_call_teardown(sip_call *call);
 void sip_ring_end(sip_ring *r);
 int sip_call_answer_sdp(sip_call *call, const sip_sdp_audio *offer, char **sdp_out);
-char *sip_leg_offer(sip_state *st, sip_leg *leg, uint64_t version);
+/* Our offer on leg (every codec we take), the next version of local. */
+char *sip_leg_offer(sip_leg *leg, sip_sdp_local *local);
+
+/* sip_offer.c: SDP inside an established dialog, for any leg (the
+ * customer's or an operator's phone). */
+/* A re-INVITE (hold, resume, a new address or codec): answered here — 200
+ * with our description of the same leg (same port), the leg's remote
+ * updated, its bridge or playback kept; 488/400 for an offer we cannot
+ * take (the session stays as it was); without SDP our offer goes in the
+ * 200 and the answer comes with the ACK (sip_offer_ack). */
+void sip_offer_reinvite(sip_state *st, nua_handle_t *nh, sip_leg *leg, sip_sdp_local *local,
+			const sip_t *sip);
+/* The ACK of a 200 that carried our offer: applies its answer to leg.
+ * 0 applied; -EALREADY no answer was awaited (nothing to do); -EINVAL no
+ * usable answer (the caller ends the call: RFC 3261 13.3.1.4). */
+int sip_offer_ack(sip_state *st, sip_leg *leg, sip_sdp_local *local, const sip_t *sip);
+/* Points leg at the far end of a description: its first codec (or the one
+ * already agreed when it still offers it). A hold address (0.0.0.0, port
+ * 0) keeps the previous one. */
+int sip_offer_apply(sip_leg *leg, sip_sdp_local *local, const sip_sdp_audio *far);
+/* An in-dialog request on a handle of a call (hmagic: sip_call or
+ * sip_ring): re-INVITE or ACK, dispatched by sip.c. */
+void sip_call_dialog_request(sip_state *st, nua_event_t event, nua_handle_t *nh, void *hmagic,
+			     const sip_t *sip);
 
 /* sip_call_out.c */
 int sip_call_dial(sip_state *st, const tsunagu_plugin_call_event *ev);

@@ -83,13 +83,6 @@ void sip_ring_end(sip_ring *r)
 	g_free(r);
 }
 
-char *sip_leg_offer(sip_state *st, sip_leg *leg, uint64_t version)
-{
-	return sip_sdp_build(sip_leg_local_ip(leg), sip_leg_local_port(leg),
-			     (uint64_t)g_get_real_time(), version, sip_sdp_our_codecs,
-			     G_N_ELEMENTS(sip_sdp_our_codecs));
-}
-
 sip_ring *sip_ring_start(sip_call *call, int64_t staff_id, const char *contact)
 {
 	sip_state *st = call->st;
@@ -98,7 +91,7 @@ sip_ring *sip_ring_start(sip_call *call, int64_t staff_id, const char *contact)
 	r->kind = SIP_HANDLE_RING;
 	r->call = call;
 	r->staff_id = staff_id;
-	if (sip_leg_new(st->media, &r->leg) || !(sdp = sip_leg_offer(st, r->leg, 1)))
+	if (sip_leg_new(st->media, &r->leg) || !(sdp = sip_leg_offer(r->leg, &r->local)))
 		goto fail;
 	/* The phone shows who calls: the customer's number (or ours on a
 	 * call-back, where the operator is called first). */
@@ -218,6 +211,26 @@ static void on_welcome_done(sip_leg *leg, int status, void *ud)
 	play(call, TSUNAGU_PLUGIN_GUIDANCE_QUEUE, true, NULL);
 }
 
+static int closing_kind(int disposition)
+{
+	return disposition == TSUNAGU_PLUGIN_CALL_QUEUE_FULL ? TSUNAGU_PLUGIN_GUIDANCE_BUSY
+							     : TSUNAGU_PLUGIN_GUIDANCE_OUT_OF_HOURS;
+}
+
+/* The customer's leg knows where to send: the audio of the call's phase
+ * starts (right after the 200, or at the ACK of a late offer). */
+static void start_audio(sip_call *call)
+{
+	if (call->phase == SIP_CALL_QUEUED && !call->talking) {
+		if (!play(call, TSUNAGU_PLUGIN_GUIDANCE_WELCOME, false, on_welcome_done))
+			play(call, TSUNAGU_PLUGIN_GUIDANCE_QUEUE, true, NULL);
+	} else if (call->phase == SIP_CALL_GUIDANCE) {
+		/* (replaced since on_incoming() checked, or unplayable) */
+		if (!play(call, closing_kind(call->disposition), false, on_closing_done))
+			finish(call, closing_reason(call->disposition));
+	}
+}
+
 /* ---- inbound INVITE -------------------------------------------------------------- */
 
 int sip_call_answer_sdp(sip_call *call, const sip_sdp_audio *offer, char **sdp_out)
@@ -226,13 +239,19 @@ int sip_call_answer_sdp(sip_call *call, const sip_sdp_audio *offer, char **sdp_o
 	int rc = call->leg ? 0 : sip_leg_new(st->media, &call->leg);
 	if (rc)
 		return rc;
+	/* Late offer (an INVITE without SDP): ours, the answer comes with
+	 * the ACK. */
+	if (call->local.awaiting_answer) {
+		*sdp_out = sip_leg_offer(call->leg, &call->local);
+		return *sdp_out ? 0 : -ENOMEM;
+	}
 	/* The offer's first codec we handle: the far end prefers it. */
-	const sip_sdp_codec *c = &offer->codecs[0];
-	if ((rc = sip_leg_set_remote(call->leg, offer->address, offer->port, c->codec,
-				     c->payload_type)))
+	if ((rc = sip_offer_apply(call->leg, &call->local, offer)))
 		return rc;
+	if (!call->local.session)
+		call->local.session = (uint64_t)g_get_real_time();
 	*sdp_out = sip_sdp_build(sip_leg_local_ip(call->leg), sip_leg_local_port(call->leg),
-				 (uint64_t)g_get_real_time(), ++call->sdp_version, c, 1);
+				 call->local.session, ++call->local.version, &call->local.codec, 1);
 	return *sdp_out ? 0 : -ENOMEM;
 }
 
@@ -270,51 +289,39 @@ static void on_incoming(int status, const char *conversation, int64_t call_id, i
 	/* Nothing uploaded to say why the call cannot be taken: do not answer
 	 * it only to hang up (480 at once); still missed. */
 	if (disposition != TSUNAGU_PLUGIN_CALL_QUEUED) {
-		int kind = disposition == TSUNAGU_PLUGIN_CALL_QUEUE_FULL
-				   ? TSUNAGU_PLUGIN_GUIDANCE_BUSY
-				   : TSUNAGU_PLUGIN_GUIDANCE_OUT_OF_HOURS;
-		char *path = guidance(call, kind);
+		char *path = guidance(call, closing_kind(disposition));
 		st->api->free(path);
 		if (!path) {
 			st->api->log(st->host, TSUNAGU_PLUGIN_LOG_INFO,
-				     "call %lld (%s): %s, no guidance: 480", (long long)call_id,
-				     call->remote_id, closing_reason(disposition));
+				     "call %lld (%s): %s, conversation %s, no guidance: 480",
+				     (long long)call_id, call->remote_id, closing_reason(disposition),
+				     call->conversation);
 			finish(call, closing_reason(disposition));
 			return;
 		}
 	}
 	call->disposition = disposition;
-	int kind = disposition == TSUNAGU_PLUGIN_CALL_QUEUED ? 0
-		   : disposition == TSUNAGU_PLUGIN_CALL_QUEUE_FULL
-			   ? TSUNAGU_PLUGIN_GUIDANCE_BUSY
-			   : TSUNAGU_PLUGIN_GUIDANCE_OUT_OF_HOURS;
+	bool queued = disposition == TSUNAGU_PLUGIN_CALL_QUEUED;
 	int rc = sip_call_answer_sdp(call, &call->remote, &sdp);
 	if (rc) {
 		st->api->log(st->host, TSUNAGU_PLUGIN_LOG_ERROR, "call %lld: no media leg: %s",
 			     (long long)call_id, g_strerror(-rc));
-		if (kind)
-			finish(call, closing_reason(disposition));
-		else
-			finish(call, NULL);
+		finish(call, queued ? NULL : closing_reason(disposition));
 		return;
 	}
 	nua_respond(call->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 		    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
 	g_free(sdp);
-	if (kind == 0) {
-		call->phase = SIP_CALL_QUEUED;
-		if (!play(call, TSUNAGU_PLUGIN_GUIDANCE_WELCOME, false, on_welcome_done))
-			play(call, TSUNAGU_PLUGIN_GUIDANCE_QUEUE, true, NULL);
+	call->phase = queued ? SIP_CALL_QUEUED : SIP_CALL_GUIDANCE;
+	if (queued)
 		st->api->log(st->host, TSUNAGU_PLUGIN_LOG_INFO, "call %lld (%s) queued, conversation %s",
 			     (long long)call_id, call->remote_id, call->conversation);
-		return;
-	}
-	call->phase = SIP_CALL_GUIDANCE;
-	st->api->log(st->host, TSUNAGU_PLUGIN_LOG_INFO, "call %lld (%s): %s", (long long)call_id,
-		     call->remote_id, closing_reason(disposition));
-	/* (replaced since the check above, or unplayable) */
-	if (!play(call, kind, false, on_closing_done))
-		finish(call, closing_reason(disposition));
+	else
+		st->api->log(st->host, TSUNAGU_PLUGIN_LOG_INFO, "call %lld (%s): %s, conversation %s",
+			     (long long)call_id, call->remote_id, closing_reason(disposition),
+			     call->conversation);
+	if (!call->local.awaiting_answer)
+		start_audio(call);
 }
 
 static const char *trunk_ha1(const char *username, void *ud)
@@ -371,12 +378,16 @@ void sip_call_invite(sip_state *st, nua_handle_t *nh, const sip_t *sip, const ch
 	if (!trunk)
 		return;
 	const sip_payload_t *pl = sip->sip_payload;
-	int rc = pl ? sip_sdp_parse(pl->pl_data, pl->pl_len, &offer, &why) : -ENOTSUP;
+	/* No body at all: a late offer (ours goes in the 200). */
+	bool late = !pl || pl->pl_len == 0;
+	int rc = late ? 0 : sip_sdp_parse(pl->pl_data, pl->pl_len, &offer, &why);
+	if (late)
+		memset(&offer, 0, sizeof offer);
 	if (rc) {
-		/* 488 for what we cannot take (no audio, no common codec, no
-		 * offer at all), 400 for a description we cannot read. */
+		/* 488 for what we cannot take (no audio, no common codec), 400
+		 * for a description we cannot read. */
 		st->api->log(st->host, TSUNAGU_PLUGIN_LOG_WARN, "INVITE from %s: %s", source,
-			     why ? why : "no SDP offer");
+			     why ? why : "unusable SDP offer");
 		if (rc == -EINVAL)
 			nua_respond(nh, 400, why, NUTAG_WITH_THIS(st->nua), TAG_END());
 		else
@@ -392,6 +403,7 @@ void sip_call_invite(sip_state *st, nua_handle_t *nh, const sip_t *sip, const ch
 	call->phase = SIP_CALL_ASKING;
 	call->nh = nh;
 	call->remote = offer;
+	call->local.awaiting_answer = late;
 	call->line = g_strdup(trunk->name);
 	const char *user = sip->sip_from ? sip->sip_from->a_url->url_user : NULL;
 	call->remote_id = g_strdup(user && user[0] ? user : "anonymous");
@@ -431,8 +443,7 @@ static void ring_answered(sip_ring *r, const sip_t *sip)
 	const sip_payload_t *pl = sip ? sip->sip_payload : NULL;
 	r->answered = true;
 	if (!pl || sip_sdp_parse(pl->pl_data, pl->pl_len, &ans, NULL) ||
-	    sip_leg_set_remote(r->leg, ans.address, ans.port, ans.codecs[0].codec,
-			       ans.codecs[0].payload_type)) {
+	    sip_offer_apply(r->leg, &r->local, &ans)) {
 		st->api->log(st->host, TSUNAGU_PLUGIN_LOG_WARN,
 			     "call %lld: the phone answered without usable SDP", (long long)call->call_id);
 		int64_t staff = r->staff_id;
@@ -539,6 +550,45 @@ static void caller_event(sip_call *call, nua_event_t event, int status, const si
 			sip_leg_free(call->leg);
 		call->leg = NULL;
 		return; /* on_incoming() reports it */
+	}
+	if (call->phase == SIP_CALL_GUIDANCE)
+		finish(call, closing_reason(call->disposition));
+	else
+		finish(call, NULL);
+}
+
+void sip_call_dialog_request(sip_state *st, nua_event_t event, nua_handle_t *nh, void *hmagic,
+			     const sip_t *sip)
+{
+	bool ring = *(sip_handle_kind *)hmagic == SIP_HANDLE_RING;
+	sip_ring *r = ring ? hmagic : NULL;
+	sip_call *call = ring ? r->call : hmagic;
+	sip_leg *leg = ring ? r->leg : call->leg;
+	sip_sdp_local *local = ring ? &r->local : &call->local;
+
+	if (event == nua_i_invite) {
+		sip_offer_reinvite(st, nh, leg, local, sip);
+		return;
+	}
+	/* nua_i_ack */
+	int rc = sip_offer_ack(st, leg, local, sip);
+	if (rc == -EALREADY)
+		return;
+	if (rc == 0) {
+		if (!ring)
+			start_audio(call);
+		return;
+	}
+	/* An answer we cannot use: no media, so no call (RFC 3261 13.3.1.4). */
+	if (ring) {
+		int64_t staff = r->staff_id;
+		bool was_talking = call->talking == r;
+		sip_ring_end(r);
+		if (was_talking)
+			finish(call, NULL);
+		else if (call->phase != SIP_CALL_OVER)
+			st->api->call_rejected(st->host, call->call_id, staff);
+		return;
 	}
 	if (call->phase == SIP_CALL_GUIDANCE)
 		finish(call, closing_reason(call->disposition));

@@ -81,7 +81,7 @@ void sip_call_out_operator_answered(sip_call *call, sip_ring *r)
 			sip_ring_end(call->rings->pdata[i]);
 	call->talking = r;
 	call->phase = SIP_CALL_DIALING;
-	if (sip_leg_new(st->media, &call->leg) || !(sdp = sip_leg_offer(st, call->leg, 1)))
+	if (sip_leg_new(st->media, &call->leg) || !(sdp = sip_leg_offer(call->leg, &call->local)))
 		goto fail;
 	to = g_strdup_printf("<sip:%s@%s>", call->remote_id, trunk->address);
 	bool v6 = strchr(st->listen_host, ':') != NULL;
@@ -129,8 +129,7 @@ void sip_call_out_customer_response(sip_call *call, int status, const sip_t *sip
 	const sip_payload_t *pl = sip ? sip->sip_payload : NULL;
 	call->phase = SIP_CALL_TALKING;
 	if (!pl || sip_sdp_parse(pl->pl_data, pl->pl_len, &ans, NULL) ||
-	    sip_leg_set_remote(call->leg, ans.address, ans.port, ans.codecs[0].codec,
-			       ans.codecs[0].payload_type) ||
+	    sip_offer_apply(call->leg, &call->local, &ans) ||
 	    sip_bridge(call->leg, call->talking->leg)) {
 		st->api->log(st->host, TSUNAGU_PLUGIN_LOG_WARN,
 			     "call-back %lld: the customer's side has no usable SDP",

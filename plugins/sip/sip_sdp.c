@@ -179,6 +179,10 @@ int sip_sdp_parse(const char *text, size_t len, sip_sdp_audio *out, const char *
 		g_strlcpy(out->address, c->c_address, sizeof out->address);
 		out->port = (uint16_t)m->m_port;
 		out->on_hold = m->m_mode != sdp_sendrecv && m->m_mode != sdp_recvonly;
+		out->mode = m->m_mode == sdp_sendonly	? SIP_SDP_SENDONLY
+			    : m->m_mode == sdp_recvonly ? SIP_SDP_RECVONLY
+			    : m->m_mode == sdp_inactive ? SIP_SDP_INACTIVE
+							: SIP_SDP_SENDRECV;
 		if (strcmp(out->address, "0.0.0.0") == 0)
 			out->on_hold = true;
 		rc = 0;
@@ -211,9 +215,32 @@ static const char *codec_name(sip_codec c)
 	return NULL;
 }
 
+sip_sdp_mode sip_sdp_answer_mode(sip_sdp_mode offered)
+{
+	switch (offered) {
+	case SIP_SDP_SENDONLY:
+		return SIP_SDP_RECVONLY;
+	case SIP_SDP_RECVONLY:
+		return SIP_SDP_SENDONLY;
+	case SIP_SDP_INACTIVE:
+		return SIP_SDP_INACTIVE;
+	default:
+		return SIP_SDP_SENDRECV;
+	}
+}
+
 char *sip_sdp_build(const char *ip, uint16_t port, uint64_t session_id, uint64_t version,
 		    const sip_sdp_codec *codecs, size_t n)
 {
+	return sip_sdp_build_mode(ip, port, session_id, version, codecs, n, SIP_SDP_SENDRECV);
+}
+
+char *sip_sdp_build_mode(const char *ip, uint16_t port, uint64_t session_id, uint64_t version,
+			 const sip_sdp_codec *codecs, size_t n, sip_sdp_mode mode)
+{
+	static const char *const mode_attr[] = {"sendrecv", "sendonly", "recvonly", "inactive"};
+	if ((unsigned)mode >= G_N_ELEMENTS(mode_attr))
+		return NULL;
 	if (!ip || !ip[0] || n == 0)
 		return NULL;
 	const char *family = strchr(ip, ':') ? "IP6" : "IP4";
@@ -239,6 +266,6 @@ char *sip_sdp_build(const char *ip, uint16_t port, uint64_t session_id, uint64_t
 		if (codecs[i].codec == SIP_CODEC_OPUS)
 			g_string_append_printf(s, "a=fmtp:%d useinbandfec=1\r\n",
 					       codecs[i].payload_type);
-	g_string_append(s, "a=ptime:20\r\na=sendrecv\r\n");
+	g_string_append_printf(s, "a=ptime:20\r\na=%s\r\n", mode_attr[mode]);
 	return g_string_free(s, FALSE);
 }

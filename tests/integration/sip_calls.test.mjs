@@ -4,13 +4,14 @@
 // these tests check what reaches the wire and the audio.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import { ApiClient, stopCleanly } from './lib/api.mjs';
-import { startSipServer, sipp, freeUdpPort } from './lib/sip.mjs';
+import { eventually } from './lib/poll.mjs';
+import {
+  startSipServer, sipp, freeUdpPort, rtpSocket, waitForNth as waitForNthLine,
+} from './lib/sip.mjs';
 import {
   openSipClient, invite, sdp, sdpAddress, inDialog, registerContact, pcmuPacket, ulawNonSilent,
 } from './lib/sip_udp.mjs';
-import { eventually } from './lib/poll.mjs';
 
 let srv, admin, trunk;
 
@@ -35,20 +36,7 @@ after(async () => {
   if (srv) await stopCleanly(srv, assert);
 });
 
-// Waits for the count-th line matching re in the server's log (the log
-// accumulates over the tests of this file).
-async function waitForNth(re, count) {
-  const g = new RegExp(re.source, 'g');
-  return eventually(() => (srv.logs().match(g) || []).length >= count, `${count}× ${re}`);
-}
-
-async function rtpSocket() {
-  const s = dgram.createSocket('udp4');
-  await new Promise((r) => s.bind(0, '127.0.0.1', r));
-  s.received = [];
-  s.on('message', (b) => s.received.push(b));
-  return s;
-}
+const waitForNth = (re, count) => waitForNthLine(srv, re, count);
 
 test('an answered call: audio from the caller reaches the phone and comes back', async () => {
   const phonePort = await freeUdpPort();

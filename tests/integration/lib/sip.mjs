@@ -2,7 +2,10 @@
 // loopback port, and SIPp runs (scenarios in tests/integration/sip/).
 import { join } from 'node:path';
 import dgram from 'node:dgram';
-import { startServer, run, sourceRoot } from './server.mjs';
+import { readFileSync, rmSync } from 'node:fs';
+import { startServer, run, sourceRoot, makeTempDir } from './server.mjs';
+import { eventually } from './poll.mjs';
+import { invite, inDialog, sdp, sdpAddress, ulawNonSilent } from './sip_udp.mjs';
 
 export const scenarioDir = join(sourceRoot, 'tests', 'integration', 'sip');
 
@@ -41,4 +44,95 @@ export async function sipp(srv, scenario, { keys = {}, auth, args = [], timeout 
   argv.push(...args, `127.0.0.1:${srv.sipPort}`);
   const r = await run('sipp', argv, { cwd: srv.dataDir });
   return { ...r, port: p };
+}
+
+// Waits for the count-th line matching re in the server's log (the log
+// accumulates over the tests of a file).
+export async function waitForNth(srv, re, count) {
+  const g = new RegExp(re.source, 'g');
+  return eventually(() => (srv.logs().match(g) || []).length >= count, `${count}× ${re}`);
+}
+
+// A UDP socket on 127.0.0.1 standing for an endpoint's RTP port: every
+// datagram it receives is kept in .received.
+export async function rtpSocket() {
+  const s = dgram.createSocket('udp4');
+  await new Promise((r) => s.bind(0, '127.0.0.1', r));
+  s.received = [];
+  s.on('message', (b) => s.received.push(b));
+  return s;
+}
+
+// A customer's call from the trunk client: INVITE with PCMU at rtp's port
+// (or body as given; '' for a late offer), and the ACK of the 200 (with
+// ackBody). Resolves {ans, media: {ip, port} of our SDP, cseq: next CSeq}.
+export async function callIn(trunk, srv, { from = '0312345678', rtp, body, ackBody = '' } = {}) {
+  const offer = body !== undefined ? body
+    : sdp({ port: rtp.address().port, codecs: '0', rtpmap: 'a=rtpmap:0 PCMU/8000\r\n' });
+  const ans = await trunk.transact(invite({ localPort: trunk.port, serverPort: srv.sipPort, body: offer, from }));
+  if (ans.status !== 200) return { ans };
+  await trunk.send(inDialog('ACK', ans, { localPort: trunk.port, serverPort: srv.sipPort, cseq: 1, body: ackBody }));
+  return { ans, media: sdpAddress(ans.text), cseq: 2 };
+}
+
+// The customer hangs up a call of callIn(); resolves the BYE's response.
+export function hangUp(trunk, srv, call) {
+  return trunk.transact(inDialog('BYE', call.ans, { localPort: trunk.port, serverPort: srv.sipPort, cseq: call.cseq++ }));
+}
+
+// Uploads a tone (freq Hz; 0: silence) of ms milliseconds, written by
+// GStreamer as 8 kHz mono WAV, as guidance name; resolves its id.
+export async function uploadTone(admin, name, { freq = 440, ms = 1000 } = {}) {
+  const dir = makeTempDir('tsunagu-tone-');
+  const file = join(dir, `${name}.wav`);
+  const wave = freq ? `wave=sine freq=${freq} volume=0.5` : 'wave=silence';
+  const r = await run('gst-launch-1.0', ['-q', 'audiotestsrc', `num-buffers=${ms / 20}`, 'samplesperbuffer=160',
+    ...wave.split(' '), '!', 'audio/x-raw,format=S16LE,rate=8000,channels=1', '!', 'wavenc', '!',
+    'filesink', `location=${file}`]);
+  if (r.code !== 0) throw new Error(`gst-launch: ${r.stderr}`);
+  const up = await admin.request('POST', `/api/v1/guidance?name=${encodeURIComponent(name)}`, {
+    body: readFileSync(file), contentType: 'application/octet-stream',
+  });
+  rmSync(dir, { recursive: true, force: true });
+  if (up.status !== 201) throw new Error(`upload ${name}: ${up.status} ${up.text}`);
+  return up.json.guidance.id;
+}
+
+// Splits the RTP a caller received into runs of loud/silent µ-law packets:
+// [{loud: bool, count}], in arrival order.
+export function loudRuns(packets) {
+  const runs = [];
+  for (const p of packets) {
+    const loud = ulawNonSilent(p.subarray(12));
+    if (runs.length && runs[runs.length - 1].loud === loud) runs[runs.length - 1].count++;
+    else runs.push({ loud, count: 1 });
+  }
+  return runs;
+}
+
+// The call the server logged for a caller's number when it answered it
+// (queued, or with the reason it cannot be taken): {id, conversation}.
+export async function loggedCall(srv, from) {
+  const re = new RegExp(`call (\\d+) \\(${from}\\)(?: queued|: \\w+), conversation ([^,\\s]+)`);
+  const m = await eventually(() => srv.logs().match(re), `the call from ${from} in the log`);
+  return { id: Number(m[1]), conversation: m[2] };
+}
+
+// Waits for the event of type about call id (data.call) matching pred;
+// returns it (with its top-level conversation).
+export async function callEvent(admin, type, id, pred = () => true) {
+  return eventually(async () => {
+    const r = await admin.get('/api/v1/events?after=0&limit=1000');
+    return r.json.events.find((e) => e.type === type && e.data.call === id && pred(e.data));
+  }, `${type} of call ${id}`);
+}
+
+// A re-INVITE of the customer in a call of callIn() (body: SDP, or '' for
+// none: then ackBody answers the offer of the 200); resolves the response.
+export async function reInvite(trunk, srv, call, body, ackBody = '') {
+  const cseq = call.cseq++;
+  const opts = { localPort: trunk.port, serverPort: srv.sipPort, cseq };
+  const res = await trunk.transact(inDialog('INVITE', call.ans, { ...opts, body }));
+  if (res.status < 300) await trunk.send(inDialog('ACK', call.ans, { ...opts, body: ackBody }));
+  return res;
 }

@@ -12,7 +12,9 @@ export function sipId() {
 // request and resolves with the first final response (status >= 200) as
 // {status, reason, headers (lower-case name -> value), text}; 1xx are
 // collected in .provisional; responses of other requests are ignored. Rejects after timeoutMs (a broken server only).
-export async function openSipClient(serverPort) {
+// Requests of the server are answered 200 (ACK: nothing) unless
+// onRequest(req) returns true: it answered them itself (reply()).
+export async function openSipClient(serverPort, { onRequest } = {}) {
   const sock = dgram.createSocket('udp4');
   await new Promise((r) => sock.bind(0, '127.0.0.1', r));
   const port = sock.address().port;
@@ -31,11 +33,8 @@ export async function openSipClient(serverPort) {
       // A request of the server (BYE of a call it ends): answered 200
       // and recorded for the test.
       const method = text.split(' ')[0];
-      if (method !== 'ACK') {
-        const echo = ['via', 'from', 'to', 'call-id', 'cseq'].map((h) => `${h}: ${headers[h]}\r\n`).join('');
-        sock.send(Buffer.from(`SIP/2.0 200 OK\r\n${echo}Content-Length: 0\r\n\r\n`), serverPort, '127.0.0.1');
-      }
-      const req = { method, headers, text };
+      const req = { method, headers, text, body: text.split('\r\n\r\n').slice(1).join('\r\n\r\n') };
+      if (!(onRequest && onRequest(req)) && method !== 'ACK') reply(req, 200, 'OK');
       requests.push(req);
       for (const w of [...requestWaiters]) w(req);
       return;
@@ -43,8 +42,20 @@ export async function openSipClient(serverPort) {
     const res = { status: Number(m[1]), reason: m[2], headers, text };
     for (const w of [...waiters]) w(res);
   });
+  // Answers a request of the server: toTag is added to its To when it has
+  // none; extra headers and an SDP body as given.
+  function reply(req, status, reason, { toTag, extra = '', body = '' } = {}) {
+    const h = req.headers;
+    const to = toTag && !/;tag=/.test(h.to) ? `${h.to};tag=${toTag}` : h.to;
+    const text = `SIP/2.0 ${status} ${reason}\r\nVia: ${h.via}\r\nFrom: ${h.from}\r\nTo: ${to}\r\n` +
+      `Call-ID: ${h['call-id']}\r\nCSeq: ${h.cseq}\r\n${extra}` +
+      (body ? 'Content-Type: application/sdp\r\n' : '') +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    sock.send(Buffer.from(text), serverPort, '127.0.0.1');
+  }
   return {
     port,
+    reply,
     send(text) {
       return new Promise((r) => sock.send(Buffer.from(text), serverPort, '127.0.0.1', r));
     },
@@ -96,9 +107,10 @@ export function invite({ localPort, serverPort, from = '0312345678', to = '0501'
     `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 
-export function sdp({ port = 40000, codecs = '0 8', rtpmap = '' } = {}) {
-  return `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n` +
-    `m=audio ${port} RTP/AVP ${codecs}\r\n${rtpmap}`;
+// attrs: extra a= lines after the m= line (a=sendonly...); version: o='s.
+export function sdp({ port = 40000, codecs = '0 8', rtpmap = '', ip = '127.0.0.1', attrs = '', version = 1 } = {}) {
+  return `v=0\r\no=- 1 ${version} IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 ${ip}\r\nt=0 0\r\n` +
+    `m=audio ${port} RTP/AVP ${codecs}\r\n${rtpmap}${attrs}`;
 }
 
 // Registers extension user (digest, as a phone does) with its Contact at
@@ -131,14 +143,110 @@ export function sdpAddress(text) {
   return { ip, port };
 }
 
-// The ACK and BYE of a call the client's INVITE set up (answer = the 200).
-export function inDialog(method, answer, { localPort, serverPort, cseq }) {
+// The ACK, BYE or re-INVITE (with body: SDP) of a call the client's INVITE
+// set up (answer = the 200).
+export function inDialog(method, answer, { localPort, serverPort, cseq, body = '' }) {
   const h = answer.headers;
   const contact = (h.contact || h.m || '').match(/<([^>]+)>/)[1];
   return `${method} ${contact} SIP/2.0\r\n` +
     `Via: SIP/2.0/UDP 127.0.0.1:${localPort};branch=z9hG4bK${sipId()}\r\n` +
     `From: ${h.from}\r\nTo: ${h.to}\r\nCall-ID: ${h['call-id']}\r\n` +
-    `CSeq: ${cseq} ${method}\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+    `CSeq: ${cseq} ${method}\r\nMax-Forwards: 70\r\n` +
+    (method === 'INVITE' ? `Contact: <sip:caller@127.0.0.1:${localPort}>\r\n` : '') +
+    (body ? 'Content-Type: application/sdp\r\n' : '') +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+// An operator's phone in the test's hands (where SIPp's fixed scenarios
+// cannot decide at run time: which of two phones answers, re-INVITEs).
+// Registers extension user with its Contact at its own port; every INVITE
+// of the server is answered 180 at once and kept in .invites ({req,
+// cancelled}); answer(inv, body) sends the 200 with SDP; CANCEL gets 200 +
+// 487. The dialog's requests from the phone side: reinvite/bye.
+export async function openSipPhone(serverPort, user, password) {
+  const invites = [];
+  const waiters = [];
+  let phone = null;
+  const tag = sipId();
+  const onRequest = (req) => {
+    const branch = (req.headers.via.match(/branch=([^;,\s]+)/) || [])[1];
+    if (req.method === 'INVITE') {
+      let inv = invites.find((i) => i.branch === branch);
+      if (!inv) {
+        inv = { req, branch, cancelled: false, tag: sipId() };
+        invites.push(inv);
+        for (const w of [...waiters]) w();
+      }
+      if (!inv.answered) phone.reply(req, 180, 'Ringing', { toTag: inv.tag });
+      else phone.reply(req, 200, 'OK', inv.answered);
+      return true;
+    }
+    if (req.method === 'CANCEL') {
+      const inv = invites.find((i) => i.branch === branch);
+      phone.reply(req, 200, 'OK', { toTag: inv?.tag || tag });
+      if (inv && !inv.answered) {
+        inv.cancelled = true;
+        phone.reply(inv.req, 487, 'Request Terminated', { toTag: inv.tag });
+        for (const w of [...waiters]) w();
+      }
+      return true;
+    }
+    return false;
+  };
+  phone = await openSipClient(serverPort, { onRequest });
+  await registerContact(phone, serverPort, user, password, phone.port);
+  const dialogOf = (inv) => ({
+    headers: {
+      from: `${inv.req.headers.to};tag=${inv.tag}`, to: inv.req.headers.from,
+      'call-id': inv.req.headers['call-id'], contact: inv.req.headers.contact || inv.req.headers.m,
+    },
+  });
+  let cseq = 100;
+  return Object.assign(phone, {
+    invites,
+    // Resolves the n-th INVITE received (0-based) once it has come.
+    waitInvite(n = 0, timeoutMs = 15000) {
+      return waitFor(() => invites[n], `INVITE #${n} at the phone of ${user}`, timeoutMs, waiters);
+    },
+    waitCancelled(inv, timeoutMs = 15000) {
+      return waitFor(() => inv.cancelled, `CANCEL at the phone of ${user}`, timeoutMs, waiters);
+    },
+    answer(inv, body) {
+      inv.answered = {
+        toTag: inv.tag, body,
+        extra: `Contact: <sip:${user}@127.0.0.1:${phone.port}>\r\n`,
+      };
+      phone.reply(inv.req, 200, 'OK', inv.answered);
+      return phone.waitRequest('ACK', inv.req.headers['call-id']);
+    },
+    // A request of the phone in the dialog of inv (INVITE with body: a
+    // re-INVITE; its ACK is sent on a 2xx); resolves the final response.
+    async request(inv, method, body = '') {
+      const n = ++cseq;
+      const res = await phone.transact(inDialog(method, dialogOf(inv), { localPort: phone.port, serverPort, cseq: n, body }));
+      if (method === 'INVITE' && res.status < 300) {
+        await phone.send(inDialog('ACK', dialogOf(inv), { localPort: phone.port, serverPort, cseq: n }));
+      }
+      return res;
+    },
+    async unregister() {
+      await registerContact(phone, serverPort, user, password, phone.port, 0);
+    },
+  });
+}
+
+function waitFor(check, what, timeoutMs, waiters) {
+  const now = check();
+  if (now) return Promise.resolve(now);
+  return new Promise((resolve, reject) => {
+    const w = () => {
+      const v = check();
+      if (v) { done(); resolve(v); }
+    };
+    const timer = setTimeout(() => { done(); reject(new Error(`timeout: ${what}`)); }, timeoutMs);
+    function done() { clearTimeout(timer); waiters.splice(waiters.indexOf(w), 1); }
+    waiters.push(w);
+  });
 }
 
 // G.711 µ-law RTP: a 400 Hz tone, 20 ms (160 samples) per packet.

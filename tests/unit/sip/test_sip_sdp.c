@@ -47,6 +47,10 @@ static void test_sdp_offers(void)
 				   "a=sendonly\r\n", &a), ==, 0);
 	g_assert_cmpuint(a.port, ==, 5002);
 	g_assert_true(a.on_hold);
+	g_assert_cmpint(a.mode, ==, SIP_SDP_SENDONLY);
+	g_assert_cmpint(parse(HEAD "m=audio 5002 RTP/AVP 8\r\na=inactive\r\n", &a), ==, 0);
+	g_assert_true(a.on_hold);
+	g_assert_cmpint(a.mode, ==, SIP_SDP_INACTIVE);
 
 	/* IPv6 */
 	g_assert_cmpint(parse("v=0\r\no=- 1 1 IN IP6 ::1\r\ns=-\r\nc=IN IP6 2001:db8::5\r\n"
@@ -103,6 +107,17 @@ static void test_sdp_build(void)
 	g_assert_cmpuint(a.n_codecs, ==, 1);
 	g_assert_cmpint(a.codecs[0].payload_type, ==, 96);
 	g_free(s);
+	/* answering a hold: sendonly -> recvonly, inactive -> inactive */
+	s = sip_sdp_build_mode("127.0.0.1", 20002, 42, 3, &opus, 1,
+			       sip_sdp_answer_mode(SIP_SDP_SENDONLY));
+	g_assert_nonnull(strstr(s, "\r\na=recvonly\r\n"));
+	g_assert_null(strstr(s, "sendrecv"));
+	g_assert_cmpint(parse(s, &a), ==, 0);
+	g_assert_cmpint(a.mode, ==, SIP_SDP_RECVONLY);
+	g_free(s);
+	g_assert_cmpint(sip_sdp_answer_mode(SIP_SDP_INACTIVE), ==, SIP_SDP_INACTIVE);
+	g_assert_cmpint(sip_sdp_answer_mode(SIP_SDP_RECVONLY), ==, SIP_SDP_SENDONLY);
+	g_assert_cmpint(sip_sdp_answer_mode(SIP_SDP_SENDRECV), ==, SIP_SDP_SENDRECV);
 	g_assert_null(sip_sdp_build("", 1, 1, 1, &opus, 1));
 	g_assert_null(sip_sdp_build("127.0.0.1", 1, 1, 1, &opus, 0));
 }
