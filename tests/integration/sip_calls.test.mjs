@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { ApiClient, stopCleanly } from './lib/api.mjs';
 import { eventually } from './lib/poll.mjs';
 import {
-  startSipServer, sipp, freeUdpPort, rtpSocket, waitForNth as waitForNthLine,
+  startSipServer, configureSip, sipp, freeUdpPort, rtpSocket, waitForNth as waitForNthLine,
 } from './lib/sip.mjs';
 import {
   openSipClient, invite, sdp, sdpAddress, inDialog, registerContact, pcmuPacket, ulawNonSilent,
@@ -22,12 +22,10 @@ before(async () => {
   await admin.createStaff('op1', 'operator');
   const op = new ApiClient(srv.url);
   assert.equal((await op.login('op1', 'op1-password-123')).status, 200); // available
-  assert.equal((await admin.request('PUT', '/plugins/sip/admin/extensions', {
-    json: [{ user: '201', staff: 'op1', password: 'pw-201' }],
-  })).status, 200);
-  assert.equal((await admin.request('PUT', '/plugins/sip/admin/trunks', {
-    json: [{ name: 'main', allow: ['127.0.0.1'] }],
-  })).status, 200);
+  await configureSip(admin, {
+    extensions: [{ user: '201', staff: 'op1', password: 'pw-201' }],
+    trunks: [{ name: 'main', allow: ['127.0.0.1'] }],
+  });
   trunk = await openSipClient(srv.sipPort);
 });
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { ApiClient, stopCleanly } from './lib/api.mjs';
 import { eventually } from './lib/poll.mjs';
 import {
-  startSipServer, rtpSocket, callIn, hangUp, reInvite, loggedCall, callEvent,
+  startSipServer, configureSip, rtpSocket, callIn, hangUp, reInvite, loggedCall, callEvent,
 } from './lib/sip.mjs';
 import { openSipClient, openSipPhone, sdp, sdpAddress, pcmuPacket, ulawNonSilent } from './lib/sip_udp.mjs';
 
@@ -21,12 +21,10 @@ before(async () => {
   admin = new ApiClient(srv.url);
   assert.equal((await admin.login(srv.adminLogin, srv.adminPassword)).status, 200);
   opApi = (await admin.sessionOf('op-r', 'operator')).api;
-  assert.equal((await admin.request('PUT', '/plugins/sip/admin/extensions', {
-    json: [{ user: '401', staff: 'op-r', password: 'pw-401' }],
-  })).status, 200);
-  assert.equal((await admin.request('PUT', '/plugins/sip/admin/trunks', {
-    json: [{ name: 'main', allow: ['127.0.0.1'] }],
-  })).status, 200);
+  await configureSip(admin, {
+    extensions: [{ user: '401', staff: 'op-r', password: 'pw-401' }],
+    trunks: [{ name: 'main', allow: ['127.0.0.1'] }],
+  });
   trunk = await openSipClient(srv.sipPort);
   phone = await openSipPhone(srv.sipPort, '401', 'pw-401');
 });

@@ -21,9 +21,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (a.port == 0 || a.n_codecs == 0 || a.n_codecs > SIP_SDP_MAX_CODECS || !a.address[0])
 		g_error("accepted an unusable stream");
-	char *answer = sip_sdp_build(a.address, a.port, 1, 1, a.codecs, 1);
+	/* answered as a re-INVITE is: the direction that answers its mode */
+	sip_sdp_mode mode = sip_sdp_answer_mode(a.mode);
+	char *answer = sip_sdp_build_mode(a.address, a.port, 1, 1, a.codecs, 1, mode);
 	if (!answer || sip_sdp_parse(answer, strlen(answer), &back, NULL) != 0 ||
-	    back.port != a.port || strcmp(back.address, a.address) != 0 ||
+	    back.port != a.port || strcmp(back.address, a.address) != 0 || back.mode != mode ||
 	    back.codecs[0].codec != a.codecs[0].codec ||
 	    back.codecs[0].payload_type != a.codecs[0].payload_type)
 		g_error("our answer does not read back: %s", answer ? answer : "(null)");

@@ -136,3 +136,13 @@ export async function reInvite(trunk, srv, call, body, ackBody = '') {
   if (res.status < 300) await trunk.send(inDialog('ACK', call.ans, { ...opts, body: ackBody }));
   return res;
 }
+
+// The admin's SIP setup of a test: the extensions and trunks lists (PUT
+// whole, both must be accepted).
+export async function configureSip(admin, { extensions, trunks }) {
+  for (const [what, json] of [['extensions', extensions], ['trunks', trunks]]) {
+    if (!json) continue;
+    const r = await admin.request('PUT', `/plugins/sip/admin/${what}`, { json });
+    if (r.status !== 200) throw new Error(`PUT ${what}: ${r.status} ${r.text}`);
+  }
+}
