@@ -10,6 +10,9 @@ set -eu
 # libwebsockets-test-server is the peer the chat benchmark (tests/bench/chat)
 # measures tsunagud's CPU per frame against; the sqlite3 shell loads large
 # event histories into a stopped server's database for the reports tests.
+# SIP: sofia-sip (the plugin), SIPp (sip-tester) and baresip-core as real
+# peers in the tests, Kamailio as the peer of the SIP benchmark; GStreamer
+# for guidance and call media, sox as the normalization benchmark's peer.
 # The SIP plugin's signalling is sofia-sip (nua on the GLib loop); SIPp
 # (sip-tester) plays trunks and operators' phones in its tests.
 PKGS="build-essential pkg-config meson ninja-build python3
@@ -17,7 +20,7 @@ PKGS="build-essential pkg-config meson ninja-build python3
  liblua5.4-dev libsqlite3-dev libsodium-dev libjansson-dev
  valgrind clang libclang-rt-14-dev ca-certificates
  chromium libwebsockets-test-server sqlite3
- libsofia-sip-ua-glib-dev sip-tester
+ libsofia-sip-ua-glib-dev sip-tester baresip-core kamailio
  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base
  gstreamer1.0-plugins-good gstreamer1.0-tools sox libssl-dev"
 
