@@ -406,13 +406,14 @@ static bool have_router(tsunagu_api_call *call)
 /* POST /api/v1/conversations/{id}/assign {staff: id} (supervisors). */
 static void assign(tsunagu_api_call *call)
 {
-	tsunagu_store_conversation *c = load(call);
-	json_t *staff = json_object_get(call->body, "staff");
+	tsunagu_store_conversation *c = load(call); /* answers and frees call when NULL */
+	json_t *staff;
 	bool over = false;
 	int ret;
 
 	if (!c)
 		return;
+	staff = json_object_get(call->body, "staff");
 	if (!json_is_integer(staff) || json_integer_value(staff) <= 0) {
 		tsunagu_api_error(call, 400, "bad_request", "staff: a staff id");
 		goto out;
@@ -486,12 +487,15 @@ static void lifecycle(tsunagu_api_call *call, lifecycle_op op)
 {
 	static const char *const action[] = { "conversations.close", "conversations.snooze",
 					      "conversations.reopen" };
+	/* load() answers (and frees call) when there is no such conversation:
+	 * nothing may read call before the check */
 	tsunagu_store_conversation *c = load(call);
-	int64_t me = tsunagu_api_staff_id(call), until = 0;
+	int64_t me, until = 0;
 	int ret;
 
 	if (!c)
 		return;
+	me = tsunagu_api_staff_id(call);
 	if (!tsunagu_api_allowed(call, action[op], c->assignee_id == me)) {
 		tsunagu_api_error(call, 403, "forbidden",
 				  "only the assignee or a supervisor may do this");

@@ -176,6 +176,17 @@ test('conversations: list filters are checked, unknown ids are 404 for every rol
   const r = await operator.post('/api/v1/conversations/nope123/messages', { kind: 'note', text: 'x' });
   assert.equal(r.status, 404);
   assert.equal((await operator.post('/api/v1/conversations/nope123/join', {})).status, 404);
+  // every action on an unknown conversation, by every role: 404 and the
+  // server goes on (once, a use after the 404 freed the request crashed it)
+  for (const c of [operator, supervisor, admin]) {
+    for (const action of ['close', 'snooze', 'reopen', 'assign', 'callback']) {
+      const a = await c.post(`/api/v1/conversations/nope123/${action}`, { staff: 1 });
+      // an operator may not assign at all: refused before the lookup
+      const want = c === operator && action === 'assign' ? 403 : 404;
+      assert.equal(a.status, want, `${action}: ${a.text}`);
+    }
+  }
+  assert.equal((await admin.get('/healthz')).status, 200);
   // unauthenticated: 401 before anything else
   assert.equal((await new ApiClient(srv.url).get('/api/v1/conversations')).status, 401);
 });
