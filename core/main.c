@@ -23,6 +23,7 @@
 #include "auth_first_admin.h"
 #include "http.h"
 #include "log.h"
+#include "media_guidance.h"
 #include "media_normalize.h"
 #include "paths.h"
 #include "plugins.h"
@@ -237,6 +238,8 @@ static int start(tsunagu_core *core)
 	 * it only guidance uploads fail (said when they are tried). */
 	if (tsunagu_media_init() < 0)
 		tlog_warn("GStreamer did not start: voice guidance cannot be uploaded");
+	/* before the API takes uploads: what a crash left mid-upload goes */
+	tsunagu_guidance_sweep(core, NULL);
 
 	char *static_dir = tsunagu_path_inbox_dir(core->config);
 	tsunagu_http_options ho = {

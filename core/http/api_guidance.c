@@ -193,6 +193,8 @@ static void guidance_upload(tsunagu_api_call *call)
 	up = g_new0(upload, 1);
 	up->call = call;
 	up->name = g_strdup(name);
+	/* the ".upload-" prefix is what tsunagu_guidance_sweep() removes at
+	 * start when a crash left one behind */
 	up->tmp_path = g_strdup_printf("%s/.upload-%08x%08x.wav", dir, g_random_int(),
 				       g_random_int());
 	g_free(dir);

@@ -261,10 +261,13 @@ void tsunagu_http_respond(tsunagu_http_request *req, int status, const char *con
 		add_header_raw(req, "content-type", content_type);
 	/* Every answer of the server carries these, whoever wrote the handler:
 	 * nothing may be framed or run script from elsewhere. A handler that
-	 * needs another policy sets its own header. */
+	 * needs another policy sets its own header. media-src is spelled out
+	 * (default-src already allows it) so that the inbox's guidance preview
+	 * (<audio> on /api/v1/guidance/{id}/audio) keeps working if default-src
+	 * is ever narrowed. */
 	if (!has_resp_header(req, "content-security-policy"))
 		add_header_raw(req, "content-security-policy",
-					      "default-src 'self'; frame-ancestors 'none'");
+			       "default-src 'self'; media-src 'self'; frame-ancestors 'none'");
 	if (!has_resp_header(req, "x-content-type-options"))
 		add_header_raw(req, "x-content-type-options", "nosniff");
 	if (!has_resp_header(req, "referrer-policy"))

@@ -11,6 +11,7 @@
 //   report.js      the status-time report (#/reports)
 //   calls.js       call-state badges, the waiting calls (#/calls), call records
 //   rules.js       the rules page of admins (#/rules)
+//   guidance.js    the voice guidance library and sets of admins (#/guidance)
 //
 // Routes (location.hash): #/view/<name> shows a list, #/conversations/<id>
 // opens a conversation (CONV-6: links survive the login, since the login
@@ -25,6 +26,7 @@ import { ConversationView } from './js/conversation.js';
 import { StatusReport } from './js/report.js';
 import { WaitingCalls } from './js/calls.js';
 import { RulesPage } from './js/rules.js';
+import { GuidancePage } from './js/guidance.js';
 import { loadPresence, relabelPresence, presenceEvent, setupPresence } from './js/presence.js';
 import { showAdmin, setupAdmin } from './js/staff_admin.js';
 
@@ -33,6 +35,7 @@ let view = null;
 let report = null;
 let calls = null;
 let rules = null;
+let guidance = null;
 let feed = null;
 let ticker = null;
 let started = false;
@@ -71,6 +74,7 @@ async function start(me) {
   $('me-role').textContent = t(`role_${role}`);
   $('me-role').dataset.role = role;
   $('rules-link').hidden = role !== 'admin';
+  $('guidance-link').hidden = role !== 'admin';
   loadPresence();
   feed.start();
   ticker = setInterval(() => { list.tick(); calls.tick(); }, 1000);
@@ -97,9 +101,15 @@ function route() {
   const onCalls = h === 'calls';
   document.body.classList.toggle('calls-open', onCalls);
   $('calls-link').classList.toggle('active', onCalls);
+  // like the rules, guidance is the admins' (the API refuses everyone else)
+  const onGuidance = h === 'guidance' && getMe() && getMe().role === 'admin';
+  document.body.classList.toggle('guidance-open', onGuidance);
+  $('guidance-link').classList.toggle('active', onGuidance);
+  if (!onGuidance) guidance.hide();
   if (onRules) { rules.open(); return; }
   if (admin) { if (!wasAdmin) showAdmin(); return; }
   if (onReport) { report.show(); return; }
+  if (onGuidance) { calls.hide(); guidance.show(); return; }
   if (onCalls) { calls.show(); return; }
   calls.hide();
   const m = h.match(/^conversations\/([A-Za-z0-9_-]{1,64})$/);
@@ -136,6 +146,7 @@ function onEvent(ev) {
       || type.startsWith('call.'))
     list.refreshSoon();
   if (type.startsWith('call.')) calls.refreshSoon();
+  guidance.onEvent(ev);
   view.onEvent(ev);
 }
 
@@ -171,6 +182,7 @@ function setup() {
       view.relabel();
       report.relabel();
       calls.render();
+      if (guidance.shown) guidance.render();
       relabelPresence();
     }
   });
@@ -180,6 +192,7 @@ function setup() {
     onBack: () => { location.hash = `#/view/${list.view}`; },
   });
   rules = new RulesPage();
+  guidance = new GuidancePage();
   feed = new EventFeed({
     onEvent,
     onState: (s) => {
@@ -205,6 +218,7 @@ function setup() {
   setupAdmin();
   $('admin-link').addEventListener('click', () => { location.hash = '#/admin'; });
   $('calls-link').addEventListener('click', () => { location.hash = '#/calls'; });
+  $('guidance-link').addEventListener('click', () => { location.hash = '#/guidance'; });
   window.addEventListener('hashchange', route);
   document.addEventListener('click', () => closeMenus());
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeMenus(); });

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "log.h"
 #include "tsunagu/types.h"
@@ -21,6 +22,57 @@ char *tsunagu_guidance_dir(tsunagu_core *core, int *err_out)
 	}
 	*err_out = 0;
 	return dir;
+}
+
+/* The prefix api_guidance.c gives an upload's file until it is renamed. */
+#define UPLOAD_PREFIX ".upload-"
+
+int tsunagu_guidance_sweep(tsunagu_core *core, unsigned *removed_out)
+{
+	char *dir = NULL;
+	GDir *d = NULL;
+	GError *err = NULL;
+	const char *name;
+	unsigned removed = 0;
+	int ret = 0;
+
+	if (!core || !core->data_dir) {
+		ret = -EINVAL;
+		goto out;
+	}
+	dir = g_build_filename(core->data_dir, "guidance", NULL);
+	if (!(d = g_dir_open(dir, 0, &err))) {
+		/* nothing was ever uploaded: nothing to sweep */
+		if (!g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+			tlog_error("cannot read %s: %s", dir, err->message);
+			ret = -EIO;
+		}
+		goto out;
+	}
+	while ((name = g_dir_read_name(d))) {
+		if (strncmp(name, UPLOAD_PREFIX, strlen(UPLOAD_PREFIX)) != 0)
+			continue;
+		char *path = g_build_filename(dir, name, NULL);
+		/* only files: anything else there is not an upload of ours */
+		if (g_file_test(path, G_FILE_TEST_IS_REGULAR) &&
+		    !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+			if (g_unlink(path) == 0)
+				removed++;
+			else
+				tlog_warn("cannot remove %s: %s", path, g_strerror(errno));
+		}
+		g_free(path);
+	}
+	if (removed)
+		tlog_info("removed %u unfinished upload(s) from %s", removed, dir);
+out:
+	if (removed_out)
+		*removed_out = removed;
+	if (d)
+		g_dir_close(d);
+	g_clear_error(&err);
+	g_free(dir);
+	return ret;
 }
 
 char *tsunagu_guidance_file(tsunagu_core *core, const tsunagu_store_guidance *g)

@@ -15,6 +15,13 @@
 /* <data_dir>/guidance, created (0700) when missing. Caller frees; NULL with
  * *err_out set (negative errno) when it cannot be created. */
 char *tsunagu_guidance_dir(tsunagu_core *core, int *err_out);
+/* Removes what uploads left behind when the daemon died mid-upload: the
+ * `.upload-*` temporary files of <data_dir>/guidance (an upload writes its
+ * normalized audio there, then renames it; a crash in between leaves it).
+ * Run once at start, before the API takes uploads. Nothing else in the
+ * directory is touched. *removed_out (may be NULL) gets the count. 0 (also
+ * when the directory does not exist yet) or a negative errno. */
+int tsunagu_guidance_sweep(tsunagu_core *core, unsigned *removed_out);
 /* The file of g under core's data directory. Caller frees. */
 char *tsunagu_guidance_file(tsunagu_core *core, const tsunagu_store_guidance *g);
 /* "welcome", "queue", "busy", "out_of_hours" for the SDK's

@@ -4,7 +4,7 @@
 // normalizer from the shell (`tsunagu audio normalize`).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, makeTempDir, run, tsunaguCliPath } from './lib/server.mjs';
 import { ApiClient, stopCleanly, eventsOf } from './lib/api.mjs';
@@ -164,4 +164,43 @@ test('tsunagu audio normalize: the same from the shell', async () => {
   assert.match(r.stderr, /not an audio format/);
   assert.ok(!existsSync(join(dir, 'no.wav')));
   assert.ok(!readdirSync(dir).some((f) => f.includes('.tmp-')));
+});
+
+test('at start, what a crash left mid-upload (.upload-*) is removed, nothing else', async () => {
+  const data = makeTempDir('tsunagu-guidance-sweep-');
+  try {
+    let s = await startServer({ dataDir: data });
+    const adm = new ApiClient(s.url);
+    assert.equal((await adm.login(s.adminLogin, s.adminPassword)).status, 200);
+    const r = await upload(adm, 'kept', 'c.wav');
+    assert.equal(r.status, 201, r.text);
+    const kept = r.json.guidance;
+    await stopCleanly(s, assert);
+
+    // the daemon died between normalizing and renaming: its temporaries stay
+    const gdir = join(data, 'guidance');
+    writeFileSync(join(gdir, '.upload-0123abcd4567ef89.wav'), 'RIFF half a file');
+    writeFileSync(join(gdir, '.upload-ffffffff00000000.wav'), '');
+    // not ours to remove: a directory and a link of that name, other files
+    mkdirSync(join(gdir, '.upload-dir'));
+    symlinkSync(join(dir, 'a.wav'), join(gdir, '.upload-link.wav'));
+    writeFileSync(join(gdir, 'notes.txt'), 'an admin\'s notes');
+
+    s = await startServer({ dataDir: data, adminLogin: s.adminLogin, adminPassword: s.adminPassword });
+    try {
+      assert.deepEqual(readdirSync(gdir).sort(),
+        [`${kept.id}-${kept.sha256}.wav`, '.upload-dir', '.upload-link.wav', 'notes.txt'].sort());
+      assert.match(s.logs(), /removed 2 unfinished upload\(s\)/);
+      assert.ok(existsSync(join(dir, 'a.wav')), 'the link\'s target is untouched');
+      // the stored guidance still plays
+      const again = new ApiClient(s.url);
+      assert.equal((await again.login(s.adminLogin, s.adminPassword)).status, 200);
+      const audio = await again.get(`/api/v1/guidance/${kept.id}/audio`);
+      assert.equal(audio.status, 200);
+    } finally {
+      await stopCleanly(s, assert);
+    }
+  } finally {
+    rmSync(data, { recursive: true, force: true });
+  }
 });

@@ -12,16 +12,24 @@ export function setCsrf(token) { csrf = token; }
 // session has ended and the app shows the login again.
 export function setUnauthorizedHandler(cb) { onUnauthorized = cb; }
 
-export async function api(method, path, body) {
+export function api(method, path, body) {
+  return send(method, path, body === undefined ? undefined : JSON.stringify(body),
+    body === undefined ? undefined : 'application/json');
+}
+
+// A request whose body is sent as it is (a File or Blob: an upload), with
+// its own content type.
+export function sendRaw(method, path, blob, type) {
+  return send(method, path, blob, type || 'application/octet-stream');
+}
+
+async function send(method, path, body, type) {
   const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (type) headers['Content-Type'] = type;
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
   let res;
   try {
-    res = await fetch(path, {
-      method, headers, credentials: 'same-origin', cache: 'no-store',
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    res = await fetch(path, { method, headers, credentials: 'same-origin', cache: 'no-store', body });
   } catch {
     return { status: 0, json: null };
   }
@@ -35,9 +43,15 @@ export function errorCode(r) {
   return r && r.json && r.json.error ? r.json.error.code : null;
 }
 
+// The server's own explanation of an error ('' when there is none).
+export function errorMessage(r) {
+  return r && r.json && r.json.error && r.json.error.message ? String(r.json.error.message) : '';
+}
+
 export const get = (path) => api('GET', path);
 export const post = (path, body = {}) => api('POST', path, body);
 export const put = (path, body = {}) => api('PUT', path, body);
+export const del = (path) => api('DELETE', path);
 
 // A path segment from a public id (they are [A-Za-z0-9_-], but never trust).
 export const seg = (s) => encodeURIComponent(String(s));

@@ -1,11 +1,13 @@
 // Phone calls in the inbox (TEL-1, TEL-4, TEL-10): the call-state badge of a
 // phone conversation (ringing / talking / ended / missed + reason), the
-// waiting-calls page (#/calls) with answer and reject, and a conversation's
-// call records with "call back" on a missed call. Everything shown is set
-// with textContent.
+// calls page (#/calls): waiting calls with answer and reject, then the
+// calls being talked (who, for how long, live) with hang up; and a
+// conversation's call records with "hang up" on a talking call and "call
+// back" on a missed one. Everything shown is set with textContent.
 import { get, post, seg, errorCode } from './api.js';
-import { $, el, since, formatElapsed, formatClock, toast } from './dom.js';
+import { $, el, since, formatElapsed, formatDuration, formatClock, toast } from './dom.js';
 import { t } from './i18n.js';
+import { getMe, isSupervisor, staffName } from './staff.js';
 
 // The badge of a call ({state, missed_reason}); null when there is none.
 export function callBadge(call) {
@@ -18,6 +20,28 @@ export function callBadge(call) {
 
 function seconds(ms) {
   return formatElapsed(ms === null || ms === undefined ? null : Math.max(ms, 5000));
+}
+
+// Operators hang up their own calls, supervisors and admins any (the
+// permission calls.hangup); the server decides anyway.
+function mayHangUp(c) {
+  const me = getMe();
+  return !!me && (isSupervisor() || c.staff === me.id);
+}
+
+// A "hang up" button for call c (POST /api/v1/calls/{id}/hangup); done()
+// after the server answered, whatever it said.
+function hangUpButton(c, done, id) {
+  const b = el('button', { class: 'btn danger call-hangup', text: t('call_hangup'), attrs: { type: 'button', ...(id ? { id } : {}) }, data: { action: 'hangup' } });
+  b.addEventListener('click', async () => {
+    b.disabled = true;
+    const r = await post(`/api/v1/calls/${seg(String(c.id))}/hangup`);
+    b.disabled = false;
+    if (r.status === 200) toast(t('call_hung_up'));
+    else toast(errorCode(r) === 'conflict' ? t('call_gone') : t('action_failed'), 'error');
+    done();
+  });
+  return b;
 }
 
 // The call records of a conversation into container; onChanged() after a
@@ -35,6 +59,9 @@ export function renderCallRecords(conv, container, onCallBack) {
     c.answered_at ? el('span', { class: 'call-figure', text: `${t('call_acw')} ${seconds(c.acw_ms)}` }) : null,
     c.staff_login ? el('span', { class: 'call-staff', text: c.staff_login }) : null));
   const last = calls[calls.length - 1];
+  const talking = last.state === 'talking' || (last.state === 'ringing' && last.direction === 'outbound');
+  // the conversation view reloads on the call.* events the hang-up causes
+  const hangup = talking && mayHangUp(last) ? hangUpButton(last, () => {}, 'call-hangup') : null;
   let back = null;
   if (last.state === 'ended' && last.missed_reason) {
     back = el('button', { class: 'btn btn-primary call-back', text: t('call_back'), attrs: { type: 'button', id: 'call-back' } });
@@ -47,14 +74,16 @@ export function renderCallRecords(conv, container, onCallBack) {
     });
   }
   container.replaceChildren(el('h3', { class: 'call-records-title', text: t('call_records') }),
-    el('ol', { class: 'call-records' }, ...rows), back);
+    el('ol', { class: 'call-records' }, ...rows), hangup, back);
 }
 
-// The waiting calls (#/calls): queued and ringing calls, oldest first.
+// The calls page (#/calls): the waiting calls (queued and ringing), oldest
+// first, then the talking ones.
 export class WaitingCalls {
   constructor({ onOpen }) {
     this.onOpen = onOpen;
     this.items = [];
+    this.talking = [];
     this.timer = null;
     this.shown = false;
   }
@@ -68,12 +97,14 @@ export class WaitingCalls {
   }
 
   async refresh() {
-    const r = await get('/api/v1/calls');
-    const ok = r.status === 200 && r.json && Array.isArray(r.json.calls);
+    const [r, talk] = await Promise.all([get('/api/v1/calls'), get('/api/v1/calls?state=talking')]);
+    const listed = (x) => x.status === 200 && x.json && Array.isArray(x.json.calls);
+    const ok = listed(r) && listed(talk);
     $('calls-error').hidden = ok;
     $('calls-error').textContent = ok ? '' : t('list_error');
     if (!ok) return;
     this.items = r.json.calls;
+    this.talking = talk.json.calls;
     const count = document.querySelector('[data-count="calls"]');
     if (count) count.textContent = this.items.length ? String(this.items.length) : '';
     if (this.shown) this.render();
@@ -82,7 +113,24 @@ export class WaitingCalls {
   render() {
     $('calls-empty').hidden = this.items.length > 0;
     $('calls-list').replaceChildren(...this.items.map((c) => this.row(c)));
+    $('calls-talking-empty').hidden = this.talking.length > 0;
+    $('calls-talking').replaceChildren(...this.talking.map((c) => this.talkingRow(c)));
     this.tick();
+  }
+
+  // A talked call: the caller, who talks (their login: staff names are
+  // not known to operators) and for how long, live.
+  talkingRow(c) {
+    const open = el('button', { class: 'btn btn-ghost', text: t('call_open'), attrs: { type: 'button' } });
+    open.addEventListener('click', () => this.onOpen(c.conversation));
+    const who = c.staff === (getMe() && getMe().id) ? staffName(c.staff) : (c.staff_login || staffName(c.staff));
+    return el('li', { class: 'call-row', data: { call: String(c.id), state: c.state } },
+      el('span', { class: 'call-caller', text: c.caller || t('visitor') }),
+      callBadge(c),
+      el('span', { class: 'call-staff', text: who }),
+      c.line ? el('span', { class: 'chip', text: c.line }) : null,
+      el('span', { class: 'elapsed call-talked', data: { at: c.answered_at || '' } }),
+      el('span', { class: 'call-actions' }, mayHangUp(c) ? hangUpButton(c, () => this.refresh()) : null, open));
   }
 
   row(c) {
@@ -107,10 +155,13 @@ export class WaitingCalls {
     this.refresh();
   }
 
-  // Once a second: how long each call has waited.
+  // Once a second: how long each call has waited, or been talked.
   tick() {
     const now = Date.now();
     for (const span of document.querySelectorAll('#calls-list .call-waited'))
       span.textContent = formatElapsed(since(span.dataset.at, now));
+    // a talk time reads like a phone's call timer: 3:07
+    for (const span of document.querySelectorAll('#calls-talking .call-talked'))
+      span.textContent = formatDuration(since(span.dataset.at, now));
   }
 }

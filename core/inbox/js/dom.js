@@ -36,6 +36,13 @@ export function formatElapsed(ms) {
   return t('ago_d', { n: Math.floor(h / 24) });
 }
 
+// 61500 ms -> "1:02": a recording's length or a call's talk time (rounded
+// to the second: a 999 ms file is "0:01").
+export function formatDuration(ms) {
+  const s = Math.round(Math.max(0, Number(ms) || 0) / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
 // Severity of a wait, for the colour of the timer: fresh < 5 min <= warn < 15 min <= late.
 export function waitLevel(ms) {
   if (ms === null) return 'none';

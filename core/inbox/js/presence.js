@@ -106,7 +106,7 @@ export function presenceEvent(ev, me) {
   } else if (ev.type === 'conversation.assigned' && d.staff === me.id && d.by !== me.id) {
     notify(t('new_assigned'), `conv-${d.conversation}`);
   } else if (ev.type === 'call.offered' && d.staff === me.id) {
-    notify(t('call_ringing'), `call-${d.call}`);
+    notify(t('call_incoming_notice'), `call-${d.call}`);
   }
 }
 

@@ -3,6 +3,10 @@
 // leaves loopback (no background networking, no component updates).
 import { chromium } from 'playwright-core';
 import { createServer } from 'node:http';
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from '../../integration/lib/server.mjs';
+import { ApiClient } from '../../integration/lib/api.mjs';
 
 export const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 
@@ -69,4 +73,43 @@ export async function loginInbox(page, login, password) {
   await page.fill('#login input[name=password]', password);
   await page.click('#login button[type=submit]');
   await page.waitForSelector('#app:not([hidden])');
+}
+
+// A fresh person (context) on the inbox at url, logged in; page.errors
+// collects script errors and console errors (but not the browser's own
+// "Failed to load resource" lines: a 4xx the page expects is not one).
+// options: locale ('en-US' default), clock (true: page.clock installed
+// first, so a test moves the page's time itself). Resolves {ctx, page, res}
+// (res: the response of the first load).
+export async function inboxPage(b, url, login, password, { locale = 'en-US', clock = false } = {}) {
+  const ctx = await b.newContext({ locale });
+  const page = await ctx.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) page.errors.push(m.text());
+  });
+  if (clock) await page.clock.install();
+  const res = await page.goto(url);
+  await loginInbox(page, login, password);
+  return { ctx, page, res };
+}
+
+// The usual fixture of a browser test file, as node:test hooks: before()
+// starts a tsunagud (startServer options), logs an admin API client in and
+// launches Chromium; after() closes both. Returns the holder {srv, admin,
+// browser}, filled once before() ran.
+export function serverAndBrowser(startOptions = {}) {
+  const fx = { srv: null, admin: null, browser: null };
+  before(async () => {
+    fx.srv = await startServer(startOptions);
+    fx.admin = new ApiClient(fx.srv.url);
+    assert.equal((await fx.admin.login(fx.srv.adminLogin, fx.srv.adminPassword)).status, 200);
+    fx.browser = await launch();
+  });
+  after(async () => {
+    if (fx.browser) await fx.browser.close();
+    if (fx.srv) await fx.srv.stop();
+  });
+  return fx;
 }

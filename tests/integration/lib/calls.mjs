@@ -51,6 +51,11 @@ export async function report(srv, what, params) {
 }
 // From now on RING/DIAL for login is refused by the channel (-EBUSY).
 export async function refuse(srv, login) { return call(srv, 'POST', 'refuse', { login }); }
+// api->guidance_path(line, kind) as the channel would ask it: {rc, path}.
+// kind: welcome | queue | busy | out_of_hours; line omitted: the default set.
+export function guidancePath(srv, kind, line) {
+  return call(srv, 'GET', 'guidance', line === undefined ? { kind } : { kind, line });
+}
 // Every call_event() received so far, in order.
 export async function channelEvents(srv) { return (await call(srv, 'GET', 'events')).events; }
 // Waits until the channel received an event matching pred; returns it.

@@ -15,6 +15,9 @@
  *   GET  /calltest/events                            {events: [{kind, call,
  *        conversation, channel, staff, login, remote, provider_call_id, reason}]}
  *   GET  /calltest/staff?login=                      staff_find() {rc, staff, role}
+ *   GET  /calltest/guidance?line=&kind=              guidance_path() {rc, path}; kind
+ *        welcome|queue|busy|out_of_hours (anything else is passed as 0); no
+ *        line (or an empty one) asks for the default set (NULL)
  *
  * Built against the SDK headers (and jansson for its JSON) like any plugin. */
 #include <errno.h>
@@ -60,6 +63,19 @@ static int64_t q_staff(calltest *ct, tsunagu_host_request *req)
 	if (login && ct->api->staff_find(ct->host, login, &id, NULL) < 0)
 		id = 0;
 	return id;
+}
+
+/* kind names of the test to the SDK's tsunagu_plugin_guidance_kind. */
+static int guidance_kind(const char *name)
+{
+	static const char *const names[] = {"welcome", "queue", "busy", "out_of_hours"};
+	static const int kinds[] = {TSUNAGU_PLUGIN_GUIDANCE_WELCOME, TSUNAGU_PLUGIN_GUIDANCE_QUEUE,
+				    TSUNAGU_PLUGIN_GUIDANCE_BUSY,
+				    TSUNAGU_PLUGIN_GUIDANCE_OUT_OF_HOURS};
+	for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(name, names[i]) == 0)
+			return kinds[i];
+	return 0;
 }
 
 static void incoming_done(int status, const char *conversation, int64_t call_id,
@@ -109,6 +125,14 @@ static void on_request(tsunagu_host_request *req, void *user_data)
 				     role));
 		return;
 	}
+	if (strcmp(what, "guidance") == 0) {
+		char *file = NULL;
+		rc = ct->api->guidance_path(ct->host, q(ct, req, "line"),
+					    guidance_kind(q(ct, req, "kind")), &file);
+		reply_json(ct, req, 200, json_pack("{s:i, s:s?}", "rc", rc, "path", file));
+		ct->api->free(file);
+		return;
+	}
 	if (strcmp(what, "answered") == 0)
 		rc = ct->api->call_answered(ct->host, call, q_staff(ct, req));
 	else if (strcmp(what, "rejected") == 0)
@@ -148,7 +172,7 @@ static int ct_call_event(void *state, const tsunagu_plugin_call_event *ev)
 static int ct_init(tsunagu_host *host, const tsunagu_host_api *api, void **state)
 {
 	calltest *ct = &g_ct;
-	if (!TSUNAGU_HOST_HAS(api, call_incoming))
+	if (!TSUNAGU_HOST_HAS(api, call_incoming) || !TSUNAGU_HOST_HAS(api, guidance_path))
 		return -ENOTSUP;
 	memset(ct, 0, sizeof *ct);
 	ct->host = host;

@@ -379,7 +379,7 @@ static void t_sync_and_headers(void)
 	response *r = get("/t/sync");
 	g_assert_cmpint(r->status, ==, 200);
 	g_assert_cmpstr(r->body->str, ==, "sync");
-	g_assert_true(has_header(r, "content-security-policy: default-src 'self'"));
+	g_assert_true(has_header(r, "content-security-policy: default-src 'self'; media-src 'self'"));
 	g_assert_true(has_header(r, "x-content-type-options: nosniff"));
 	g_assert_true(has_header(r, "x-route: exact"));
 	response_free(r);
