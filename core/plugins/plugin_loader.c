@@ -216,7 +216,12 @@ static int open_desc(tsunagu_plugins *p, const char *path, void **dl_out,
 		rc = -ECANCELED;
 		goto out;
 	}
-	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	/* NODELETE: dlclose() runs the plugin's destructors' bookkeeping but
+	 * leaves the code mapped. Libraries a plugin pulls in (sofia-sip,
+	 * GStreamer) register thread-local keys and atexit work with GLib and
+	 * libc that outlive any dlclose(); unmapping them aborted the next GLib
+	 * allocation (pthread_setspecific EINVAL) when a later plugin loaded. */
+	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	if (!dl) {
 		const char *e = dlerror();
 		refuse(path, "not a loadable library: %s", e ? e : "unknown error");
