@@ -26,8 +26,8 @@ const usage = `bench-sip-calls [options]
   --tsunagud PATH     the tsunagud to measure (required); plugins from its build
   --bench-sip PATH    bench-sip, for its RTP endpoints (--role=endpoints)
   --dir DIR           where the data directory and SIPp's files go (os tmpdir)
-  --operators K       operators and extensions, calls per round (200, <= 1000)
-  --rounds R          rounds of K calls for the CPU per call (5, <= 50)
+  --operators K       operators and extensions, calls per round (600, <= 1000)
+  --rounds R          rounds of K calls for the CPU per call (3, <= 50)
   --rate CPS          calls per second of the SIPp UAC, both servers (100)
   --hold MS           SIPp UAC pause between ACK and BYE (1000)
   --media-calls LIST  concurrent calls to ramp through (100,200,400,600; "" skips)
@@ -39,7 +39,7 @@ const usage = `bench-sip-calls [options]
 const { values: a } = parseArgs({
   options: {
     tsunagud: { type: 'string' }, 'bench-sip': { type: 'string' }, dir: { type: 'string' },
-    operators: { type: 'string', default: '200' }, rounds: { type: 'string', default: '5' },
+    operators: { type: 'string', default: '600' }, rounds: { type: 'string', default: '3' },
     rate: { type: 'string', default: '100' }, hold: { type: 'string', default: '1000' },
     'media-calls': { type: 'string', default: '100,200,400,600' },
     seconds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '2' },
