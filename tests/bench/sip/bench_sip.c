@@ -131,6 +131,8 @@ int main(int argc, char **argv)
 		return bench_role_relay(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "--role=gst") == 0)
 		return bench_role_gst(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "--role=endpoints") == 0)
+		return bench_role_endpoints(argc - 1, argv + 1);
 
 	GError *err = NULL;
 	GOptionContext *ctx = g_option_context_new("- SIP media relay benchmark");

@@ -42,4 +42,8 @@ void bench_load_run(bench_load *l, double seconds, int drain_ms, bench_load_figu
 int bench_role_relay(int argc, char **argv);
 int bench_role_gst(int argc, char **argv);
 
+/* --role=endpoints CALLS: the RTP endpoints of the bench-sip-calls driver
+ * (protocol in sip_endpoints_role.c). */
+int bench_role_endpoints(int argc, char **argv);
+
 #endif
