@@ -103,6 +103,35 @@ static bool text_valid(const char *text)
 	return len > 0 && len <= MAX_TEXT_BYTES && g_utf8_validate(text, (gssize)len, NULL);
 }
 
+/* The event of a stored message: {"conversation", "channel", "message_id",
+ * "kind" (unless NULL), "text", "author" (unless 0)}. Composed as text, not
+ * packed and dumped: it is the one event of every chat message. */
+static int emit_message(tsunagu_events *events, const char *type,
+			const tsunagu_store_conversation *conv, int64_t msg_id, const char *kind,
+			int64_t author, const char *text)
+{
+	GString *p = g_string_sized_new(96 + strlen(text));
+	int ret;
+
+	g_string_append(p, "{\"conversation\":");
+	tsunagu_event_append_json_string(p, conv->public_id);
+	g_string_append(p, ",\"channel\":");
+	tsunagu_event_append_json_string(p, conv->channel);
+	g_string_append_printf(p, ",\"message_id\":%" G_GINT64_FORMAT, msg_id);
+	if (kind) {
+		g_string_append(p, ",\"kind\":");
+		tsunagu_event_append_json_string(p, kind);
+	}
+	g_string_append(p, ",\"text\":");
+	tsunagu_event_append_json_string(p, text);
+	if (author)
+		g_string_append_printf(p, ",\"author\":%" G_GINT64_FORMAT, author);
+	g_string_append_c(p, '}');
+	ret = tsunagu_events_emit_text(events, type, conv->id, author, p->str, NULL);
+	g_string_free(p, TRUE);
+	return ret;
+}
+
 /* ---- inbound ------------------------------------------------------------- */
 
 typedef struct {
@@ -236,11 +265,7 @@ int tsunagu_domain_inbound(tsunagu_domain *domain, const tsunagu_inbound_message
 		if (ret < 0)
 			goto out;
 	}
-	json_t *payload = json_pack("{s:s, s:s, s:I, s:s}", "conversation", conv->public_id,
-				    "channel", msg->channel, "message_id", (json_int_t)msg_id,
-				    "text", msg->text);
-	ret = tsunagu_events_emit(events, "message.customer", conv_id, 0, payload, NULL);
-	json_decref(payload);
+	ret = emit_message(events, "message.customer", conv, msg_id, NULL, 0, msg->text);
 out:
 	if (ret < 0) {
 		tsunagu_store_atomic_end(store, false);
@@ -351,14 +376,8 @@ int tsunagu_domain_post(tsunagu_domain *domain, int64_t conversation_id, int64_t
 					   &msg_id);
 	if (ret == 0) {
 		char *type = g_strconcat("message.", tsunagu_msg_kind_name(kind), NULL);
-		json_t *payload = json_pack("{s:s, s:s, s:I, s:s, s:s}", "conversation",
-					    conv->public_id, "channel", conv->channel, "message_id",
-					    (json_int_t)msg_id, "kind", tsunagu_msg_kind_name(kind),
-					    "text", text);
-		if (staff_id)
-			json_object_set_new(payload, "author", json_integer(staff_id));
-		ret = tsunagu_events_emit(events, type, conversation_id, staff_id, payload, NULL);
-		json_decref(payload);
+		ret = emit_message(events, type, conv, msg_id, tsunagu_msg_kind_name(kind), staff_id,
+				   text);
 		g_free(type);
 	}
 	if (ret < 0) {

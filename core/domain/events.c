@@ -96,18 +96,19 @@ static void on_commit(int status, void *user_data)
 	g_ptr_array_unref(batch);
 }
 
-int tsunagu_events_emit(tsunagu_events *events, const char *type, int64_t conversation_id,
-			int64_t actor_staff_id, json_t *payload, int64_t *seq_out)
+int tsunagu_events_emit_text(tsunagu_events *events, const char *type, int64_t conversation_id,
+			     int64_t actor_staff_id, const char *payload_json, int64_t *seq_out)
 {
-	int ret;
-	char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
 	int64_t seq = 0;
+	int ret;
 
+	if (!payload_json)
+		payload_json = "{}";
 	ret = tsunagu_store_event_append(events->store, type, conversation_id, actor_staff_id,
-					 text ? text : "{}", &seq);
+					 payload_json, &seq);
 	if (ret < 0) {
 		tlog_error("cannot append event %s: %s", type, g_strerror(-ret));
-		goto out;
+		return ret;
 	}
 	tsunagu_store_event *e = g_new0(tsunagu_store_event, 1);
 	e->seq = seq;
@@ -115,7 +116,7 @@ int tsunagu_events_emit(tsunagu_events *events, const char *type, int64_t conver
 	e->type = g_strdup(type);
 	e->conversation_id = conversation_id;
 	e->actor_staff_id = actor_staff_id;
-	e->payload_json = text ? g_strdup(text) : g_strdup("{}");
+	e->payload_json = g_strdup(payload_json);
 	g_ptr_array_add(events->pending, e);
 	if (!events->commit_cb_armed) {
 		events->commit_cb_armed = true;
@@ -123,7 +124,16 @@ int tsunagu_events_emit(tsunagu_events *events, const char *type, int64_t conver
 	}
 	if (seq_out)
 		*seq_out = seq;
-out:
+	return 0;
+}
+
+int tsunagu_events_emit(tsunagu_events *events, const char *type, int64_t conversation_id,
+			int64_t actor_staff_id, json_t *payload, int64_t *seq_out)
+{
+	char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+	int ret = tsunagu_events_emit_text(events, type, conversation_id, actor_staff_id, text,
+					   seq_out);
+
 	free(text);
 	return ret;
 }
@@ -172,17 +182,23 @@ static void format_at(int64_t at_us, char *buf, size_t n)
 	g_snprintf(buf + len, n - len, ".%03dZ", (int)((at_us / 1000) % 1000));
 }
 
-static void append_json_string(GString *out, const char *s)
+/* Runs of plain bytes are copied whole: a message text is mostly one. */
+void tsunagu_event_append_json_string(GString *out, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+
 	g_string_append_c(out, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			g_string_append_c(out, '\\'), g_string_append_c(out, (char)*p);
-		else if (*p < 0x20)
+	for (; *p; p++) {
+		if (*p != '"' && *p != '\\' && *p >= 0x20)
+			continue;
+		g_string_append_len(out, (const char *)run, p - run);
+		if (*p < 0x20)
 			g_string_append_printf(out, "\\u%04x", *p);
 		else
-			g_string_append_c(out, (char)*p);
+			g_string_append_c(out, '\\'), g_string_append_c(out, (char)*p);
+		run = p + 1;
 	}
+	g_string_append_len(out, (const char *)run, p - run);
 	g_string_append_c(out, '"');
 }
 
@@ -194,7 +210,7 @@ char *tsunagu_event_to_text(const tsunagu_store_event *ev)
 	format_at(ev->at_us, at, sizeof at);
 	g_string_append_printf(out, "{\"seq\":%" G_GINT64_FORMAT ",\"at\":\"%s\",\"type\":", ev->seq,
 			       at);
-	append_json_string(out, ev->type);
+	tsunagu_event_append_json_string(out, ev->type);
 	g_string_append(out, ",\"data\":");
 	g_string_append(out, payload);
 	if (ev->conversation_id)

@@ -25,6 +25,17 @@ void tsunagu_events_free(tsunagu_events *events);
  * gets its sequence. Subscribers get it after the commit. */
 int tsunagu_events_emit(tsunagu_events *events, const char *type, int64_t conversation_id,
 			int64_t actor_staff_id, json_t *payload, int64_t *seq_out);
+/* The same with the payload already composed as the text of a JSON object
+ * (borrowed; NULL: {}): the hot paths build it with
+ * tsunagu_event_append_json_string instead of packing and dumping a jansson
+ * object per message. Text that is not a JSON object is refused by the
+ * store (-EINVAL). */
+int tsunagu_events_emit_text(tsunagu_events *events, const char *type, int64_t conversation_id,
+			     int64_t actor_staff_id, const char *payload_json, int64_t *seq_out);
+/* Appends s (UTF-8, NUL-terminated) to out as a JSON string literal:
+ * quotes, backslashes and control characters escaped, the rest as is. */
+void tsunagu_event_append_json_string(GString *out, const char *s);
+
 /* For a domain operation that may undo its writes: mark before it, and
  * rollback_to(mark) after tsunagu_store_atomic_end(store, false) so the
  * events of the undone writes are never delivered. */

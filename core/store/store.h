@@ -242,6 +242,8 @@ typedef struct {
 	char *category;        /* may be NULL */
 	char *memo;            /* may be NULL */
 	int64_t created_at_us;
+	/* The conversation's own last change (created, state, assignee, team,
+	 * category, visitor); messages move only the two times below. */
 	int64_t updated_at_us;
 	int64_t last_customer_message_at_us; /* 0 when none */
 	int64_t last_operator_message_at_us; /* 0 when none */
@@ -266,7 +268,7 @@ int tsunagu_store_conversation_find_active(tsunagu_store *store, int64_t contact
 /* Replaces what is known of the visitor (a JSON object text, or NULL). */
 int tsunagu_store_conversation_set_visitor(tsunagu_store *store, int64_t id,
 					   const char *visitor_json);
-/* Newest activity (updated_at) first; state 0 = any; assignee_id 0 = any,
+/* Most recently changed (updated_at) first; state 0 = any; assignee_id 0 = any,
  * > 0 that staff member, -1 unassigned only; limit 0 = 100. */
 int tsunagu_store_conversation_list(tsunagu_store *store, tsunagu_conv_state state,
 				    int64_t assignee_id, unsigned limit, GPtrArray **out);
@@ -311,9 +313,11 @@ typedef struct {
 void tsunagu_store_message_free(tsunagu_store_message *m);
 
 /* Stores a message, indexes it for full-text search, and updates the
- * conversation's last_*_message_at. With a provider_message_id that this
- * channel already has, nothing is written, -EEXIST is returned and *id_out
- * is the existing message (a retried webhook is stored once). */
+ * conversation's last_customer_message_at or last_operator_message_at (a
+ * customer or operator message; other kinds and updated_at stay). With a
+ * provider_message_id that this channel already has, nothing is written,
+ * -EEXIST is returned and *id_out is the existing message (a retried
+ * webhook is stored once). */
 int tsunagu_store_message_insert(tsunagu_store *store, int64_t conversation_id,
 				 tsunagu_msg_kind kind, int64_t author_staff_id, const char *body,
 				 const char *provider_message_id, int64_t *id_out);
@@ -679,7 +683,8 @@ typedef int (*tsunagu_store_report_fn)(const tsunagu_store_event *ev, const char
 #define TSUNAGU_STORE_REPORT_MAX_TYPES 16
 
 /* Calls fn for every event whose type is one of types (NULL-terminated,
- * 1..TSUNAGU_STORE_REPORT_MAX_TYPES names of [a-z0-9._]) with
+ * 1..TSUNAGU_STORE_REPORT_MAX_TYPES names of [a-z0-9._], none of them
+ * "message.*": the per-message events are not indexed for reports) with
  * from_us <= at < to_us, oldest first (at, then seq). Walks the events_type
  * index (type, at); rows are streamed, so memory does not grow with the
  * range. -EINVAL for bad arguments. */
@@ -687,7 +692,7 @@ int tsunagu_store_report_scan(tsunagu_store *store, const char *const *types, in
 			      int64_t to_us, tsunagu_store_report_fn fn, void *user_data);
 
 /* What was in force for one staff member at before_us: the payload of the
- * newest event of type (e.g. "staff.status_changed") whose payload member
+ * newest event of type (e.g. "staff.status_changed"; not "message.*") whose payload member
  * "staff" is staff_id, with since_us <= at < before_us. Walks the
  * events_type index backwards from before_us and stops at the first match;
  * since_us (the staff member's creation) bounds the walk. *payload_out is

@@ -634,6 +634,18 @@ int tsunagu_sqlite_int64_of(tsunagu_sqlite *sq, const char *sql, int64_t a, int6
 	return 0;
 }
 
+int tsunagu_sqlite_run_ids(tsunagu_sqlite *sq, const char *sql, int64_t a, int64_t b,
+			   const char *what)
+{
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, sql);
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	return tsunagu_sqlite_run(sq, st, what);
+}
+
 int tsunagu_sqlite_rows(tsunagu_sqlite *sq, sqlite3_stmt *st, tsunagu_sqlite_row_fn row,
 			GDestroyNotify free_fn, const char *what, GPtrArray **out)
 {

@@ -56,6 +56,10 @@ void *tsunagu_sqlite_message_row(sqlite3_stmt *st);
  * or a negative errno (logged with what). */
 int tsunagu_sqlite_int64_of(tsunagu_sqlite *sq, const char *sql, int64_t a, int64_t b,
 			    int64_t *out, int none, const char *what);
+/* Runs sql (a cached statement bound with a and b) to its end: 0 or a
+ * negative errno (logged with what). */
+int tsunagu_sqlite_run_ids(tsunagu_sqlite *sq, const char *sql, int64_t a, int64_t b,
+			   const char *what);
 /* A message from a row of: id, conversation_id, kind, author, body,
  * provider_message_id, created_at (the column order every message query
  * selects). Caller owns it. */
@@ -298,6 +302,13 @@ int tsunagu_sqlite_waiting_admitted(void *be, tsunagu_admits_kind kind, int64_t 
 int tsunagu_sqlite_ids(tsunagu_sqlite *sq, sqlite3_stmt *st, const char *what, GArray **out);
 /* Binds the target of q: ?1 all, ?2 staff ids, ?3 team ids, ?4 excluded. */
 void tsunagu_sqlite_bind_pick(sqlite3_stmt *st, const tsunagu_store_pick *q);
+
+/* The events the partial index events_type holds (migration 10): all but
+ * the per-message ones. A query may walk it only if its WHERE repeats this
+ * condition word for word (SQLite's test for a partial index), so the
+ * report queries append it. Never change it: a released migration uses it;
+ * a new condition needs a new migration and a new name. */
+#define TSUNAGU_SQLITE_EVENTS_REPORTED "type NOT LIKE 'message.%'"
 
 /* Who qualifies for a chat or a call (tsunagu_store_pick), as SQL over
  * the staff row s: shared by the pick and the eligibility check. */

@@ -17,13 +17,17 @@ static const char SQL_INSERT[] =
 static const char SQL_EXISTING[] =
 	"SELECT m.id FROM conversations c JOIN messages m"
 	" ON m.channel = c.channel AND m.provider_message_id = ?2 WHERE c.id = ?1";
-static const char SQL_TOUCH_CONV[] =
-	"UPDATE conversations SET updated_at = ?2,"
-	" last_customer_message_at = CASE WHEN ?3 = 'customer' THEN ?2"
-	"   ELSE last_customer_message_at END,"
-	" last_operator_message_at = CASE WHEN ?3 = 'operator' THEN ?2"
-	"   ELSE last_operator_message_at END"
-	" WHERE id = ?1";
+/* A message moves only its own kind's time (customer, operator): notes,
+ * drafts and system messages touch nothing, and updated_at is left to the
+ * conversation's own changes (state, assignee, category, visitor). Each
+ * statement names one column, so SQLite rewrites only the indexes holding
+ * it: a customer message keeps conversations_last_customer (the inbox
+ * lists' order) current and no updated_at index, which cost two thirds of
+ * this UPDATE at full chat load. */
+static const char SQL_TOUCH_CUSTOMER[] =
+	"UPDATE conversations SET last_customer_message_at = ?2 WHERE id = ?1";
+static const char SQL_TOUCH_OPERATOR[] =
+	"UPDATE conversations SET last_operator_message_at = ?2 WHERE id = ?1";
 static const char SQL_LIST[] =
 	"SELECT id, conversation_id, kind, coalesce(author_staff_id, 0), body,"
 	" provider_message_id, created_at FROM messages"
@@ -93,15 +97,14 @@ int tsunagu_sqlite_message_insert(void *be, int64_t conversation_id, tsunagu_msg
 	}
 	id = sqlite3_last_insert_rowid(sq->db);
 
-	st = tsunagu_sqlite_stmt(sq, SQL_TOUCH_CONV);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, conversation_id);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_text(st, 3, kind_name, -1, SQLITE_STATIC);
-	r = tsunagu_sqlite_run(sq, st, "updating the conversation of a message");
-	if (r < 0)
-		return r;
+	if (kind == TSUNAGU_MSG_CUSTOMER || kind == TSUNAGU_MSG_OPERATOR) {
+		r = tsunagu_sqlite_run_ids(sq, kind == TSUNAGU_MSG_CUSTOMER ? SQL_TOUCH_CUSTOMER
+									    : SQL_TOUCH_OPERATOR,
+					   conversation_id, now,
+					   "updating the conversation of a message");
+		if (r < 0)
+			return r;
+	}
 	/* Ids only grow within a batch (rowid = max + 1), so every message
 	 * from the first of the batch on is the batch's: indexed at commit. */
 	if (sq->batch_first_id == 0)

@@ -38,6 +38,20 @@ static const char MIGRATION_6_SEARCH_APART[] = "DROP TABLE IF EXISTS messages_ft
 	"  AND json_type(" c ".route, '" path "') = 'array'"                                 \
 	"  AND j.type = 'integer' AND j.value > 0"
 
+/* 10: the per-message event costs (issue 3, CPU per frame). Every chat
+ * message appends an event, and each index on events is one more B-tree
+ * insert and one more page in the batch's WAL. events_conversation
+ * (conversation_id, seq) had no reader; events_type now leaves out the
+ * message events, which reports never scan (they count from the messages),
+ * so a message's event updates no index but the table's own. The report
+ * queries carry the index's condition (store_sqlite_reports.c) so SQLite
+ * may use it. Idempotent and valid on top of migration 7 whatever the
+ * migrations between. */
+static const char MIGRATION_10_EVENT_INDEXES[] =
+	"DROP INDEX IF EXISTS events_conversation;"
+	"DROP INDEX IF EXISTS events_type;"
+	"CREATE INDEX events_type ON events(type, at) WHERE " TSUNAGU_SQLITE_EVENTS_REPORTED ";";
+
 static const char *const migrations[] = {
 	/* 1: the foundation schema. Enum-like columns hold the names of
 	 * store.h's enums (tsunagu_*_name) so the database reads well in SQL
@@ -449,6 +463,8 @@ static const char *const migrations[] = {
 	"  guidance_id INTEGER NOT NULL REFERENCES guidance(id) ON DELETE RESTRICT,"
 	"  PRIMARY KEY (line, kind)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS guidance_sets_guidance ON guidance_sets(guidance_id);",
+
+	MIGRATION_10_EVENT_INDEXES,
 };
 
 int tsunagu_sqlite_migrations_latest(void)

@@ -1,6 +1,8 @@
 /* SQLite backend: the report queries over the events table (OP-6). Both walk
  * the events_type index (type, at): the scan seeks each type's range, the
- * lookup walks one type backwards from a time and stops at its first match. */
+ * lookup walks one type backwards from a time and stops at its first match.
+ * The index leaves out message events (migration 10), so both repeat its
+ * condition; store_reports.c refuses message types before they get here. */
 #include <errno.h>
 
 #define TSUNAGU_LOG_TOPIC "store"
@@ -17,13 +19,14 @@ static const char SQL_SCAN[] =
 	" FROM events e INDEXED BY events_type"
 	" LEFT JOIN conversations c ON c.id = e.conversation_id"
 	" WHERE e.type IN (SELECT value FROM json_each(?1)) AND e.at >= ?2 AND e.at < ?3"
+	" AND e." TSUNAGU_SQLITE_EVENTS_REPORTED
 	" ORDER BY e.at, e.seq";
 /* The payload's staff is not indexed: the walk reads the type's events from
  * before_us backwards until the first of this staff member (see
  * docs/store.md on the index a busy centre may want). */
 static const char SQL_LAST_STAFF[] =
 	"SELECT payload FROM events INDEXED BY events_type"
-	" WHERE type = ?1 AND at < ?3 AND at >= ?4"
+	" WHERE type = ?1 AND at < ?3 AND at >= ?4 AND " TSUNAGU_SQLITE_EVENTS_REPORTED
 	" AND json_extract(payload, '$.staff') = ?2"
 	" ORDER BY at DESC, seq DESC LIMIT 1";
 

@@ -34,15 +34,19 @@ static void conn_unref(web_conn *c)
 	g_free(c);
 }
 
+static void send_text(web_state *st, tsunagu_host_ws *ws, const char *text)
+{
+	int rc = st->api->ws_send(ws, text, strlen(text), false);
+	if (rc && rc != -EPIPE)
+		st->api->log(st->host, TSUNAGU_PLUGIN_LOG_DEBUG, "send to a visitor: %s",
+			     strerror(-rc));
+}
+
 void web_send_json(web_state *st, tsunagu_host_ws *ws, json_t *json)
 {
 	char *text = json ? json_dumps(json, JSON_COMPACT) : NULL;
-	if (text && ws) {
-		int rc = st->api->ws_send(ws, text, strlen(text), false);
-		if (rc && rc != -EPIPE)
-			st->api->log(st->host, TSUNAGU_PLUGIN_LOG_DEBUG, "send to a visitor: %s",
-				     strerror(-rc));
-	}
+	if (text && ws)
+		send_text(st, ws, text);
 	free(text);
 	json_decref(json);
 }
@@ -311,6 +315,28 @@ typedef struct {
 	char *provider_id;
 } send_req;
 
+/* {"type":"ack","id":..,"message_id":N,"conversation":..}: one per visitor
+ * message, so printed directly when no string needs escaping (the id is
+ * printable ASCII, the conversation hex) instead of packed and dumped. */
+static void send_ack(web_state *st, tsunagu_host_ws *ws, const char *id, int64_t message_id,
+		     const char *conversation)
+{
+	if (strpbrk(id, "\"\\") || (conversation && strpbrk(conversation, "\"\\"))) {
+		web_send_json(st, ws,
+			      json_pack("{s:s, s:s, s:I, s:s?}", "type", "ack", "id", id,
+					"message_id", (json_int_t)message_id, "conversation",
+					conversation));
+		return;
+	}
+	char *text = conversation
+		? g_strdup_printf("{\"type\":\"ack\",\"id\":\"%s\",\"message_id\":%" G_GINT64_FORMAT
+				  ",\"conversation\":\"%s\"}", id, message_id, conversation)
+		: g_strdup_printf("{\"type\":\"ack\",\"id\":\"%s\",\"message_id\":%" G_GINT64_FORMAT
+				  "}", id, message_id);
+	send_text(st, ws, text);
+	g_free(text);
+}
+
 static void on_ack(int status, const char *conversation, int64_t message_id, void *ud)
 {
 	send_req *sr = ud;
@@ -328,10 +354,7 @@ static void on_ack(int status, const char *conversation, int64_t message_id, voi
 	if (c->ws) {
 		if (message_id > c->last_sent && c->phase == WEB_CONN_READY)
 			c->last_sent = message_id;
-		web_send_json(st, c->ws,
-			      json_pack("{s:s, s:s, s:I, s:s?}", "type", "ack", "id", sr->id,
-					"message_id", (json_int_t)message_id, "conversation",
-					conversation));
+		send_ack(st, c->ws, sr->id, message_id, conversation);
 	}
 	if (status == 0) /* the visitor's other tabs */
 		push_to_visitor(st, c->sender, c, message_id, TSUNAGU_PLUGIN_MSG_CUSTOMER, sr->text,

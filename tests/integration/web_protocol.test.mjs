@@ -128,6 +128,17 @@ describe('conversation', () => {
     await v.close();
   });
 
+  test('client ids with quotes and backslashes come back exactly in the ack', async () => {
+    const { v } = await newVisitor();
+    for (const id of ['plain-1', 'q"uote', 'back\\slash', '"\\"']) {
+      const ack = await v.say(id, `text of ${id}`);
+      assert.equal(ack.id, id);
+      assert.ok(Number.isInteger(ack.message_id) && ack.message_id > 0);
+      assert.match(ack.conversation, /^[0-9a-f]{32}$/);
+    }
+    await v.close();
+  });
+
   test('a retried client id is stored once and acked again', async () => {
     const { v } = await newVisitor();
     const a1 = await v.say('same', 'once only');

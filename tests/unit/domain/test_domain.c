@@ -252,6 +252,64 @@ static void test_notes_never_reach_the_channel(fixture *f, gconstpointer data)
 	tsunagu_store_conversation_free(c);
 }
 
+/* The payload of the newest event of type, parsed (caller decrefs). */
+static json_t *last_payload(fixture *f, const char *type)
+{
+	GPtrArray *evs = NULL;
+	json_t *j = NULL;
+
+	g_assert_cmpint(tsunagu_store_events_range(f->core.store, 0,
+						   tsunagu_events_committed_seq(f->core.events), 0,
+						   &evs), ==, 0);
+	for (guint i = evs->len; i-- > 0 && !j;) {
+		const tsunagu_store_event *ev = evs->pdata[i];
+		if (strcmp(ev->type, type) == 0)
+			j = json_loads(ev->payload_json, JSON_REJECT_DUPLICATES, NULL);
+	}
+	g_ptr_array_unref(evs);
+	g_assert_nonnull(j);
+	return j;
+}
+
+/* The message events are composed as text, not dumped by jansson: any text
+ * a customer or operator writes comes out of the payload as it went in. */
+static void test_message_event_payloads(fixture *f, gconstpointer data)
+{
+	static const char text[] = "a\"b\\c\n\t\x01\x1f</script>こんにちは\u2028";
+	tsunagu_inbound_message m = {.channel = "test", .sender_id = "u\"1", .text = text};
+	int64_t staff = 0, op_msg = 0;
+	tsunagu_store_conversation *c = NULL;
+	json_t *j;
+
+	g_assert_cmpint(tsunagu_domain_inbound(f->core.domain, &m, on_ack, f), ==, 0);
+	spin();
+	g_assert_cmpint(f->last_ack_status, ==, 0);
+	j = last_payload(f, "message.customer");
+	g_assert_cmpstr(json_string_value(json_object_get(j, "conversation")), ==, f->last_conv);
+	g_assert_cmpstr(json_string_value(json_object_get(j, "channel")), ==, "test");
+	g_assert_cmpint(json_integer_value(json_object_get(j, "message_id")), ==, f->last_msg);
+	g_assert_cmpstr(json_string_value(json_object_get(j, "text")), ==, text);
+	g_assert_cmpuint(json_object_size(j), ==, 4);
+	json_decref(j);
+
+	g_assert_cmpint(tsunagu_store_conversation_get_by_public_id(f->core.store, f->last_conv, &c),
+			==, 0);
+	g_assert_cmpint(tsunagu_store_staff_create(f->core.store, "sato", "佐藤", NULL,
+						   TSUNAGU_ROLE_OPERATOR, "x", &staff), ==, 0);
+	g_assert_cmpint(tsunagu_domain_join(f->core.domain, c->id, staff), ==, 0);
+	g_assert_cmpint(tsunagu_domain_post(f->core.domain, c->id, staff, TSUNAGU_MSG_OPERATOR,
+					    text, &op_msg, NULL, NULL), ==, 0);
+	spin();
+	j = last_payload(f, "message.operator");
+	g_assert_cmpstr(json_string_value(json_object_get(j, "kind")), ==, "operator");
+	g_assert_cmpstr(json_string_value(json_object_get(j, "text")), ==, text);
+	g_assert_cmpint(json_integer_value(json_object_get(j, "message_id")), ==, op_msg);
+	g_assert_cmpint(json_integer_value(json_object_get(j, "author")), ==, staff);
+	g_assert_cmpuint(json_object_size(j), ==, 6);
+	json_decref(j);
+	tsunagu_store_conversation_free(c);
+}
+
 /* What a channel knows of the visitor reaches the conversation (and so the
  * rules' c.visitor); malformed visitor data refuses the message whole. */
 static void test_inbound_visitor(fixture *f, gconstpointer data)
@@ -336,5 +394,6 @@ int main(int argc, char **argv)
 	ADD("/domain/notes-never-reach-the-channel", test_notes_never_reach_the_channel);
 	ADD("/domain/channel-registry", test_channel_registry);
 	ADD("/domain/inbound-visitor", test_inbound_visitor);
+	ADD("/domain/message-event-payloads", test_message_event_payloads);
 	return g_test_run();
 }

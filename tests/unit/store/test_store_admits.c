@@ -231,8 +231,8 @@ static void test_migration_fills(store_fixture *fx, gconstpointer data)
 	for (int i = 0; i < 4; i++)
 		want[i] = admits(fx, ids[i]);
 	g_assert_cmpstr(want[1], ==, "staff:2:0 staff:4:0");
-	/* back to the schema before migration 7; those after it are
-	 * idempotent too and are applied again */
+	/* back to the schema before migration 7; those after it (8-10)
+	 * are idempotent too and are applied again */
 	g_assert_cmpint(sqlite3_exec(tsunagu_store_sqlite_db(fx->store),
 				     "DROP TABLE waiting_admits; DROP INDEX staff_fewest;"
 				     " DROP INDEX staff_idle_handled;"

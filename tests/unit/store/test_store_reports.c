@@ -84,6 +84,10 @@ static void test_scan(store_fixture *fx, gconstpointer data)
 	g_assert_cmpint(tsunagu_store_report_scan(fx->store, quote, 0, 1, log_event, &log), ==, -EINVAL);
 	g_assert_cmpint(tsunagu_store_report_scan(fx->store, none, 0, 1, log_event, &log), ==, -EINVAL);
 	g_assert_cmpint(tsunagu_store_report_scan(fx->store, types, 2, 1, log_event, &log), ==, -EINVAL);
+	/* message events are not indexed for reports (migration 10) */
+	const char *const messages[] = { "staff.status_changed", "message.customer", NULL };
+	g_assert_cmpint(tsunagu_store_report_scan(fx->store, messages, 0, 1000, log_event, &log), ==,
+			-EINVAL);
 	g_string_free(log.seen, TRUE);
 	tsunagu_core_set_clock(NULL);
 }
@@ -119,6 +123,31 @@ static void test_last_staff_event(store_fixture *fx, gconstpointer data)
 	g_assert_cmpint(sqlite3_stmt_status(st, SQLITE_STMTSTATUS_SORT, 0), ==, 0);
 	g_assert_cmpint(tsunagu_store_report_last_staff_event(fx->store, "bad type", 1, 0, 1, &p),
 			==, -EINVAL);
+	g_assert_cmpint(tsunagu_store_report_last_staff_event(fx->store, "message.operator", 1, 0,
+							      1000, &p), ==, -EINVAL);
+	tsunagu_core_set_clock(NULL);
+}
+
+/* Migration 10: a message's event is written to the table alone, while the
+ * report types stay in events_type; no index by conversation is left. */
+static void test_message_events_unindexed(store_fixture *fx, gconstpointer data)
+{
+	int64_t web = fixture_conversation(fx, "web");
+	sqlite3 *db = tsunagu_store_sqlite_db(fx->store);
+
+	tsunagu_core_set_clock(fake_clock);
+	append_at(fx, 100, "message.customer", web, "{}");
+	append_at(fx, 110, "message.operator", web, "{}");
+	append_at(fx, 120, "conversation.assigned", web, "{\"staff\":1}");
+	append_at(fx, 130, "staff.status_changed", 0, "{\"staff\":1}");
+	g_assert_cmpint(tsunagu_store_flush(fx->store), ==, 0);
+	g_assert_cmpint(query_int(db, "SELECT count(*) FROM events"), ==, 4);
+	g_assert_cmpint(query_int(db, "SELECT count(*) FROM events INDEXED BY events_type"
+				       " WHERE type NOT LIKE 'message.%'"), ==, 2);
+	g_assert_cmpint(query_int(db, "SELECT count(*) FROM pragma_index_list('events')"
+				       " WHERE name = 'events_type' AND partial = 1"), ==, 1);
+	g_assert_cmpint(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
+				       " AND tbl_name = 'events'"), ==, 1);
 	tsunagu_core_set_clock(NULL);
 }
 
@@ -129,5 +158,7 @@ int main(int argc, char **argv)
 		   fixture_teardown);
 	g_test_add("/store/reports/last_staff_event", store_fixture, NULL, fixture_setup,
 		   test_last_staff_event, fixture_teardown);
+	g_test_add("/store/reports/message_events_unindexed", store_fixture, NULL, fixture_setup,
+		   test_message_events_unindexed, fixture_teardown);
 	return g_test_run();
 }
