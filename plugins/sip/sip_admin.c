@@ -10,26 +10,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include "plugin_json.h"
 #include "sip.h"
 
 #define TRUNKS_PATH "/plugins/sip/admin/trunks"
 #define EXTENSIONS_PATH "/plugins/sip/admin/extensions"
-
-static void respond_json(sip_state *st, tsunagu_host_request *req, int status, json_t *json)
-{
-	char *text = json_dumps(json, JSON_COMPACT);
-	st->api->response_header(req, "cache-control", "no-store");
-	st->api->respond(req, status, "application/json", text, text ? strlen(text) : 0);
-	free(text);
-	json_decref(json);
-}
-
-static void respond_error(sip_state *st, tsunagu_host_request *req, int status,
-			  const char *code, const char *message)
-{
-	respond_json(st, req, status,
-		     json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message));
-}
 
 static json_t *view(sip_state *st, bool trunks)
 {
@@ -73,10 +58,11 @@ static void on_saved(int status, void *ud)
 	if (status == -ECANCELED) {
 		/* being unloaded: the host answers the request itself */
 	} else if (status) {
-		respond_error(p->st, p->req, 500, "internal", "the list was not stored");
+		tsunagu_plugin_respond_error(p->st->api, p->req, 500, "internal",
+					     "the list was not stored");
 	} else {
 		apply(p->st, p->trunks, p->stored);
-		respond_json(p->st, p->req, 200, view(p->st, p->trunks));
+		tsunagu_plugin_respond_json(p->st->api, p->req, 200, view(p->st, p->trunks));
 	}
 	json_decref(p->stored);
 	g_free(p);
@@ -101,30 +87,17 @@ static char *unknown_staff(sip_state *st, json_t *stored)
 
 static void handle(sip_state *st, tsunagu_host_request *req, bool trunks)
 {
-	const char *method = st->api->request_method(req);
 	char *why = NULL, *text = NULL;
 	json_t *in = NULL, *stored = NULL;
-	size_t len = 0;
 
-	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
-		respond_json(st, req, 200, view(st, trunks));
+	switch (tsunagu_plugin_read_or_put(st->api, req, &in)) {
+	case TSUNAGU_PLUGIN_READ:
+		tsunagu_plugin_respond_json(st->api, req, 200, view(st, trunks));
 		return;
-	}
-	if (strcmp(method, "PUT") != 0) {
-		st->api->response_header(req, "allow", "GET, PUT");
-		respond_error(st, req, 405, "method_not_allowed", "GET or PUT");
+	case TSUNAGU_PLUGIN_ANSWERED:
 		return;
-	}
-	const char *ctype = st->api->request_header(req, "content-type");
-	const char *body = st->api->request_body(req, &len);
-	if (!ctype || strncmp(ctype, "application/json", 16) != 0) {
-		respond_error(st, req, 400, "bad_request", "the body must be application/json");
-		return;
-	}
-	in = body ? json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
-	if (!in) {
-		respond_error(st, req, 400, "bad_request", "the body is not JSON");
-		goto out;
+	case TSUNAGU_PLUGIN_WRITE:
+		break;
 	}
 	stored = trunks ? sip_accounts_check_trunks(in, st->trunks_stored, st->digest.realm, &why)
 			: sip_accounts_check_extensions(in, st->extensions_stored,
@@ -132,7 +105,8 @@ static void handle(sip_state *st, tsunagu_host_request *req, bool trunks)
 	if (stored && !trunks)
 		why = unknown_staff(st, stored);
 	if (!stored || why) {
-		respond_error(st, req, 400, "bad_request", why ? why : "invalid list");
+		tsunagu_plugin_respond_error(st->api, req, 400,
+					     "bad_request", why ? why : "invalid list");
 		goto out;
 	}
 	text = json_dumps(stored, JSON_COMPACT);
@@ -143,7 +117,8 @@ static void handle(sip_state *st, tsunagu_host_request *req, bool trunks)
 	if (rc) {
 		json_decref(p->stored);
 		g_free(p);
-		respond_error(st, req, 500, "internal", "the list was not stored");
+		tsunagu_plugin_respond_error(st->api, req, 500, "internal",
+					     "the list was not stored");
 		goto out;
 	}
 	int64_t staff = 0;

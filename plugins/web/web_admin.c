@@ -6,26 +6,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include "plugin_json.h"
 #include "web.h"
 #include "web_settings.h"
 
 #define ADMIN_PATH "/plugins/web/admin/settings"
-
-static void respond_json(web_state *st, tsunagu_host_request *req, int status, json_t *json)
-{
-	char *text = json_dumps(json, JSON_COMPACT);
-	st->api->response_header(req, "cache-control", "no-store");
-	st->api->respond(req, status, "application/json", text, text ? strlen(text) : 0);
-	free(text);
-	json_decref(json);
-}
-
-static void respond_error(web_state *st, tsunagu_host_request *req, int status,
-			  const char *code, const char *message)
-{
-	respond_json(st, req, status,
-		     json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message));
-}
 
 static json_t *view(web_state *st)
 {
@@ -46,10 +31,11 @@ static void on_saved(int status, void *ud)
 	if (status == -ECANCELED) {
 		/* being unloaded: the host answers the request itself */
 	} else if (status) {
-		respond_error(st, p->req, 500, "internal", "the settings were not stored");
+		tsunagu_plugin_respond_error(st->api, p->req, 500, "internal",
+					     "the settings were not stored");
 	} else {
 		web_settings_changed(st, p->override);
-		respond_json(st, p->req, 200, view(st));
+		tsunagu_plugin_respond_json(st->api, p->req, 200, view(st));
 	}
 	json_decref(p->override);
 	g_free(p);
@@ -58,31 +44,21 @@ static void on_saved(int status, void *ud)
 static void admin_settings(tsunagu_host_request *req, void *ud)
 {
 	web_state *st = ud;
-	const char *method = st->api->request_method(req);
 	const char *why = NULL;
 	json_t *patch = NULL, *merged = NULL;
-	size_t len = 0;
-	const char *body;
 	char *text = NULL;
 
-	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
-		respond_json(st, req, 200, view(st));
+	switch (tsunagu_plugin_read_or_put(st->api, req, &patch)) {
+	case TSUNAGU_PLUGIN_READ:
+		tsunagu_plugin_respond_json(st->api, req, 200, view(st));
 		return;
-	}
-	if (strcmp(method, "PUT") != 0) {
-		st->api->response_header(req, "allow", "GET, PUT");
-		respond_error(st, req, 405, "method_not_allowed", "GET or PUT");
+	case TSUNAGU_PLUGIN_ANSWERED:
 		return;
+	case TSUNAGU_PLUGIN_WRITE:
+		break;
 	}
-	const char *ctype = st->api->request_header(req, "content-type");
-	body = st->api->request_body(req, &len);
-	if (!ctype || strncmp(ctype, "application/json", 16) != 0) {
-		respond_error(st, req, 400, "bad_request", "the body must be application/json");
-		return;
-	}
-	patch = body ? json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
-	if (!patch || web_settings_check(patch, &why)) {
-		respond_error(st, req, 400, "bad_request", patch ? why : "the body is not JSON");
+	if (web_settings_check(patch, &why)) {
+		tsunagu_plugin_respond_error(st->api, req, 400, "bad_request", why);
 		goto out;
 	}
 	merged = web_settings_override_merge(st->override, patch);
@@ -95,7 +71,8 @@ static void admin_settings(tsunagu_host_request *req, void *ud)
 	if (rc) {
 		json_decref(p->override);
 		g_free(p);
-		respond_error(st, req, 500, "internal", "the settings were not stored");
+		tsunagu_plugin_respond_error(st->api, req, 500, "internal",
+					     "the settings were not stored");
 		goto out;
 	}
 	int64_t staff = 0;
