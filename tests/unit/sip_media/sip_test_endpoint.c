@@ -129,3 +129,22 @@ void test_drain_loop(void)
 	while (g_main_context_iteration(NULL, FALSE))
 		;
 }
+
+void test_pair_open(test_pair *f, uint16_t port_min, uint16_t port_max)
+{
+	g_assert_cmpint(sip_media_new(NULL, NULL, "127.0.0.1", port_min, port_max, &f->m), ==, 0);
+	g_assert_cmpint(sip_leg_new(f->m, &f->a), ==, 0);
+	g_assert_cmpint(sip_leg_new(f->m, &f->b), ==, 0);
+	test_ep_init(&f->ea);
+	test_ep_init(&f->eb);
+	g_assert_cmpint(sip_leg_set_remote(f->a, "127.0.0.1", f->ea.port, SIP_CODEC_PCMU, 0), ==, 0);
+	g_assert_cmpint(sip_leg_set_remote(f->b, "127.0.0.1", f->eb.port, SIP_CODEC_PCMU, 0), ==, 0);
+}
+
+void test_pair_close(test_pair *f)
+{
+	sip_media_free(f->m); /* frees the legs still open */
+	test_ep_clear(&f->ea);
+	test_ep_clear(&f->eb);
+	test_drain_loop();
+}

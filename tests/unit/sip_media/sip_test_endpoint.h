@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sip_media.h"
+
 typedef struct {
 	uint8_t pt, marker;
 	uint16_t seq;
@@ -37,3 +39,16 @@ bool test_run_until(bool (*pred)(const void *arg), const void *arg);
 bool test_wait_flag(const bool *flag);
 /* Runs pending events of the default main context without blocking. */
 void test_drain_loop(void);
+
+/* The fixture of the leg tests: a media engine on 127.0.0.1 with the port
+ * range [port_min, port_max], two legs a and b, and their fake far ends ea
+ * and eb, each leg sending PCMU to its far end. Opening asserts success. */
+typedef struct {
+	sip_media *m;
+	sip_leg *a, *b;
+	test_ep ea, eb;
+} test_pair;
+void test_pair_open(test_pair *f, uint16_t port_min, uint16_t port_max);
+/* Frees the engine (and the legs still open), the far ends, and runs what
+ * their teardown left pending on the loop. */
+void test_pair_close(test_pair *f);

@@ -69,31 +69,18 @@ static void on_done(sip_leg *leg, int status, void *user_data)
 	d->calls++;
 }
 
-typedef struct {
-	sip_media *m;
-	sip_leg *a, *b;
-	test_ep ea, eb;
-} fixture;
+typedef test_pair fixture;
 
 static void setup(fixture *f, gconstpointer data)
 {
 	(void)data;
-	g_assert_cmpint(sip_media_new(NULL, NULL, "127.0.0.1", PORT_MIN, PORT_MAX, &f->m), ==, 0);
-	g_assert_cmpint(sip_leg_new(f->m, &f->a), ==, 0);
-	g_assert_cmpint(sip_leg_new(f->m, &f->b), ==, 0);
-	test_ep_init(&f->ea);
-	test_ep_init(&f->eb);
-	g_assert_cmpint(sip_leg_set_remote(f->a, "127.0.0.1", f->ea.port, SIP_CODEC_PCMU, 0), ==, 0);
-	g_assert_cmpint(sip_leg_set_remote(f->b, "127.0.0.1", f->eb.port, SIP_CODEC_PCMU, 0), ==, 0);
+	test_pair_open(f, PORT_MIN, PORT_MAX);
 }
 
 static void teardown(fixture *f, gconstpointer data)
 {
 	(void)data;
-	sip_media_free(f->m);
-	test_ep_clear(&f->ea);
-	test_ep_clear(&f->eb);
-	test_drain_loop();
+	test_pair_close(f);
 }
 
 /* One stream: one SSRC, sequence +1 and timestamp +step every packet. */
