@@ -112,6 +112,28 @@ static const char *password_of(json_t *e, const char **err)
 	return s;
 }
 
+/* The HA1 of an entry: from its "password", else from the entry of prev whose
+ * key is user (a list sent again without passwords keeps them). false when
+ * there is none: *err then says why, or stays NULL when the entry simply has
+ * no password and had none before. */
+static bool entry_ha1(json_t *e, json_t *prev, const char *key, const char *user,
+		      const char *realm, char ha1[33], const char **err)
+{
+	const char *pw = password_of(e, err);
+	const char *old;
+
+	if (*err)
+		return false;
+	if (pw) {
+		sip_accounts_ha1(user, realm, pw, ha1);
+		return true;
+	}
+	old = prev_ha1(prev, key, user);
+	if (old)
+		g_strlcpy(ha1, old, 33);
+	return old != NULL;
+}
+
 /* stored: in is a stored list (keys "ha1" allowed, taken through prev). */
 static json_t *check_extensions(json_t *in, json_t *prev, const char *realm, bool stored,
 				char **why)
@@ -153,18 +175,11 @@ static json_t *check_extensions(json_t *in, json_t *prev, const char *realm, boo
 			goto fail;
 		}
 		g_hash_table_add(seen, (gpointer)user);
-		const char *pw = password_of(e, &err);
 		char ha1[33];
-		if (err) {
-			*why = g_strdup_printf("extension %s: %s", user, err);
-			goto fail;
-		}
-		if (pw) {
-			sip_accounts_ha1(user, realm, pw, ha1);
-		} else if (prev_ha1(prev, "user", user)) {
-			g_strlcpy(ha1, prev_ha1(prev, "user", user), sizeof ha1);
-		} else {
-			*why = g_strdup_printf("extension %s: a new extension needs a password", user);
+		if (!entry_ha1(e, prev, "user", user, realm, ha1, &err)) {
+			*why = err ? g_strdup_printf("extension %s: %s", user, err)
+				   : g_strdup_printf("extension %s: a new extension needs a password",
+						     user);
 			goto fail;
 		}
 		json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "user", user, "staff", staff,
@@ -246,18 +261,10 @@ static json_t *check_trunk(json_t *e, size_t i, json_t *prev, const char *realm,
 		json_object_set(t, "address", address);
 	if (username) {
 		const char *user = json_string_value(username);
-		const char *pw = password_of(e, &err);
 		char ha1[33];
-		if (err) {
-			*why = g_strdup_printf("trunk %s: %s", name, err);
-			goto fail;
-		}
-		if (pw) {
-			sip_accounts_ha1(user, realm, pw, ha1);
-		} else if (prev_ha1(prev, "username", user)) {
-			g_strlcpy(ha1, prev_ha1(prev, "username", user), sizeof ha1);
-		} else {
-			*why = g_strdup_printf("trunk %s: a username needs a password", name);
+		if (!entry_ha1(e, prev, "username", user, realm, ha1, &err)) {
+			*why = err ? g_strdup_printf("trunk %s: %s", name, err)
+				   : g_strdup_printf("trunk %s: a username needs a password", name);
 			goto fail;
 		}
 		json_object_set(t, "username", username);
