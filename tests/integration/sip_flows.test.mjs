@@ -11,9 +11,9 @@ import { ApiClient, stopCleanly } from './lib/api.mjs';
 import { eventually } from './lib/poll.mjs';
 import {
   startSipServer, sipp, freeUdpPort, rtpSocket, callIn, hangUp, uploadTone, loudRuns, loggedCall,
-  callEvent,
+  callEvent, pcmuAt, audioReaches,
 } from './lib/sip.mjs';
-import { openSipClient, openSipPhone, sdp, sdpAddress, pcmuPacket, ulawNonSilent } from './lib/sip_udp.mjs';
+import { openSipClient, openSipPhone, sdpAddress } from './lib/sip_udp.mjs';
 
 let srv, admin, trunk;
 const sockets = [];
@@ -49,20 +49,8 @@ async function rtp() {
   return s;
 }
 
-const pcmuAt = (s, attrs = '') => sdp({ port: s.address().port, codecs: '0', rtpmap: 'a=rtpmap:0 PCMU/8000\r\n', attrs });
 const conversation = async (id) => (await admin.get(`/api/v1/conversations/${id}`)).json.conversation;
 
-// Sends n packets of tone from s to the address of an SDP and waits until
-// dst has received at least n/2 more loud ones than it had.
-async function audioReaches(s, to, dst, n = 20) {
-  const before = dst.received.filter((b) => ulawNonSilent(b.subarray(12))).length;
-  for (let seq = 0; seq < n; seq++) {
-    s.send(pcmuPacket(seq, 0x5eed), to.port, to.ip);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  await eventually(() => dst.received.filter((b) => ulawNonSilent(b.subarray(12))).length - before >= n / 2,
-    'the tone at the far end');
-}
 
 let leftCall; // the call whose caller left while queued: called back below
 

@@ -7,11 +7,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiClient, stopCleanly } from './lib/api.mjs';
-import { eventually } from './lib/poll.mjs';
 import {
   startSipServer, configureSip, rtpSocket, callIn, hangUp, reInvite, loggedCall, callEvent,
+  pcmuAt, audioReaches, loudCount,
 } from './lib/sip.mjs';
-import { openSipClient, openSipPhone, sdp, sdpAddress, pcmuPacket, ulawNonSilent } from './lib/sip_udp.mjs';
+import { openSipClient, openSipPhone, sdp, sdpAddress } from './lib/sip_udp.mjs';
 
 let srv, admin, trunk, phone, opApi;
 const sockets = [];
@@ -42,19 +42,7 @@ async function rtp() {
   return s;
 }
 
-const pcmuAt = (s, attrs = '') => sdp({ port: s.address().port, codecs: '0', rtpmap: 'a=rtpmap:0 PCMU/8000\r\n', attrs });
-const loud = (s) => s.received.filter((b) => ulawNonSilent(b.subarray(12))).length;
 
-// n packets of tone from s to `to`; resolves once dst got at least n/2
-// more loud ones than before.
-async function audioReaches(s, to, dst, n = 20) {
-  const before = loud(dst);
-  for (let seq = 0; seq < n; seq++) {
-    s.send(pcmuPacket(seq, 0xfeed), to.port, to.ip);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  await eventually(() => loud(dst) - before >= n / 2, 'the tone at the far end');
-}
 
 // The closing of each test: the customer hangs up, the operator closes
 // the conversation (after-call work ends so the next test's call rings).

@@ -5,7 +5,7 @@ import dgram from 'node:dgram';
 import { readFileSync, rmSync } from 'node:fs';
 import { startServer, run, sourceRoot, makeTempDir } from './server.mjs';
 import { eventually } from './poll.mjs';
-import { invite, inDialog, sdp, sdpAddress, ulawNonSilent } from './sip_udp.mjs';
+import { invite, inDialog, sdp, sdpAddress, ulawNonSilent, pcmuPacket } from './sip_udp.mjs';
 
 export const scenarioDir = join(sourceRoot, 'tests', 'integration', 'sip');
 
@@ -145,4 +145,22 @@ export async function configureSip(admin, { extensions, trunks }) {
     const r = await admin.request('PUT', `/plugins/sip/admin/${what}`, { json });
     if (r.status !== 200) throw new Error(`PUT ${what}: ${r.status} ${r.text}`);
   }
+}
+
+// An SDP offering PCMU at the RTP socket s (attrs: extra a= lines).
+export const pcmuAt = (s, attrs = '') =>
+  sdp({ port: s.address().port, codecs: '0', rtpmap: 'a=rtpmap:0 PCMU/8000\r\n', attrs });
+
+// How many non-silent PCMU packets the RTP socket s has received.
+export const loudCount = (s) => s.received.filter((b) => ulawNonSilent(b.subarray(12))).length;
+
+// Sends n packets of tone from s to `to` ({ip, port}), 20 ms apart, and
+// resolves once dst has received at least n/2 more loud ones than before.
+export async function audioReaches(s, to, dst, n = 20) {
+  const before = loudCount(dst);
+  for (let seq = 0; seq < n; seq++) {
+    s.send(pcmuPacket(seq, 0x5eed), to.port, to.ip);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await eventually(() => loudCount(dst) - before >= n / 2, 'the tone at the far end');
 }
