@@ -3,28 +3,14 @@
 // language, and gets a CSV link for the period shown; names are shown as
 // text (markup in a name stays text); an operator sees only themself; no
 // script error and no CSP violation.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../integration/lib/server.mjs';
-import { ApiClient } from '../integration/lib/api.mjs';
-import { launch, loginInbox, eventually } from './lib/browser.mjs';
+import { serverAndBrowser, loginInbox, eventually } from './lib/browser.mjs';
 
-let srv, admin, browser;
-
-before(async () => {
-  srv = await startServer();
-  admin = new ApiClient(srv.url);
-  assert.equal((await admin.login(srv.adminLogin, srv.adminPassword)).status, 200);
-  browser = await launch();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) await srv.stop();
-});
+const fx = serverAndBrowser();
 
 async function reportPage(login, password, locale = 'en-US') {
-  const ctx = await browser.newContext({ locale });
+  const ctx = await fx.browser.newContext({ locale });
   const page = await ctx.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(String(e)));
@@ -34,16 +20,16 @@ async function reportPage(login, password, locale = 'en-US') {
   page.on('console', (m) => {
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) page.errors.push(m.text());
   });
-  await page.goto(`${srv.url}/#/reports`);
+  await page.goto(`${fx.srv.url}/#/reports`);
   await loginInbox(page, login, password);
   await page.waitForSelector('#report-pane', { state: 'visible' });
   return page;
 }
 
 test('supervisors see everyone, operators themselves', async () => {
-  const sup = await admin.createStaff('sup1', 'supervisor');
-  const op = await admin.createStaff('op1', 'operator');
-  const r = await admin.post('/api/v1/staff', {
+  const sup = await fx.admin.createStaff('sup1', 'supervisor');
+  const op = await fx.admin.createStaff('op1', 'operator');
+  const r = await fx.admin.post('/api/v1/staff', {
     login: 'markup', display_name: '<img src=x onerror=alert(1)>', role: 'operator',
     password: 'markup-password-1',
   });
