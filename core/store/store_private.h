@@ -18,7 +18,7 @@ struct tsunagu_store {
 	bool batch_open;
 	int batch_writes;   /* successful writes in the open batch */
 	int atomic_depth;   /* open tsunagu_store_atomic_begin() sections */
-	int spoiled_depth;  /* 0, or the section a multi-row write failed in (WRITE) */
+	int spoiled_depth;  /* 0, or the section a multi-row write failed in (write_end) */
 	GArray *batch_cbs;  /* store_callback: wait for the open batch */
 	GArray *ready;      /* store_callback: outcome known, run on the next dispatch */
 	GSource *source;
@@ -29,7 +29,10 @@ struct tsunagu_store {
 };
 
 /* Opens the batch if needed and, for a multi-row operation (atomic), a
- * savepoint. 0 or a negative errno (nothing to end then). */
+ * savepoint — outside atomic sections only: inside one, a failed multi-row
+ * write spoils the section instead, which tsunagu_store_atomic_end() then
+ * undoes (store.c, own_savepoint). 0 or a negative errno (nothing to end
+ * then). */
 int tsunagu_store_write_begin(tsunagu_store *store, bool atomic);
 /* Ends what write_begin opened with the operation's status and counts the
  * write; returns the status (or -EIO when the backend lost the batch). */
