@@ -31,6 +31,7 @@
 #include "sip_digest.h"
 #include "sip_media.h"
 #include "sip_sdp.h"
+#include "sip_secret.h"
 
 #define SIP_CHANNEL "phone"
 #define SIP_SETTING_TRUNKS "trunks"
@@ -93,6 +94,7 @@ struct sip_call {
 	bool host_done;       /* the core knows the call is over: report nothing */
 	bool cb_pending;      /* call_incoming()'s callback holds this call */
 	sip_sdp_local local;  /* our SDP towards the customer */
+	int auth_tries;       /* outbound: challenges answered (sip_call_out.c) */
 };
 
 struct sip_state {
@@ -117,6 +119,10 @@ struct sip_state {
 	GHashTable *bindings;  /* extension user -> GPtrArray of sip_binding* */
 	GPtrArray *calls;      /* sip_call*, owned */
 	uint32_t expiry_timer;
+	/* [plugin.sip] secret_file's key (sip_secret.h), loaded at start */
+	unsigned char secret_key[SIP_SECRET_KEY_BYTES];
+	bool have_secret_key;
+	uint32_t reg_dirty;    /* shards of registrations to store (sip_registrations.c) */
 };
 
 /* sip_registrar.c */
@@ -129,7 +135,10 @@ void sip_registrar_handle(sip_state *st, nua_handle_t *nh, const sip_t *sip);
 /* The live contacts of every extension of staff_login (a new array of
  * borrowed strings; g_ptr_array_unref()). */
 GPtrArray *sip_registrar_contacts(sip_state *st, const char *staff_login);
+/* Drops expired bindings, then stores what changed (sip_registrations_flush). */
 void sip_registrar_expire(sip_state *st);
+/* The binding list of an extension (created empty; owned by st->bindings). */
+GPtrArray *sip_registrar_bindings(sip_state *st, const char *user);
 
 /* sip_call_in.c */
 void sip_call_invite(sip_state *st, nua_handle_t *nh, const sip_t *sip, const char *source);
@@ -178,9 +187,18 @@ int sip_call_dial(sip_state *st, const tsunagu_plugin_call_event *ev);
 void sip_call_out_operator_answered(sip_call *call, sip_ring *r);
 void sip_call_out_customer_response(sip_call *call, int status, const sip_t *sip);
 
+/* sip_registrations.c: the bindings kept over a restart (plugin settings
+ * "registrations.<0-f>"). changed: user's bindings differ from the stored
+ * ones; flush: store what changed (the expiry tick calls it); restore: at
+ * start, after the extensions are loaded. */
+void sip_registrations_changed(sip_state *st, const char *user);
+void sip_registrations_flush(sip_state *st);
+void sip_registrations_restore(sip_state *st);
+
 /* sip_admin.c */
 int sip_admin_register(sip_state *st);
-/* Loads both stored lists at start (a bad stored list is logged, empty). */
+/* Loads both stored lists at start (a bad stored list is logged, empty),
+ * then the registrations kept over the restart. */
 void sip_admin_load(sip_state *st);
 
 /* sip.c: the numeric source address of the request being handled. */

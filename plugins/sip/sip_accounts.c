@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "sip_accounts.h"
+#include "sip_secret.h"
 
 void sip_accounts_ha1(const char *user, const char *realm, const char *password, char out[33])
 {
@@ -194,11 +195,101 @@ fail:
 }
 
 /* The stored form of one trunk entry, or NULL with *why set. */
-static json_t *check_trunk(json_t *e, size_t i, json_t *prev, const char *realm, bool stored,
-			   char **why)
+/* The sealed outbound password of trunk name in prev, when it was for user. */
+static const char *prev_secret(json_t *prev, const char *name, const char *user)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(prev, i, e) {
+		const char *n = json_string_value(json_object_get(e, "name"));
+		const char *u = json_string_value(json_object_get(e, "outbound_username"));
+		if (n && u && strcmp(n, name) == 0 && strcmp(u, user) == 0)
+			return json_string_value(json_object_get(e, "outbound_secret"));
+	}
+	return NULL;
+}
+
+/* A realm we can put between the quotes of a challenge answer. */
+static bool is_realm(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\' || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/* The outbound credentials of trunk e into t (stored form). 0, or -EINVAL
+ * with *why set. */
+static int check_outbound_auth(json_t *e, json_t *t, const char *name, json_t *prev,
+			       const unsigned char *key, bool stored, char **why)
+{
+	json_t *user = json_object_get(e, "outbound_username");
+	json_t *realm = json_object_get(e, "outbound_realm");
+	json_t *pw = json_object_get(e, "outbound_password");
+	const char *u = json_string_value(user);
+	const char *p = json_string_value(pw);
+	const char *sealed = NULL;
+	char *fresh = NULL;
+
+	if (!user) {
+		if (!realm && !pw)
+			return 0;
+		*why = g_strdup_printf("trunk %s: outbound_password and outbound_realm need an "
+				       "outbound_username", name);
+		return -EINVAL;
+	}
+	if (!is_name(u, 64, "._-+", true)) {
+		*why = g_strdup_printf("trunk %s: outbound_username must be 1..64 of "
+				       "A-Z a-z 0-9 . _ - +", name);
+		return -EINVAL;
+	}
+	if (realm && !is_realm(json_string_value(realm))) {
+		*why = g_strdup_printf("trunk %s: outbound_realm must be 1..63 bytes of text "
+				       "without '\"' or '\\'", name);
+		return -EINVAL;
+	}
+	/* sofia-sip takes credentials as "scheme:realm:user:password" and
+	 * cuts the password at a colon: one would be sent wrong */
+	if (pw && (!p || !p[0] || strlen(p) > 128 || strlen(p) != json_string_length(pw) ||
+		   strchr(p, ':'))) {
+		*why = g_strdup_printf("trunk %s: outbound_password must be a string of 1..128 "
+				       "bytes without NUL or ':'", name);
+		return -EINVAL;
+	}
+	if (pw && !key) {
+		*why = g_strdup_printf("trunk %s: an outbound_password needs a key to encrypt it: "
+				       "set secret_file in [plugin.sip]", name);
+		return -EINVAL;
+	}
+	if (pw)
+		sealed = fresh = sip_secret_seal(key, p);
+	else if (stored)
+		sealed = json_string_value(json_object_get(e, "outbound_secret"));
+	else
+		sealed = prev_secret(prev, name, u);
+	if (!sealed || !sealed[0] || strlen(sealed) > 1024) {
+		*why = g_strdup_printf("trunk %s: a new outbound_username needs an "
+				       "outbound_password", name);
+		return -EINVAL;
+	}
+	json_object_set(t, "outbound_username", user);
+	if (realm)
+		json_object_set(t, "outbound_realm", realm);
+	json_object_set_new(t, "outbound_secret", json_string(sealed));
+	g_free(fresh);
+	return 0;
+}
+
+static json_t *check_trunk(json_t *e, size_t i, json_t *prev, const char *realm,
+			   const unsigned char *key, bool stored, char **why)
 {
 	const char *const keys[] = {"name", "allow", "username", "password", "address",
-				    "outbound", stored ? "ha1" : NULL, NULL};
+				    "outbound", "outbound_username", "outbound_password",
+				    "outbound_realm", stored ? "ha1" : NULL,
+				    stored ? "outbound_secret" : NULL, NULL};
 	const char *bad = NULL, *err = NULL;
 	const char *name = json_string_value(json_object_get(e, "name"));
 	json_t *allow = json_object_get(e, "allow");
@@ -270,6 +361,8 @@ static json_t *check_trunk(json_t *e, size_t i, json_t *prev, const char *realm,
 		json_object_set(t, "username", username);
 		json_object_set_new(t, "ha1", json_string(ha1));
 	}
+	if (check_outbound_auth(e, t, name, prev, key, stored, why))
+		goto fail;
 	json_decref(allow_out);
 	return t;
 fail:
@@ -278,7 +371,8 @@ fail:
 	return NULL;
 }
 
-static json_t *check_trunks(json_t *in, json_t *prev, const char *realm, bool stored, char **why)
+static json_t *check_trunks(json_t *in, json_t *prev, const char *realm,
+			    const unsigned char *key, bool stored, char **why)
 {
 	json_t *out = json_array();
 	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -292,7 +386,7 @@ static json_t *check_trunks(json_t *in, json_t *prev, const char *realm, bool st
 		goto fail;
 	}
 	json_array_foreach(in, i, e) {
-		json_t *t = check_trunk(e, i, prev, realm, stored, why);
+		json_t *t = check_trunk(e, i, prev, realm, key, stored, why);
 		if (!t)
 			goto fail;
 		const char *name = json_string_value(json_object_get(t, "name"));
@@ -323,9 +417,10 @@ json_t *sip_accounts_check_extensions(json_t *in, json_t *prev, const char *real
 	return check_extensions(in, prev, realm, false, why);
 }
 
-json_t *sip_accounts_check_trunks(json_t *in, json_t *prev, const char *realm, char **why)
+json_t *sip_accounts_check_trunks(json_t *in, json_t *prev, const char *realm,
+				  const unsigned char *key, char **why)
 {
-	return check_trunks(in, prev, realm, false, why);
+	return check_trunks(in, prev, realm, key, false, why);
 }
 
 json_t *sip_accounts_view(json_t *stored)
@@ -338,6 +433,10 @@ json_t *sip_accounts_view(json_t *stored)
 		if (json_object_get(v, "ha1")) {
 			json_object_del(v, "ha1");
 			json_object_set_new(v, "auth", json_true());
+		}
+		if (json_object_get(v, "outbound_secret")) {
+			json_object_del(v, "outbound_secret");
+			json_object_set_new(v, "outbound_auth", json_true());
 		}
 		json_array_append_new(view, v);
 	}
@@ -363,6 +462,9 @@ static void trunk_free(gpointer p)
 	g_free(t->username);
 	g_free(t->ha1);
 	g_free(t->address);
+	g_free(t->out_user);
+	g_free(t->out_realm);
+	g_free(t->out_secret);
 	g_free(t);
 }
 
@@ -391,7 +493,7 @@ static json_t *reload(const char *text, bool trunks)
 	char *why = NULL;
 	json_t *out = NULL;
 	if (in)
-		out = trunks ? check_trunks(in, in, "", true, &why)
+		out = trunks ? check_trunks(in, in, "", NULL, true, &why)
 			     : check_extensions(in, in, "", true, &why);
 	g_free(why);
 	json_decref(in);
@@ -436,6 +538,9 @@ int sip_accounts_load_trunks(sip_accounts *a, const char *stored_text)
 		t->ha1 = ha1 ? g_ascii_strdown(ha1, -1) : NULL;
 		t->address = g_strdup(json_string_value(json_object_get(e, "address")));
 		t->outbound = json_is_true(json_object_get(e, "outbound"));
+		t->out_user = g_strdup(json_string_value(json_object_get(e, "outbound_username")));
+		t->out_realm = g_strdup(json_string_value(json_object_get(e, "outbound_realm")));
+		t->out_secret = g_strdup(json_string_value(json_object_get(e, "outbound_secret")));
 		g_ptr_array_add(a->trunks, t);
 	}
 	json_decref(list);

@@ -11,8 +11,10 @@
  * The admin API sends passwords in; sip_accounts_parse_*() check one whole
  * list against the previous one (so an entry may keep its stored HA1 by
  * leaving "password" out) and return the list in its stored form, or a
- * clear error naming the entry. Pure functions on jansson values; any
- * thread. Outside input: tests/fuzz/plugins/fuzz_sip_accounts.c.
+ * clear error naming the entry. A trunk's outbound password is different:
+ * it is sealed with the key given (sip_secret.h) because digest auth needs
+ * it in clear to answer a realm not known in advance. Pure functions on
+ * jansson values; any thread. Outside input: tests/fuzz/plugins/fuzz_sip_accounts.c.
  */
 #pragma once
 
@@ -35,6 +37,12 @@ typedef struct {
 	char *ha1;
 	char *address;     /* host:port our outbound calls go to; NULL = none */
 	bool outbound;     /* places call-backs (the first such trunk does) */
+	/* Our credentials when the trunk challenges our call-backs (401/407);
+	 * out_user NULL = none. The password stays sealed (sip_secret.h) until
+	 * a challenge needs it. */
+	char *out_user;
+	char *out_realm;   /* NULL: answer the realm the trunk names */
+	char *out_secret;  /* the sealed password */
 } sip_trunk;
 
 typedef struct {
@@ -51,14 +59,19 @@ void sip_accounts_free(sip_accounts *a);
  * trunk name. Returns the new stored form (owned by the caller), or NULL
  * with *why set to a message naming the entry (free it with g_free()). */
 json_t *sip_accounts_check_extensions(json_t *in, json_t *prev, const char *realm, char **why);
-json_t *sip_accounts_check_trunks(json_t *in, json_t *prev, const char *realm, char **why);
+/* key (may be NULL: outbound passwords are then refused with a message
+ * saying why) seals "outbound_password"; an entry without it keeps prev's
+ * sealed one for the same trunk name and outbound_username. */
+json_t *sip_accounts_check_trunks(json_t *in, json_t *prev, const char *realm,
+				  const unsigned char *key, char **why);
 
 /* Loads a stored form (from setting_get or the check above) into a. 0, or
  * -EINVAL when the stored text is not a valid list (a is left as it was). */
 int sip_accounts_load_extensions(sip_accounts *a, const char *stored_text);
 int sip_accounts_load_trunks(sip_accounts *a, const char *stored_text);
 
-/* The admin view of a stored list: without HA1s ("auth": true instead). */
+/* The admin view of a stored list: without HA1s ("auth": true instead) nor
+ * sealed passwords ("outbound_auth": true instead). */
 json_t *sip_accounts_view(json_t *stored);
 
 /* Lookups; results borrowed from a. */

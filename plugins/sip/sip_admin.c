@@ -4,7 +4,8 @@
  *   GET /plugins/sip/admin/extensions  -> {"extensions": [...], "registered": {...}}
  *   PUT /plugins/sip/admin/extensions  [...] -> the same, once durable
  * A PUT replaces the whole list. Passwords go in, never out (HA1 is stored,
- * "auth": true is shown). Routed with http_route_staff(ADMIN): the host
+ * "auth": true is shown; a trunk's outbound password is stored sealed under
+ * the key of [plugin.sip] secret_file, "outbound_auth": true is shown). Routed with http_route_staff(ADMIN): the host
  * checks session, Origin, CSRF and role first. Loop thread.
  */
 #include <errno.h>
@@ -99,7 +100,9 @@ static void handle(sip_state *st, tsunagu_host_request *req, bool trunks)
 	case TSUNAGU_PLUGIN_WRITE:
 		break;
 	}
-	stored = trunks ? sip_accounts_check_trunks(in, st->trunks_stored, st->digest.realm, &why)
+	stored = trunks ? sip_accounts_check_trunks(in, st->trunks_stored, st->digest.realm,
+						    st->have_secret_key ? st->secret_key : NULL,
+						    &why)
 			: sip_accounts_check_extensions(in, st->extensions_stored,
 							st->digest.realm, &why);
 	if (stored && !trunks)
@@ -174,8 +177,26 @@ static void load_one(sip_state *st, bool trunks)
 	*slot = stored ? stored : json_array();
 }
 
+/* The key of outbound trunk passwords (sip_secret.h). Without one, trunks
+ * keep working and only a new outbound password is refused, saying why. */
+static void load_secret_key(sip_state *st)
+{
+	const char *path = st->api->config_string(st->host, "secret_file");
+	if (!path || !path[0])
+		return;
+	int rc = sip_secret_key_load(path, st->secret_key);
+	st->have_secret_key = rc == 0;
+	if (rc)
+		st->api->log(st->host, TSUNAGU_PLUGIN_LOG_ERROR,
+			     "secret_file %s: %s; outbound trunk passwords cannot be used", path,
+			     rc == -EPERM ? "readable by group or others (chmod 600 it)"
+			     : rc == -EINVAL ? "not a key of 32 bytes" : g_strerror(-rc));
+}
+
 void sip_admin_load(sip_state *st)
 {
+	load_secret_key(st);
 	load_one(st, true);
 	load_one(st, false);
+	sip_registrations_restore(st);
 }

@@ -4,11 +4,16 @@
  * customer answers. The operator's phone is a sip_ring of the call (as for
  * inbound calls); the customer's dialog is the call's own handle. A
  * customer who never answers makes the call missed "ringTimeout"; an
- * operator's phone that declines is call_rejected(). Loop thread.
+ * operator's phone that declines is call_rejected(). A trunk that challenges
+ * our INVITE (401/407) gets the trunk's outbound credentials once
+ * (nua_authenticate); a second challenge means they are wrong: the call-back
+ * ends (missed "ringTimeout", the engine's only reason for an unanswered
+ * call-back) and the log says why. Loop thread.
  */
 #include <errno.h>
 #include <string.h>
 
+#include <sofia-sip/msg_header.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
@@ -108,12 +113,70 @@ fail:
 	sip_call_teardown(call);
 }
 
+/* The realm of the first Digest challenge of a 401/407, or NULL. */
+static const char *challenge_realm(const sip_t *sip, int status)
+{
+	const msg_auth_t *au = !sip ? NULL
+			       : status == 407 ? sip->sip_proxy_authenticate
+					       : sip->sip_www_authenticate;
+	for (; au; au = au->au_next)
+		if (au->au_scheme && g_ascii_strcasecmp(au->au_scheme, "Digest") == 0)
+			return msg_params_find(au->au_params, "realm=");
+	return NULL;
+}
+
+/* Answers the trunk's challenge with its outbound credentials. NULL when
+ * the INVITE went again; else why we cannot (for the log). */
+static const char *authenticate(sip_call *call, int status, const sip_t *sip)
+{
+	sip_state *st = call->st;
+	const sip_trunk *trunk = sip_accounts_outbound_trunk(st->accounts);
+	const char *quoted = challenge_realm(sip, status);
+	char *password = NULL, *realm = NULL;
+	const char *why = NULL;
+
+	if (!trunk || !trunk->out_user)
+		return "the outbound trunk asks for credentials and has none";
+	if (call->auth_tries++ > 0)
+		return "the outbound trunk refused our credentials";
+	if (!quoted || !(realm = msg_unquote_dup(NULL, quoted)))
+		return "the outbound trunk's challenge has no Digest realm";
+	if (trunk->out_realm && strcmp(trunk->out_realm, realm) != 0) {
+		why = "the outbound trunk challenged for another realm than outbound_realm";
+		goto out;
+	}
+	if (!st->have_secret_key || sip_secret_open(st->secret_key, trunk->out_secret, &password)) {
+		why = "the outbound password cannot be decrypted (secret_file changed?)";
+		goto out;
+	}
+	/* "Digest:\"realm\":user:password": sofia splits at colons outside
+	 * the quoted realm; user and password have none (sip_accounts.c) */
+	char *cred = g_strdup_printf("Digest:%s:%s:%s", quoted, trunk->out_user, password);
+	nua_authenticate(call->nh, NUTAG_AUTH(cred), TAG_END());
+	memset(cred, 0, strlen(cred));
+	g_free(cred);
+	st->api->log(st->host, TSUNAGU_PLUGIN_LOG_INFO,
+		     "call-back %lld: answering the %d challenge of realm \"%s\" as %s",
+		     (long long)call->call_id, status, realm, trunk->out_user);
+out:
+	sip_secret_free(password);
+	su_free(NULL, realm);
+	return why;
+}
+
 void sip_call_out_customer_response(sip_call *call, int status, const sip_t *sip)
 {
 	sip_state *st = call->st;
 	sip_sdp_audio ans;
 	if (status < 200 || call->phase != SIP_CALL_DIALING)
 		return;
+	if (status == 401 || status == 407) {
+		const char *why = authenticate(call, status, sip);
+		if (!why)
+			return;
+		st->api->log(st->host, TSUNAGU_PLUGIN_LOG_WARN, "call-back %lld to %s failed: %s (%d)",
+			     (long long)call->call_id, call->remote_id, why, status);
+	}
 	if (status >= 300) {
 		st->api->log(st->host, TSUNAGU_PLUGIN_LOG_INFO, "call-back %lld: %s answered %d",
 			     (long long)call->call_id, call->remote_id, status);

@@ -17,6 +17,72 @@ void sip_digest_init(sip_digest *d, const char *realm)
 		memcpy(d->secret + i, &r, 4);
 	}
 	g_strlcpy(d->realm, realm ? realm : "tsunagu", sizeof d->realm);
+	d->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	d->used_upto = G_MININT64;
+	d->seen_max = SIP_DIGEST_SEEN_MAX;
+}
+
+void sip_digest_clear(sip_digest *d)
+{
+	g_clear_pointer(&d->seen, g_hash_table_destroy);
+}
+
+typedef struct {
+	int64_t made;  /* the nonce's time */
+	guint64 nc;    /* the highest count taken; 0 without qop */
+} sip_digest_seen;
+
+/* Room for one more nonce: stale ones go first, then the oldest, whose time
+ * becomes used_upto so that it stays refused. */
+static void seen_make_room(sip_digest *d, int64_t now_us)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	if (g_hash_table_size(d->seen) < d->seen_max)
+		return;
+	g_hash_table_iter_init(&it, d->seen);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		if (now_us - ((sip_digest_seen *)v)->made > SIP_DIGEST_NONCE_TTL_US)
+			g_hash_table_iter_remove(&it);
+	while (g_hash_table_size(d->seen) >= d->seen_max) {
+		int64_t oldest = G_MAXINT64;
+		g_hash_table_iter_init(&it, d->seen);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			oldest = MIN(oldest, ((sip_digest_seen *)v)->made);
+		d->used_upto = MAX(d->used_upto, oldest);
+		g_hash_table_iter_init(&it, d->seen);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			if (((sip_digest_seen *)v)->made <= oldest)
+				g_hash_table_iter_remove(&it);
+	}
+}
+
+/* Takes nc (hex, NULL without qop) for nonce, made at `made`: 0, or -ESTALE
+ * when it is not above the last one taken (a replay). */
+static int seen_take(sip_digest *d, const char *nonce, int64_t made, const char *nc_hex,
+		     int64_t now_us)
+{
+	guint64 nc = 0;
+	if (nc_hex && (strlen(nc_hex) != 8 ||
+		       !g_ascii_string_to_unsigned(nc_hex, 16, 1, G_MAXUINT32, &nc, NULL)))
+		return -EACCES;
+	if (made <= d->used_upto)
+		return -ESTALE;
+	sip_digest_seen *s = g_hash_table_lookup(d->seen, nonce);
+	if (s) {
+		/* without qop (nc 0) a nonce is good once */
+		if (nc <= s->nc)
+			return -ESTALE;
+		s->nc = nc;
+		return 0;
+	}
+	seen_make_room(d, now_us);
+	if (made <= d->used_upto)
+		return -ESTALE;
+	s = g_new(sip_digest_seen, 1);
+	*s = (sip_digest_seen){.made = made, .nc = nc};
+	g_hash_table_insert(d->seen, g_strdup(nonce), s);
+	return 0;
 }
 
 /* "<16 hex digits of the time>.<32 hex digits of its HMAC>" */
@@ -37,8 +103,9 @@ char *sip_digest_challenge(const sip_digest *d, int64_t now_us, bool stale)
 			       d->realm, nonce, stale ? ", stale=true" : "");
 }
 
-/* 0 ours and fresh, -ESTALE ours but old, -EACCES not ours. */
-static int check_nonce(const sip_digest *d, const char *nonce, int64_t now_us)
+/* 0 ours and fresh (*made_out: its time), -ESTALE ours but old, -EACCES not
+ * ours. */
+static int check_nonce(const sip_digest *d, const char *nonce, int64_t now_us, int64_t *made_out)
 {
 	char expect[50];
 	guint64 t = 0;
@@ -54,10 +121,11 @@ static int check_nonce(const sip_digest *d, const char *nonce, int64_t now_us)
 		return -EACCES;
 	if ((int64_t)t > now_us || now_us - (int64_t)t > SIP_DIGEST_NONCE_TTL_US)
 		return -ESTALE;
+	*made_out = (int64_t)t;
 	return 0;
 }
 
-int sip_digest_verify(const sip_digest *d, const msg_auth_t *au, const char *method,
+int sip_digest_verify(sip_digest *d, const msg_auth_t *au, const char *method,
 		      int64_t now_us, sip_digest_lookup_fn lookup, void *user_data,
 		      char **user_out)
 {
@@ -81,7 +149,8 @@ int sip_digest_verify(const sip_digest *d, const msg_auth_t *au, const char *met
 			break;
 		if ((ar->ar_qop && (!ar->ar_cnonce || !ar->ar_nc)))
 			break;
-		if ((rc = check_nonce(d, ar->ar_nonce, now_us)) != 0)
+		int64_t made = 0;
+		if ((rc = check_nonce(d, ar->ar_nonce, now_us, &made)) != 0)
 			break;
 		rc = -EACCES;
 		const char *ha1 = lookup(ar->ar_username, user_data);
@@ -92,6 +161,9 @@ int sip_digest_verify(const sip_digest *d, const msg_auth_t *au, const char *met
 		if (auth_digest_response(ar, expect, h, method, NULL, 0) < 0)
 			break;
 		if (g_ascii_strcasecmp(expect, ar->ar_response) != 0)
+			break;
+		/* right credentials; only now may they count against the nonce */
+		if ((rc = seen_take(d, ar->ar_nonce, made, ar->ar_qop ? ar->ar_nc : NULL, now_us)))
 			break;
 		if (user_out)
 			*user_out = g_strdup(ar->ar_username);

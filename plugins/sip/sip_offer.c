@@ -58,6 +58,17 @@ void sip_offer_reinvite(sip_state *st, nua_handle_t *nh, sip_leg *leg, sip_sdp_l
 		nua_respond(nh, SIP_488_NOT_ACCEPTABLE, TAG_END());
 		return;
 	}
+	if (local->awaiting_answer) {
+		/* Our offer went in a 200 whose ACK (with the answer) has not
+		 * come: a new offer now is glare (RFC 3261 14.2, RFC 6337 3.1).
+		 * sofia-sip 1.12 answers such a re-INVITE 500 + Retry-After
+		 * itself while the first INVITE's transaction lasts; this
+		 * keeps the pending answer ours if one ever gets through. */
+		st->api->log(st->host, TSUNAGU_PLUGIN_LOG_WARN,
+			     "re-INVITE refused: our offer awaits its answer (491)");
+		nua_respond(nh, SIP_491_REQUEST_PENDING, TAG_END());
+		return;
+	}
 	if (!pl || pl->pl_len == 0) {
 		/* No offer: ours (the codec agreed only, so nothing changes
 		 * unless the far end answers with a new address). */

@@ -2,9 +2,8 @@
  *
  * A phone registers its extension (the To user) with digest auth against
  * the extension's HA1; each Contact is a binding with its own expiry. The
- * bindings live in memory only: phones re-register at least every
- * max_expires, so a restart loses at most one interval of reachability.
- * Loop thread.
+ * bindings live in memory; a copy in the plugin's settings
+ * (sip_registrations.c) brings them back after a restart. Loop thread.
  */
 #include <errno.h>
 #include <string.h>
@@ -51,7 +50,7 @@ static char *contacts_value(sip_state *st, GPtrArray *list)
 	return g_string_free(s, s->len == 0);
 }
 
-static GPtrArray *bindings_of(sip_state *st, const char *user)
+GPtrArray *sip_registrar_bindings(sip_state *st, const char *user)
 {
 	GPtrArray *list = g_hash_table_lookup(st->bindings, user);
 	if (!list) {
@@ -158,8 +157,9 @@ void sip_registrar_handle(sip_state *st, nua_handle_t *nh, const sip_t *sip)
 		return;
 	}
 	g_free(auth_user);
-	GPtrArray *list = bindings_of(st, user);
+	GPtrArray *list = sip_registrar_bindings(st, user);
 	int status = apply(st, sip, list, src, user);
+	sip_registrations_changed(st, user);
 	if (status == 423) {
 		char min[24];
 		g_snprintf(min, sizeof min, "%lld", (long long)st->min_expires_s);
@@ -211,10 +211,14 @@ void sip_registrar_expire(sip_state *st)
 					     "extension %s: %s expired", (const char *)key,
 					     b->contact);
 				g_ptr_array_remove_index(list, i--);
+				sip_registrations_changed(st, key);
 			}
 		}
 		/* an extension deleted by the admin loses its bindings too */
-		if (list->len == 0 || !sip_accounts_extension(st->accounts, key))
+		if (list->len == 0 || !sip_accounts_extension(st->accounts, key)) {
+			sip_registrations_changed(st, key);
 			g_hash_table_iter_remove(&it);
+		}
 	}
+	sip_registrations_flush(st);
 }

@@ -1,6 +1,13 @@
 /* GStreamer where audio is processed: playing a WAV into a leg, and one
  * direction of a bridge between legs of different codecs.
  *
+ * What a pipeline receives from the network (a transcoder's appsrc of the
+ * far end's RTP) goes through an rtpjitterbuffer before it is decoded:
+ * packets that come out of order or bunched are put back in sequence and
+ * paced, a lost one leaves a gap instead of shifting the audio. Its
+ * latency is [plugin.sip] jitter_latency (docs/sip.md). A player reads a
+ * file: it receives nothing, so it has none.
+ *
  * Both end in the same tail: encoder ! payloader ! udpsink, the udpsink
  * sending from the leg's own socket (so the far end sees one source
  * address) and the payloader continuing the leg's outgoing stream (SSRC,
@@ -15,6 +22,19 @@
 
 /* One 20 ms packet, the usual telephony ptime (RFC 3551 4.5). */
 #define PTIME_NS (20 * GST_MSECOND)
+/* The jitter buffer's latency without a host (tests, benchmark), and the
+ * most a setting may ask (more is an echo on a phone call). */
+#define JITTER_LATENCY_MS 60
+#define JITTER_LATENCY_MAX_MS 1000
+
+/* [plugin.sip] jitter_latency in ms, clamped; the default without a host. */
+static unsigned jitter_latency_ms(const sip_media *m)
+{
+	int64_t ms = JITTER_LATENCY_MS;
+	if (m->api && m->api->config_duration_ms(m->host, "jitter_latency", &ms) != 0)
+		ms = JITTER_LATENCY_MS;
+	return (unsigned)CLAMP(ms, 0, JITTER_LATENCY_MAX_MS);
+}
 
 /* Streaming thread. p: owned by the leg; outlives the pipeline's threads
  * (sip_pipe_stop joins them before anything reads or frees p). Numbers
@@ -259,12 +279,16 @@ int sip_pipe_new_player(sip_leg *leg, const char *path, bool loop, sip_leg_done_
 
 int sip_pipe_new_transcoder(sip_leg *from, sip_leg *to, sip_pipe **out)
 {
+	/* Without the jitter buffer the depayloader drops a packet that
+	 * comes after a later one; with it only one later than the latency
+	 * is lost. No retransmission to wait for on a phone call. */
 	char *head = g_strdup_printf(
 		"appsrc name=src is-live=true format=time do-timestamp=true "
 		"caps=\"application/x-rtp,media=audio,clock-rate=%u,encoding-name=%s,payload=%d\" "
+		"! rtpjitterbuffer name=jitter latency=%u do-retransmission=false "
 		"! %s",
 		sip_codec_clock_rate(from->codec), encoding_name(from->codec), from->payload_type,
-		head_for(from->codec));
+		jitter_latency_ms(from->m), head_for(from->codec));
 	sip_pipe *p = NULL;
 	int rc = build(to, head, false, &p);
 	g_free(head);

@@ -261,7 +261,7 @@ export function pcmuPacket(seq, ssrc = 0x1234abcd) {
   return b;
 }
 
-function linearToUlaw(sample) {
+export function linearToUlaw(sample) {
   const BIAS = 0x84; const CLIP = 32635;
   const sign = sample < 0 ? 0x80 : 0;
   let s = Math.min(Math.abs(sample), CLIP) + BIAS;

@@ -3,15 +3,19 @@
  * of passwords, keeping a stored HA1, loading and lookups. */
 #include <errno.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "sip_accounts.h"
+#include "sip_secret.h"
+
+static const unsigned char test_key[SIP_SECRET_KEY_BYTES] = {7, 7, 7};
 
 static json_t *check(bool trunks, const char *body, json_t *prev, char **why)
 {
 	json_t *in = json_loads(body, 0, NULL);
 	g_assert_nonnull(in);
-	json_t *out = trunks ? sip_accounts_check_trunks(in, prev, "tsunagu", why)
+	json_t *out = trunks ? sip_accounts_check_trunks(in, prev, "tsunagu", test_key, why)
 			     : sip_accounts_check_extensions(in, prev, "tsunagu", why);
 	json_decref(in);
 	return out;
@@ -126,10 +130,114 @@ static void test_accounts_trunks(void)
 		     "used twice");
 }
 
+/* Outbound credentials: the password sealed, never stored or shown in
+ * clear; kept when the list comes back without it; refused without a key. */
+static void test_accounts_outbound_auth(void)
+{
+	char *why = NULL, *plain = NULL;
+	const char *body = "[{\"name\":\"carrier\",\"allow\":[\"192.0.2.10\"],"
+			   "\"address\":\"192.0.2.10:5060\",\"outbound\":true,"
+			   "\"outbound_username\":\"acct-1\",\"outbound_password\":\"s3cret!x\","
+			   "\"outbound_realm\":\"carrier.example\"}]";
+	json_t *st = check(true, body, NULL, &why);
+	g_assert_null(why);
+	json_t *t = json_array_get(st, 0);
+	const char *sealed = json_string_value(json_object_get(t, "outbound_secret"));
+	g_assert_nonnull(sealed);
+	g_assert_null(json_object_get(t, "outbound_password"));
+	char *text = json_dumps(st, 0);
+	g_assert_null(strstr(text, "s3cret"));
+	g_assert_cmpint(sip_secret_open(test_key, sealed, &plain), ==, 0);
+	g_assert_cmpstr(plain, ==, "s3cret!x");
+	sip_secret_free(plain);
+	/* another key cannot open it; a damaged one is no sealed form */
+	static const unsigned char other[SIP_SECRET_KEY_BYTES] = {8};
+	g_assert_cmpint(sip_secret_open(other, sealed, &plain), ==, -EACCES);
+	g_assert_cmpint(sip_secret_open(test_key, "not*base64", &plain), ==, -EINVAL);
+	g_assert_cmpint(sip_secret_open(test_key, "AAAA", &plain), ==, -EINVAL);
+
+	sip_accounts *a = sip_accounts_new();
+	g_assert_cmpint(sip_accounts_load_trunks(a, text), ==, 0);
+	const sip_trunk *tr = sip_accounts_outbound_trunk(a);
+	g_assert_cmpstr(tr->out_user, ==, "acct-1");
+	g_assert_cmpstr(tr->out_realm, ==, "carrier.example");
+	g_assert_cmpstr(tr->out_secret, ==, sealed);
+	sip_accounts_free(a);
+
+	json_t *view = sip_accounts_view(st);
+	json_t *v = json_array_get(view, 0);
+	g_assert_true(json_is_true(json_object_get(v, "outbound_auth")));
+	g_assert_null(json_object_get(v, "outbound_secret"));
+	g_assert_cmpstr(json_string_value(json_object_get(v, "outbound_username")), ==, "acct-1");
+	json_decref(view);
+
+	/* sent again without the password: the sealed one stays; another
+	 * user name needs its own password */
+	json_t *again = check(true,
+			      "[{\"name\":\"carrier\",\"allow\":[\"192.0.2.10\"],"
+			      "\"outbound_username\":\"acct-1\"}]", st, &why);
+	g_assert_nonnull(again);
+	g_assert_cmpstr(json_string_value(json_object_get(json_array_get(again, 0),
+							  "outbound_secret")), ==, sealed);
+	json_decref(again);
+	g_assert_null(check(true,
+			    "[{\"name\":\"carrier\",\"allow\":[\"192.0.2.10\"],"
+			    "\"outbound_username\":\"acct-2\"}]", st, &why));
+	g_assert_nonnull(strstr(why, "needs an outbound_password"));
+	g_free(why);
+	/* no key: a password cannot be taken */
+	json_t *in = json_loads(body, 0, NULL);
+	g_assert_null(sip_accounts_check_trunks(in, NULL, "tsunagu", NULL, &why));
+	g_assert_nonnull(strstr(why, "secret_file"));
+	g_free(why);
+	json_decref(in);
+	free(text);
+	json_decref(st);
+
+	expect_error(true, "[{\"name\":\"x\",\"allow\":[\"127.0.0.1\"],\"outbound_password\":\"p\"}]",
+		     "need an outbound_username");
+	expect_error(true, "[{\"name\":\"x\",\"allow\":[\"127.0.0.1\"],\"outbound_username\":\"a\","
+		     "\"outbound_password\":\"p:q\"}]", "without NUL or ':'");
+	expect_error(true, "[{\"name\":\"x\",\"allow\":[\"127.0.0.1\"],\"outbound_username\":\"a:b\","
+		     "\"outbound_password\":\"p\"}]", "outbound_username must");
+	expect_error(true, "[{\"name\":\"x\",\"allow\":[\"127.0.0.1\"],\"outbound_username\":\"a\","
+		     "\"outbound_password\":\"p\",\"outbound_realm\":\"a\\\"b\"}]", "outbound_realm must");
+	expect_error(true, "[{\"name\":\"x\",\"allow\":[\"127.0.0.1\"],\"outbound_username\":\"a\","
+		     "\"outbound_secret\":\"AAAA\"}]", "unknown key \"outbound_secret\"");
+}
+
+/* The key file: made 0600 when missing, the same key read back; a key
+ * readable by others or of the wrong size is refused. */
+static void test_secret_key_file(void)
+{
+	unsigned char k1[SIP_SECRET_KEY_BYTES], k2[SIP_SECRET_KEY_BYTES];
+	char *dir = g_dir_make_tmp("sip-secret-XXXXXX", NULL);
+	char *path = g_build_filename(dir, "key", NULL);
+	g_assert_cmpint(sip_secret_key_load(path, k1), ==, 0);
+	GStatBuf sb;
+	g_assert_cmpint(g_stat(path, &sb), ==, 0);
+	g_assert_cmpint(sb.st_mode & 0777, ==, 0600);
+	g_assert_cmpint(sip_secret_key_load(path, k2), ==, 0);
+	g_assert_cmpmem(k1, sizeof k1, k2, sizeof k2);
+	g_assert_cmpint(g_chmod(path, 0644), ==, 0);
+	g_assert_cmpint(sip_secret_key_load(path, k2), ==, -EPERM);
+	g_assert_cmpint(g_chmod(path, 0600), ==, 0);
+	g_assert_true(g_file_set_contents(path, "short", -1, NULL));
+	g_assert_cmpint(g_chmod(path, 0600), ==, 0);
+	g_assert_cmpint(sip_secret_key_load(path, k2), ==, -EINVAL);
+	g_assert_cmpint(sip_secret_key_load("", k2), ==, -EINVAL);
+	g_unlink(path);
+	g_rmdir(dir);
+	g_free(path);
+	g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/sip/accounts/extensions", test_accounts_extensions);
 	g_test_add_func("/sip/accounts/trunks", test_accounts_trunks);
+	g_test_add_func("/sip/accounts/outbound_auth", test_accounts_outbound_auth);
+	g_test_add_func("/sip/secret/key_file", test_secret_key_file);
 	return g_test_run();
 }
