@@ -198,6 +198,19 @@ static int start_rules(tsunagu_core *core)
 	return tsunagu_workflows_new(core, &core->workflows);
 }
 
+/* store.commit_delay, at most a second: every acknowledgement and event
+ * waits for the commit, so a longer window only stalls them. */
+static int commit_delay_ms(tsunagu_core *core)
+{
+	int64_t ms = tsunagu_config_duration_ms(core->config, "store.commit_delay");
+
+	if (ms > 1000) {
+		tlog_warn("store.commit_delay %" G_GINT64_FORMAT "ms is above 1s; 1s is used", ms);
+		ms = 1000;
+	}
+	return (int)MAX(ms, 0);
+}
+
 static int start(tsunagu_core *core)
 {
 	int ret = make_data_dir(core);
@@ -211,6 +224,7 @@ static int start(tsunagu_core *core)
 		.busy_timeout_ms = (int)tsunagu_config_duration_ms(core->config,
 								   "store.busy_timeout"),
 		.max_batch = (int)tsunagu_config_int(core->config, "store.max_batch"),
+		.commit_delay_ms = commit_delay_ms(core),
 		.context = core->context,
 	};
 	ret = tsunagu_store_open(&so, &core->store);

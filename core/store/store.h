@@ -36,6 +36,11 @@ typedef struct {
 	const char *synchronous; /* "full" (default), "normal", "off" */
 	int busy_timeout_ms;
 	int max_batch;         /* commit early after this many writes (0: 10000) */
+	/* Group-commit window: an open batch commits once it has been open this
+	 * long (tsunagu_core_now_us), gathering the writes of the iterations in
+	 * between, instead of at the end of the iteration that opened it (0,
+	 * the default here: no window). */
+	int commit_delay_ms;
 	GMainContext *context; /* where the commit source runs (NULL: default) */
 } tsunagu_store_options;
 

@@ -15,7 +15,9 @@ struct tsunagu_store {
 	const tsunagu_store_backend_ops *ops;
 	void *be;           /* the backend's handle, or its reader handle */
 	int max_batch;
+	int64_t commit_delay_us; /* 0: commit at the end of the iteration */
 	bool batch_open;
+	int64_t batch_opened_us; /* tsunagu_core_now_us() of its first write */
 	int batch_writes;   /* successful writes in the open batch */
 	int atomic_depth;   /* open tsunagu_store_atomic_begin() sections */
 	int spoiled_depth;  /* 0, or the section a multi-row write failed in (write_end) */

@@ -292,7 +292,21 @@ static int sip_start(void *state)
 	st->root = su_glib_root_create(st);
 	if (!st->root)
 		return -ENOMEM;
+	/* GLib takes a source's descriptors out of the poll set while it
+	 * dispatches and puts them back after, and every put back writes the
+	 * context's wakeup eventfd: one write and one empty loop iteration
+	 * per SIP message. Allowed to recurse, the source keeps them; nothing
+	 * iterates the loop from inside a nua callback (shutdown_nua iterates
+	 * from stop(), outside it). */
+	g_source_set_can_recurse(su_glib_root_gsource(st->root), TRUE);
 	g_source_attach(su_glib_root_gsource(st->root), NULL);
+	/* nua runs its stack as a clone task; threaded (sofia's default) that
+	 * is a second thread with its own epoll loop, every message and event
+	 * crossing between the two through a mutex and a wakeup. Shared, the
+	 * stack runs on our root's port, the core's loop: measured, the stack
+	 * thread was a quarter of tsunagud's CPU per call (tests/bench/README.md,
+	 * "sip calls"). */
+	su_root_threading(st->root, 0);
 	bool v6 = strchr(st->listen_host, ':') != NULL;
 	g_snprintf(url, sizeof url, v6 ? "sip:[%s]:%u" : "sip:%s:%u", st->listen_host,
 		   (unsigned)st->listen_port);

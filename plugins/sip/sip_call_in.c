@@ -151,6 +151,17 @@ static void finish(sip_call *call, const char *reason)
 {
 	sip_state *st = call->st;
 	if (!call->host_done && call->call_id) {
+		/* With "queued", the call's info lines; its steps between are
+		 * debug (one a message, hundreds a second on a busy line). */
+		if (call->talking)
+			st->api->log(st->host, TSUNAGU_PLUGIN_LOG_INFO,
+				     "call %lld (%s) ended, answered by staff %lld",
+				     (long long)call->call_id, call->remote_id ? call->remote_id : "?",
+				     (long long)call->talking->staff_id);
+		else
+			st->api->log(st->host, TSUNAGU_PLUGIN_LOG_INFO, "call %lld (%s) ended: %s",
+				     (long long)call->call_id, call->remote_id ? call->remote_id : "?",
+				     reason ? reason : "not answered");
 		int rc = reason ? st->api->call_missed(st->host, call->call_id, reason)
 				: st->api->call_ended(st->host, call->call_id);
 		if (rc && rc != -EPIPE)
@@ -474,7 +485,7 @@ static void ring_answered(sip_ring *r, const sip_t *sip)
 	call->talking = r;
 	call->phase = SIP_CALL_TALKING;
 	rc = sip_bridge(call->leg, r->leg);
-	st->api->log(st->host, rc ? TSUNAGU_PLUGIN_LOG_ERROR : TSUNAGU_PLUGIN_LOG_INFO,
+	st->api->log(st->host, rc ? TSUNAGU_PLUGIN_LOG_ERROR : TSUNAGU_PLUGIN_LOG_DEBUG,
 		     "call %lld answered by staff %lld%s", (long long)call->call_id,
 		     (long long)r->staff_id, rc ? ": bridge failed" : "");
 }
@@ -615,7 +626,7 @@ static int ring(sip_state *st, sip_call *call, const tsunagu_plugin_call_event *
 	int started = 0;
 	for (guint i = 0; i < contacts->len; i++)
 		started += sip_ring_start(call, ev->staff_id, contacts->pdata[i]) != NULL;
-	st->api->log(st->host, TSUNAGU_PLUGIN_LOG_INFO, "call %lld: ringing %s on %d phone(s)",
+	st->api->log(st->host, TSUNAGU_PLUGIN_LOG_DEBUG, "call %lld: ringing %s on %d phone(s)",
 		     (long long)call->call_id, ev->staff_login ? ev->staff_login : "?", started);
 	g_ptr_array_unref(contacts);
 	return started ? 0 : -ENOENT;

@@ -49,6 +49,20 @@ async function events() {
   return ev.json.events;
 }
 
+// The events once what earlier steps set off (the echo's replies and their
+// failed deliveries, committed within store.commit_delay) has landed: the
+// log is read until two reads 100 ms apart agree.
+async function settledEvents() {
+  let last = await events();
+  for (let i = 0; i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = await events();
+    if (now.at(-1)?.seq === last.at(-1)?.seq) return now;
+    last = now;
+  }
+  return last;
+}
+
 before(async () => {
   tmp = makeTempDir('tsunagu-rules-manage-');
   pluginDir = join(tmp, 'plugins');
@@ -234,7 +248,7 @@ test('dry run: matched rule, errors, target, would-pick; changes nothing', async
   const c1 = await customerSays('alice', 'hello');
   const c2 = await customerSays('bob', 'hi');
   aliceConv = c1;
-  const seqBefore = (await events()).at(-1).seq;
+  const seqBefore = (await settledEvents()).at(-1).seq;
   const gen = (await admin.get('/api/v1/rules/status')).json.generation;
 
   const live = await admin.post('/api/v1/rules/dry-run', {});

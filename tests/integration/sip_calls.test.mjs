@@ -16,7 +16,7 @@ import {
 let srv, admin, trunk;
 
 before(async () => {
-  srv = await startSipServer();
+  srv = await startSipServer({ logLevel: 'debug' }); // the call's steps are debug lines
   admin = new ApiClient(srv.url);
   assert.equal((await admin.login(srv.adminLogin, srv.adminPassword)).status, 200);
   await admin.createStaff('op1', 'operator');

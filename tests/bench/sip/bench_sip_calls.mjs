@@ -33,6 +33,7 @@ const usage = `bench-sip-calls [options]
   --media-calls LIST  concurrent calls to ramp through (100,200,400,600; "" skips)
   --seconds S         measured seconds per media step (10, <= 60)
   --warmup S          unmeasured seconds before (2)
+  --commit-delay D    store.commit_delay of tsunagud (a duration; its default if absent)
   --no-kamailio       skip the peer     --kamailio PATH (kamailio)
   --keep              keep the data directory and SIPp's files`;
 
@@ -43,7 +44,7 @@ const { values: a } = parseArgs({
     rate: { type: 'string', default: '100' }, hold: { type: 'string', default: '1000' },
     'media-calls': { type: 'string', default: '100,200,400,600' },
     seconds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '2' },
-    'no-kamailio': { type: 'boolean' }, kamailio: { type: 'string', default: 'kamailio' },
+    'commit-delay': { type: 'string' }, 'no-kamailio': { type: 'boolean' }, kamailio: { type: 'string', default: 'kamailio' },
     keep: { type: 'boolean' }, help: { type: 'boolean' },
   },
 });
@@ -52,12 +53,13 @@ const o = {
   operators: Number(a.operators), rounds: Number(a.rounds), rate: Number(a.rate),
   hold: Number(a.hold), seconds: Number(a.seconds), warmup: Number(a.warmup),
   media: a['media-calls'] ? a['media-calls'].split(',').map(Number) : [],
-  benchSip: a['bench-sip'],
+  benchSip: a['bench-sip'], commitDelay: a['commit-delay'],
 };
 const bad = !(o.operators >= 1 && o.operators <= 1000) || !(o.rounds >= 1 && o.rounds <= 50) ||
   !(o.rate > 0 && o.rate <= 2000) || !(o.hold >= 0 && o.hold <= 60000) ||
   !(o.seconds > 0 && o.seconds <= 60) || !(o.warmup >= 0 && o.warmup <= 60) ||
-  o.media.some((n) => !(n >= 1 && n <= 1000)) || (o.media.length && !o.benchSip);
+  o.media.some((n) => !(n >= 1 && n <= 1000)) || (o.media.length && !o.benchSip) ||
+  (o.commitDelay !== undefined && !/^\d{1,4}(ms|s)$/.test(o.commitDelay));
 if (bad) { console.error(`bad options\n${usage}`); process.exit(2); }
 
 // The integration harness finds tsunagud and its plugins through these.

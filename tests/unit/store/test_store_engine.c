@@ -8,6 +8,7 @@
 
 #include "core.h"
 #include "store.h"
+#include "store_sqlite.h"
 #include "store_test_util.h"
 
 static int64_t fake_now = 1000000000;
@@ -263,6 +264,52 @@ static void test_offers(store_fixture *fx, gconstpointer data)
 	g_assert_cmpint(tsunagu_store_staff_count_missed(fx->store, 9999, true, NULL), ==, -ENOENT);
 }
 
+/* Reading an operator asks whether they are in after-call work; that is
+ * answered from an index (migration 12), whatever the number of calls
+ * already ended: no statement reading staff walks a whole table. */
+static void test_acw_read_without_scan(store_fixture *fx, gconstpointer data)
+{
+	tsunagu_sqlite *sq = tsunagu_store_backend_handle(fx->store);
+	int64_t a = available_staff(fx, "a"), b = available_staff(fx, "b"), call = 0;
+	tsunagu_store_staff *s;
+
+	for (int i = 0; i < 40; i++) {
+		g_assert_cmpint(tsunagu_store_call_create(fx->store, fixture_conversation(fx, "phone"),
+							  "inbound", &call), ==, 0);
+		set_call(fx, call, "talking", i % 2 ? b : a);
+		set_call(fx, call, "ended", i % 2 ? b : a);
+		if (i < 39) { /* b's last call stays in after-call work */
+			tsunagu_store_call *c = NULL;
+			g_assert_cmpint(tsunagu_store_call_get(fx->store, call, &c), ==, 0);
+			c->acw_ended_at_us = ++fake_now;
+			g_assert_cmpint(tsunagu_store_call_update(fx->store, c), ==, 0);
+			tsunagu_store_call_free(c);
+		}
+	}
+	g_assert_cmpint(tsunagu_store_flush(fx->store), ==, 0);
+	s = get_staff(fx, a);
+	g_assert_false(s->in_acw);
+	tsunagu_store_staff_free(s);
+	s = get_staff(fx, b);
+	g_assert_true(s->in_acw);
+	tsunagu_store_staff_free(s);
+
+	GHashTableIter it;
+	gpointer value;
+	int staff_reads = 0;
+	g_hash_table_iter_init(&it, sq->stmts);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		const char *sql = sqlite3_sql(value);
+		if (!strstr(sql, "FROM staff s") || !strstr(sql, "WHERE s.id = ?1"))
+			continue;
+		staff_reads++;
+		int steps = sqlite3_stmt_status(value, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
+		if (steps)
+			g_error("%d full-scan steps: %s", steps, sql);
+	}
+	g_assert_cmpint(staff_reads, >=, 1);
+}
+
 int main(int argc, char **argv)
 {
 	tsunagu_core_set_clock(fake_clock);
@@ -272,5 +319,6 @@ int main(int argc, char **argv)
 	ADD("/store/engine/chat-and-phone-counts", test_chat_and_phone_counts);
 	ADD("/store/engine/calls-and-eligibility", test_calls_and_eligibility);
 	ADD("/store/engine/offers", test_offers);
+	ADD("/store/engine/acw-read-without-scan", test_acw_read_without_scan);
 	return g_test_run();
 }
