@@ -23,17 +23,33 @@ static const char SQL_CALL_INSERT[] =
 static const char SQL_CALL_GET[] = "SELECT " CALL_COLUMNS " FROM " CALLS_FROM " WHERE calls.id = ?1";
 static const char SQL_CALL_OF_CONV[] =
 	"SELECT " CALL_COLUMNS " FROM " CALLS_FROM " WHERE calls.conversation_id = ?1 ORDER BY calls.id DESC LIMIT 1";
+/* Writes only a row that differs (migration 13, docs/store.md): SQLite
+ * rewrites the row and every partial index entry on calls (calls_busy,
+ * calls_waiting) for any UPDATE that names state, unchanged or not, and
+ * each call step is a commit of its own, so a no-op update still cost a
+ * page per index in the WAL. */
 static const char SQL_CALL_UPDATE[] =
 	"UPDATE calls SET staff_id = nullif(?2, 0), state = ?3, missed_reason = ?4,"
 	" ringing_at = nullif(?5, 0), answered_at = nullif(?6, 0), ended_at = nullif(?7, 0),"
-	" acw_ended_at = nullif(?8, 0) WHERE id = ?1";
+	" acw_ended_at = nullif(?8, 0) WHERE id = ?1 AND (staff_id IS NOT nullif(?2, 0)"
+	" OR state IS NOT ?3 OR missed_reason IS NOT ?4 OR ringing_at IS NOT nullif(?5, 0)"
+	" OR answered_at IS NOT nullif(?6, 0) OR ended_at IS NOT nullif(?7, 0)"
+	" OR acw_ended_at IS NOT nullif(?8, 0))";
+static const char SQL_CALL_EXISTS[] = "SELECT 1 FROM calls WHERE id = ?1";
+/* Every update of an inbound call carries its origin: rewritten as is, the
+ * row and its entry in call_origins_provider (keyed by a random Call-ID: a
+ * page of its own per call) were written again at each step. */
 static const char SQL_ORIGIN_PUT[] =
 	"INSERT INTO call_origins (call_id, provider_call_id, line, disposition,"
 	" linked_conversation_id, ring_rounds) VALUES (?1, ?2, ?3, ?4, nullif(?5, 0), ?6)"
 	" ON CONFLICT (call_id) DO UPDATE SET provider_call_id = excluded.provider_call_id,"
 	" line = excluded.line, disposition = excluded.disposition,"
 	" linked_conversation_id = excluded.linked_conversation_id,"
-	" ring_rounds = excluded.ring_rounds";
+	" ring_rounds = excluded.ring_rounds"
+	" WHERE provider_call_id IS NOT excluded.provider_call_id OR line IS NOT excluded.line"
+	" OR disposition IS NOT excluded.disposition"
+	" OR linked_conversation_id IS NOT excluded.linked_conversation_id"
+	" OR ring_rounds IS NOT excluded.ring_rounds";
 static const char SQL_CALL_BY_PROVIDER[] =
 	"SELECT " CALL_COLUMNS " FROM " CALLS_FROM " WHERE provider_call_id = ?1";
 /* the call queue the engine rings (calls_waiting) */
@@ -169,6 +185,14 @@ int tsunagu_sqlite_call_of_conversation(void *be, int64_t conversation_id,
 	return call_one(be, SQL_CALL_OF_CONV, conversation_id, out);
 }
 
+/* 0 when call id exists, -ENOENT when not. */
+static int call_exists(tsunagu_sqlite *sq, int64_t id)
+{
+	int64_t one = 0;
+	return tsunagu_sqlite_int64_of(sq, SQL_CALL_EXISTS, id, 0, &one, -ENOENT,
+				       "looking up a call");
+}
+
 int tsunagu_sqlite_call_update(void *be, const tsunagu_store_call *c)
 {
 	tsunagu_sqlite *sq = be;
@@ -188,7 +212,7 @@ int tsunagu_sqlite_call_update(void *be, const tsunagu_store_call *c)
 	/* A state or reason outside the schema fails its CHECK: -EINVAL. */
 	r = tsunagu_sqlite_run(sq, st, "updating a call");
 	if (r == 0 && sqlite3_changes(sq->db) == 0)
-		r = -ENOENT;
+		r = call_exists(sq, c->id); /* unchanged, or no such call */
 	if (r < 0 || (!c->provider_call_id && !c->line && !c->disposition &&
 		      !c->linked_conversation_id && !c->ring_rounds))
 		return r;

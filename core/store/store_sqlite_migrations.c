@@ -69,6 +69,22 @@ static const char MIGRATION_12_CALLS_ACW[] =
 	"CREATE INDEX IF NOT EXISTS calls_acw ON calls(staff_id)"
 	"  WHERE state = 'ended' AND answered_at IS NOT NULL AND acw_ended_at IS NULL;";
 
+/* 13: fewer WAL pages per call (issue 5, CPU per call; each index entry a
+ * step rewrites is a page of that step's commit). calls_acw (12) held the
+ * calls in after-call work, which calls_busy (5) holds too: the operator
+ * read (STAFF_COLUMNS) now asks calls_busy with its condition word for
+ * word. conversations_team (team_id, state) had no reader (no query filters
+ * conversations by team; teams are never deleted). conversations_contact
+ * (contact_id, channel, state) served its readers (count per contact, the
+ * history's join) by its first two columns only, while its state made
+ * every state change of every conversation rewrite an entry: narrowed to
+ * (contact_id, channel). Idempotent. */
+static const char MIGRATION_13_CALL_INDEXES[] =
+	"DROP INDEX IF EXISTS calls_acw;"
+	"DROP INDEX IF EXISTS conversations_team;"
+	"DROP INDEX IF EXISTS conversations_contact;"
+	"CREATE INDEX IF NOT EXISTS conversations_contact_channel ON conversations(contact_id, channel);";
+
 static const char *const migrations[] = {
 	/* 1: the foundation schema. Enum-like columns hold the names of
 	 * store.h's enums (tsunagu_*_name) so the database reads well in SQL
@@ -484,6 +500,7 @@ static const char *const migrations[] = {
 	MIGRATION_10_EVENT_INDEXES,
 	MIGRATION_11_RESERVED,
 	MIGRATION_12_CALLS_ACW,
+	MIGRATION_13_CALL_INDEXES,
 };
 
 int tsunagu_sqlite_migrations_latest(void)

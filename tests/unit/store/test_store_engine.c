@@ -310,6 +310,48 @@ static void test_acw_read_without_scan(store_fixture *fx, gconstpointer data)
 	g_assert_cmpint(staff_reads, >=, 1);
 }
 
+/* A call step that changes nothing writes nothing (no row, no index entry:
+ * a WAL page each), and a changed origin is still kept. */
+static void test_call_update_writes_changes_only(store_fixture *fx, gconstpointer data)
+{
+	tsunagu_sqlite *sq = tsunagu_store_backend_handle(fx->store);
+	int64_t a = available_staff(fx, "a"), call = 0;
+	tsunagu_store_call *c = NULL, *back = NULL;
+
+	g_assert_cmpint(tsunagu_store_call_create(fx->store, fixture_conversation(fx, "phone"),
+						  "inbound", &call), ==, 0);
+	set_call(fx, call, "talking", a);
+	g_assert_cmpint(tsunagu_store_call_get(fx->store, call, &c), ==, 0);
+	c->provider_call_id = g_strdup("abc@trunk");
+	c->line = g_strdup("0312345678");
+	g_assert_cmpint(tsunagu_store_call_update(fx->store, c), ==, 0);
+	int before = sqlite3_total_changes(sq->db);
+	g_assert_cmpint(tsunagu_store_call_update(fx->store, c), ==, 0); /* the same again */
+	g_assert_cmpint(sqlite3_total_changes(sq->db), ==, before);
+	c->ring_rounds = 2; /* the origin alone changes */
+	g_assert_cmpint(tsunagu_store_call_update(fx->store, c), ==, 0);
+	g_assert_cmpint(sqlite3_total_changes(sq->db), ==, before + 1);
+	g_assert_cmpint(tsunagu_store_call_get(fx->store, call, &back), ==, 0);
+	g_assert_cmpint(back->ring_rounds, ==, 2);
+	g_assert_cmpstr(back->provider_call_id, ==, "abc@trunk");
+	g_assert_cmpstr(back->state, ==, "talking");
+	tsunagu_store_call_free(back);
+	c->id = call + 1000; /* no such call, unchanged or not */
+	g_assert_cmpint(tsunagu_store_call_update(fx->store, c), ==, -ENOENT);
+	tsunagu_store_call_free(c);
+	/* migration 13: the indexes nothing needs are gone */
+	static const char *const gone[] = {"calls_acw", "conversations_team",
+					   "conversations_contact"};
+	for (guint i = 0; i < G_N_ELEMENTS(gone); i++) {
+		sqlite3_stmt *st = NULL;
+		g_assert_cmpint(sqlite3_prepare_v2(sq->db, "SELECT 1 FROM sqlite_schema WHERE name = ?1",
+						   -1, &st, NULL), ==, SQLITE_OK);
+		sqlite3_bind_text(st, 1, gone[i], -1, SQLITE_STATIC);
+		g_assert_cmpint(sqlite3_step(st), ==, SQLITE_DONE);
+		sqlite3_finalize(st);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	tsunagu_core_set_clock(fake_clock);
@@ -320,5 +362,6 @@ int main(int argc, char **argv)
 	ADD("/store/engine/calls-and-eligibility", test_calls_and_eligibility);
 	ADD("/store/engine/offers", test_offers);
 	ADD("/store/engine/acw-read-without-scan", test_acw_read_without_scan);
+	ADD("/store/engine/call-update-writes-changes-only", test_call_update_writes_changes_only);
 	return g_test_run();
 }
