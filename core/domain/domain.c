@@ -220,20 +220,23 @@ int tsunagu_domain_inbound(tsunagu_domain *domain, const tsunagu_inbound_message
 	ret = tsunagu_store_atomic_begin(store);
 	if (ret < 0)
 		return ret;
-	ret = tsunagu_store_contact_identity(store, msg->channel, msg->sender_id,
-					     msg->sender_name, &contact_id, &created);
+	/* One read for a known sender; a new one is created, with no
+	 * conversation yet. */
+	ret = tsunagu_store_conversation_of_identity(store, msg->channel, msg->sender_id,
+						     &contact_id, &conv);
+	if (ret == -ENOENT)
+		ret = tsunagu_store_contact_identity(store, msg->channel, msg->sender_id,
+						     msg->sender_name, &contact_id, &created);
 	if (ret < 0)
 		goto out;
-	ret = tsunagu_store_conversation_find_active(store, contact_id, msg->channel, &conv_id);
-	if (ret == -ENOENT) {
+	if (!conv) {
 		ret = msg->visitor_json && !domain_visitor_valid(msg->visitor_json) ? -EINVAL : 0;
 		if (ret == 0)
 			ret = domain_open_conversation(domain, msg->channel, contact_id, msg->visitor_json,
 						&conv_id, &conv);
-	} else if (ret == 0) {
-		ret = tsunagu_store_conversation_get(store, conv_id, &conv);
-		if (ret == 0 && msg->visitor_json &&
-		    g_strcmp0(conv->visitor_json, msg->visitor_json) != 0)
+	} else {
+		conv_id = conv->id;
+		if (msg->visitor_json && g_strcmp0(conv->visitor_json, msg->visitor_json) != 0)
 			ret = domain_visitor_valid(msg->visitor_json)
 				      ? tsunagu_store_conversation_set_visitor(store, conv_id,
 									       msg->visitor_json)

@@ -270,6 +270,16 @@ int tsunagu_store_conversation_get_by_public_id(tsunagu_store *store, const char
  * -ENOENT when there is none. */
 int tsunagu_store_conversation_find_active(tsunagu_store *store, int64_t contact_id,
 					   const char *channel, int64_t *id_out);
+/* What an inbound message needs first, in one read: the contact that
+ * channel knows by external_id (as tsunagu_store_contact_identity finds it)
+ * and that contact's newest conversation on channel that is not closed (as
+ * tsunagu_store_conversation_find_active + tsunagu_store_conversation_get).
+ * 0: *contact_id set, *conv_out the conversation or NULL when there is none
+ * (freed by the caller); -ENOENT: no such identity (nothing set). Loop thread,
+ * sees the open batch. */
+int tsunagu_store_conversation_of_identity(tsunagu_store *store, const char *channel,
+					   const char *external_id, int64_t *contact_id,
+					   tsunagu_store_conversation **conv_out);
 /* Replaces what is known of the visitor (a JSON object text, or NULL). */
 int tsunagu_store_conversation_set_visitor(tsunagu_store *store, int64_t id,
 					   const char *visitor_json);

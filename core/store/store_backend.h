@@ -235,6 +235,10 @@ typedef struct tsunagu_store_backend_ops {
 	int (*guidance_sets_replace)(void *be, GPtrArray *sets);
 	int (*guidance_resolve)(void *be, const char *line, const char *kind,
 				tsunagu_store_guidance **out);
+	/* Appended (issue 3, one read per inbound message): as in store.h;
+	 * arguments already checked, *conv_out already NULL. */
+	int (*conversation_of_identity)(void *be, const char *channel, const char *external_id,
+					int64_t *contact_id, tsunagu_store_conversation **conv_out);
 } tsunagu_store_backend_ops;
 
 /* The embedded default (store_sqlite.c). */

@@ -302,6 +302,18 @@ int tsunagu_store_conversation_find_active(tsunagu_store *store, int64_t contact
 	return store->ops->conversation_find_active(store->be, contact_id, channel, id_out);
 }
 
+int tsunagu_store_conversation_of_identity(tsunagu_store *store, const char *channel,
+					   const char *external_id, int64_t *contact_id,
+					   tsunagu_store_conversation **conv_out)
+{
+	if (!store || !channel || !*channel || !external_id || !*external_id || !contact_id ||
+	    !conv_out)
+		return -EINVAL;
+	*conv_out = NULL;
+	return store->ops->conversation_of_identity(store->be, channel, external_id, contact_id,
+						    conv_out);
+}
+
 int tsunagu_store_conversation_list(tsunagu_store *store, tsunagu_conv_state state,
 				    int64_t assignee_id, unsigned limit, GPtrArray **out)
 {

@@ -543,6 +543,7 @@ const tsunagu_store_backend_ops tsunagu_store_sqlite_ops = {
 	.conversation_get = tsunagu_sqlite_conversation_get,
 	.conversation_get_by_public_id = tsunagu_sqlite_conversation_get_by_public_id,
 	.conversation_find_active = tsunagu_sqlite_conversation_find_active,
+	.conversation_of_identity = tsunagu_sqlite_conversation_of_identity,
 	.conversation_list = tsunagu_sqlite_conversation_list,
 	.conversation_set_state = tsunagu_sqlite_conversation_set_state,
 	.conversation_assign = tsunagu_sqlite_conversation_assign,

@@ -188,6 +188,9 @@ int tsunagu_sqlite_conversation_get_by_public_id(void *be, const char *public_id
 						 tsunagu_store_conversation **out);
 int tsunagu_sqlite_conversation_find_active(void *be, int64_t contact_id, const char *channel,
 					    int64_t *id_out);
+int tsunagu_sqlite_conversation_of_identity(void *be, const char *channel,
+					    const char *external_id, int64_t *contact_id,
+					    tsunagu_store_conversation **conv_out);
 int tsunagu_sqlite_conversation_list(void *be, tsunagu_conv_state state, int64_t assignee_id,
 				     unsigned limit, GPtrArray **out);
 int tsunagu_sqlite_conversation_set_state(void *be, int64_t id, tsunagu_conv_state s);

@@ -17,6 +17,14 @@ static const char SQL_GET_PUBLIC[] =
 static const char SQL_FIND_ACTIVE[] =
 	"SELECT id FROM conversations WHERE contact_id = ?1 AND channel = ?2"
 	" AND state <> 'closed' ORDER BY id DESC LIMIT 1";
+/* The identity's contact and SQL_FIND_ACTIVE's conversation in one
+ * statement: the inbound message path ran the three reads apart. */
+static const char SQL_OF_IDENTITY[] =
+	"SELECT i.contact_id, " TSUNAGU_SQLITE_CONV_COLUMNS("c.")
+	" FROM contact_identities i LEFT JOIN conversations c ON c.id ="
+	" (SELECT a.id FROM conversations a WHERE a.contact_id = i.contact_id"
+	"  AND a.channel = ?1 AND a.state <> 'closed' ORDER BY a.id DESC LIMIT 1)"
+	" WHERE i.channel = ?1 AND i.external_id = ?2";
 static const char SQL_COUNT_FOR_CONTACT[] =
 	"SELECT count(*) FROM conversations WHERE contact_id = ?1 AND id <> ?2";
 
@@ -168,6 +176,28 @@ int tsunagu_sqlite_conversation_find_active(void *be, int64_t contact_id, const 
 	if (r <= 0)
 		return r < 0 ? r : -ENOENT;
 	*id_out = sqlite3_column_int64(st, 0);
+	tsunagu_sqlite_done(st);
+	return 0;
+}
+
+int tsunagu_sqlite_conversation_of_identity(void *be, const char *channel,
+					    const char *external_id, int64_t *contact_id,
+					    tsunagu_store_conversation **conv_out)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_OF_IDENTITY);
+	int r;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, channel, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, external_id, -1, SQLITE_STATIC);
+	r = tsunagu_sqlite_step_row(sq, st, "looking up an identity and its conversation");
+	if (r <= 0)
+		return r < 0 ? r : -ENOENT;
+	*contact_id = sqlite3_column_int64(st, 0);
+	if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+		*conv_out = tsunagu_sqlite_conversation_from_row(st, 1);
 	tsunagu_sqlite_done(st);
 	return 0;
 }

@@ -11,10 +11,9 @@ static const char SQL_APPEND[] =
 static const char SQL_RANGE[] =
 	"SELECT seq, at, type, coalesce(conversation_id, 0), coalesce(actor_staff_id, 0), payload"
 	" FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3";
-/* sqlite_sequence keeps the highest sequence ever handed out, also when the
- * newest events were deleted since. */
-static const char SQL_LAST_SEQ[] =
-	"SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)";
+/* The newest event is never deleted (trigger events_keep_newest, migration
+ * 11), so the highest sequence stored is the highest ever handed out. */
+static const char SQL_LAST_SEQ[] = "SELECT coalesce(max(seq), 0) FROM events";
 
 int tsunagu_sqlite_event_append(void *be, const char *type, int64_t conversation_id,
 				int64_t actor_staff_id, const char *payload_json, int64_t *seq_out)

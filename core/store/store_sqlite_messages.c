@@ -8,11 +8,15 @@
 #include "store_sqlite.h"
 
 /* The channel comes from the conversation in the same statement; a retried
- * provider message id inserts nothing (changes() == 0). */
+ * provider message id inserts nothing (changes() == 0); an unknown
+ * conversation fails the foreign key (-ENOENT). One row of VALUES, not
+ * INSERT ... SELECT: a statement that may write several rows opens a
+ * statement journal (a savepoint) at every execution. */
 static const char SQL_INSERT[] =
 	"INSERT INTO messages (conversation_id, channel, kind, author_staff_id, body,"
 	" provider_message_id, created_at)"
-	" SELECT ?1, channel, ?2, ?3, ?4, ?5, ?6 FROM conversations WHERE id = ?1"
+	" VALUES (?1, coalesce((SELECT channel FROM conversations WHERE id = ?1), ''),"
+	" ?2, ?3, ?4, ?5, ?6)"
 	" ON CONFLICT (channel, provider_message_id) DO NOTHING";
 static const char SQL_EXISTING[] =
 	"SELECT m.id FROM conversations c JOIN messages m"
@@ -78,10 +82,9 @@ int tsunagu_sqlite_message_insert(void *be, int64_t conversation_id, tsunagu_msg
 		return r;
 
 	if (sqlite3_changes(sq->db) == 0) {
-		/* Either the conversation does not exist or the provider id is
-		 * already stored on this channel. */
+		/* The provider id is already stored on this channel. */
 		if (!provider_message_id)
-			return -ENOENT;
+			return -ENOENT; /* unreachable: nothing else skips the row */
 		st = tsunagu_sqlite_stmt(sq, SQL_EXISTING);
 		if (!st)
 			return -EIO;

@@ -52,9 +52,69 @@ static const char MIGRATION_10_EVENT_INDEXES[] =
 	"DROP INDEX IF EXISTS events_type;"
 	"CREATE INDEX events_type ON events(type, at) WHERE " TSUNAGU_SQLITE_EVENTS_REPORTED ";";
 
-/* 11: reserved for the chat path's store writes (another branch this
- * session); the merge puts that migration here. Empty, it changes nothing. */
-static const char MIGRATION_11_RESERVED[] = "";
+/* The events table's columns after seq, the same since migration 1. */
+#define EVENTS_COLUMNS_AFTER_SEQ                                                          \
+	"  at INTEGER NOT NULL,"                                                          \
+	"  type TEXT NOT NULL,"                                                           \
+	"  conversation_id INTEGER,"                                                      \
+	"  actor_staff_id INTEGER,"                                                       \
+	"  payload TEXT NOT NULL DEFAULT '{}'"                                            \
+	"    CHECK (json_valid(payload) AND substr(ltrim(payload), 1, 1) = '{'));"
+
+/* 11: the rows every chat message writes (issue 3, CPU per frame), two
+ * table rebuilds that keep every row and rowid (the search index and the
+ * events sockets' ?since= refer to them):
+ * - messages: SQLite 3.40 checks `kind IN (five names)` by building a
+ *   temporary B-tree of the five names for every INSERT (a tenth of the
+ *   loop's time at full chat load); five equalities check the same thing.
+ * - events: no AUTOINCREMENT, which read and rewrote sqlite_sequence at every
+ *   append. The next sequence is max(seq) + 1, so a number would be reused
+ *   only if the newest event were deleted: the store never deletes events
+ *   and events_keep_newest refuses it. A database whose newest events were
+ *   deleted before this migration keeps its mark as a placeholder event
+ *   (type "store.sequence_kept") at the highest sequence handed out.
+ * Idempotent (a second run copies the tables again) and valid on top of 10.
+ * The copy rewrites both tables once at the upgrade (seconds per million
+ * rows). */
+static const char MIGRATION_11_MESSAGE_ROWS[] =
+	"CREATE TABLE messages_11 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,"
+	"  channel TEXT NOT NULL,"
+	"  kind TEXT NOT NULL CHECK (kind = 'customer' OR kind = 'operator' OR kind = 'note'"
+	"    OR kind = 'system' OR kind = 'draft'),"
+	"  author_staff_id INTEGER REFERENCES staff(id),"
+	"  body TEXT NOT NULL,"
+	"  provider_message_id TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  UNIQUE (channel, provider_message_id));"
+	"INSERT INTO messages_11 (id, conversation_id, channel, kind, author_staff_id, body,"
+	"  provider_message_id, created_at)"
+	"  SELECT id, conversation_id, channel, kind, author_staff_id, body, provider_message_id,"
+	"  created_at FROM messages ORDER BY id;"
+	"DROP TABLE messages;"
+	"ALTER TABLE messages_11 RENAME TO messages;"
+	"CREATE INDEX messages_conversation ON messages(conversation_id, id);"
+
+	"CREATE TABLE events_11 ("
+	"  seq INTEGER PRIMARY KEY,"
+	EVENTS_COLUMNS_AFTER_SEQ
+	"INSERT INTO events_11 (seq, at, type, conversation_id, actor_staff_id, payload)"
+	"  SELECT seq, at, type, conversation_id, actor_staff_id, payload FROM events ORDER BY seq;"
+	/* sqlite_sequence exists: migration 1 made events AUTOINCREMENT, and
+	 * SQLite never drops that table. */
+	"INSERT INTO events_11 (seq, at, type, payload)"
+	"  SELECT q.seq, (SELECT coalesce(max(at), 0) FROM events), 'store.sequence_kept', '{}'"
+	"  FROM sqlite_sequence q WHERE q.name = 'events'"
+	"  AND q.seq > (SELECT coalesce(max(seq), 0) FROM events);"
+	"DROP TABLE events;"
+	"DELETE FROM sqlite_sequence WHERE name IN ('events', 'events_11');"
+	"ALTER TABLE events_11 RENAME TO events;"
+	"CREATE INDEX events_type ON events(type, at) WHERE " TSUNAGU_SQLITE_EVENTS_REPORTED ";"
+	"CREATE TRIGGER events_keep_newest BEFORE DELETE ON events"
+	"  WHEN OLD.seq >= (SELECT max(seq) FROM events) BEGIN"
+	"  SELECT RAISE(ABORT, 'the newest event is kept: its sequence would be handed out again');"
+	"  END;";
 
 /* 12: after-call work by operator. Reading an operator (staff_get: every
  * offer of a call reads the operator it rings, STAFF_COLUMNS in
@@ -211,12 +271,7 @@ static const char *const migrations[] = {
 	 * events are deleted or the process restarts. */
 	"CREATE TABLE events ("
 	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  at INTEGER NOT NULL,"
-	"  type TEXT NOT NULL,"
-	"  conversation_id INTEGER,"
-	"  actor_staff_id INTEGER,"
-	"  payload TEXT NOT NULL DEFAULT '{}'"
-	"    CHECK (json_valid(payload) AND substr(ltrim(payload), 1, 1) = '{'));"
+	EVENTS_COLUMNS_AFTER_SEQ
 	"CREATE INDEX events_conversation ON events(conversation_id, seq)"
 	"  WHERE conversation_id IS NOT NULL;"
 	"CREATE INDEX events_type ON events(type, at);"
@@ -498,7 +553,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX IF NOT EXISTS guidance_sets_guidance ON guidance_sets(guidance_id);",
 
 	MIGRATION_10_EVENT_INDEXES,
-	MIGRATION_11_RESERVED,
+	MIGRATION_11_MESSAGE_ROWS,
 	MIGRATION_12_CALLS_ACW,
 	MIGRATION_13_CALL_INDEXES,
 };

@@ -567,10 +567,14 @@ static void test_events_seq(store_fixture *fx, gconstpointer data)
 	tsunagu_store_close(fx->store);
 	fx->store = NULL;
 
-	/* Delete the newest events behind the store's back: a sequence is
-	 * still never reused after a restart. */
+	/* The newest event cannot be deleted, not even behind the store's
+	 * back (its sequence would be handed out again after a restart): the
+	 * whole statement is refused. Older events can go. */
 	sqlite3 *peer = fixture_peer(fx);
 	g_assert_cmpint(sqlite3_exec(peer, "DELETE FROM events WHERE seq > 3", NULL, NULL, NULL), ==,
+			SQLITE_CONSTRAINT);
+	g_assert_cmpint(query_int(peer, "SELECT count(*) FROM events"), ==, 5);
+	g_assert_cmpint(sqlite3_exec(peer, "DELETE FROM events WHERE seq = 4", NULL, NULL, NULL), ==,
 			SQLITE_OK);
 	sqlite3_close(peer);
 	fixture_open(fx, &opts);
@@ -593,8 +597,9 @@ static void test_events_seq(store_fixture *fx, gconstpointer data)
 	g_assert_cmpuint(evs->len, ==, 0);
 	g_ptr_array_unref(evs);
 	g_assert_cmpint(tsunagu_store_events_range(fx->store, 3, INT64_MAX, 0, &evs), ==, 0);
-	g_assert_cmpuint(evs->len, ==, 1);
-	tsunagu_store_event *ev = evs->pdata[0];
+	g_assert_cmpuint(evs->len, ==, 2);
+	g_assert_cmpint(((tsunagu_store_event *)evs->pdata[0])->seq, ==, prev);
+	tsunagu_store_event *ev = evs->pdata[1];
 	g_assert_cmpint(ev->seq, ==, seq);
 	g_assert_cmpstr(ev->type, ==, "t");
 	g_assert_cmpint(ev->conversation_id, ==, 9);
