@@ -103,32 +103,18 @@ static bool text_valid(const char *text)
 	return len > 0 && len <= MAX_TEXT_BYTES && g_utf8_validate(text, (gssize)len, NULL);
 }
 
-/* The event of a stored message: {"conversation", "channel", "message_id",
- * "kind" (unless NULL), "text", "author" (unless 0)}. Composed as text, not
- * packed and dumped: it is the one event of every chat message. */
+/* The event of a stored message; its payload is composed as text
+ * (tsunagu_event_message_payload), not packed and dumped: it is the one
+ * event of every chat message. */
 static int emit_message(tsunagu_events *events, const char *type,
 			const tsunagu_store_conversation *conv, int64_t msg_id, const char *kind,
 			int64_t author, const char *text)
 {
-	GString *p = g_string_sized_new(96 + strlen(text));
-	int ret;
+	char *p = tsunagu_event_message_payload(conv->public_id, conv->channel, msg_id, kind,
+						author, text);
+	int ret = tsunagu_events_emit_text(events, type, conv->id, author, p, NULL);
 
-	g_string_append(p, "{\"conversation\":");
-	tsunagu_event_append_json_string(p, conv->public_id);
-	g_string_append(p, ",\"channel\":");
-	tsunagu_event_append_json_string(p, conv->channel);
-	g_string_append_printf(p, ",\"message_id\":%" G_GINT64_FORMAT, msg_id);
-	if (kind) {
-		g_string_append(p, ",\"kind\":");
-		tsunagu_event_append_json_string(p, kind);
-	}
-	g_string_append(p, ",\"text\":");
-	tsunagu_event_append_json_string(p, text);
-	if (author)
-		g_string_append_printf(p, ",\"author\":%" G_GINT64_FORMAT, author);
-	g_string_append_c(p, '}');
-	ret = tsunagu_events_emit_text(events, type, conv->id, author, p->str, NULL);
-	g_string_free(p, TRUE);
+	g_free(p);
 	return ret;
 }
 

@@ -130,10 +130,22 @@ int tsunagu_events_emit_text(tsunagu_events *events, const char *type, int64_t c
 int tsunagu_events_emit(tsunagu_events *events, const char *type, int64_t conversation_id,
 			int64_t actor_staff_id, json_t *payload, int64_t *seq_out)
 {
-	char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
-	int ret = tsunagu_events_emit_text(events, type, conversation_id, actor_staff_id, text,
-					   seq_out);
+	char *text = NULL;
+	int ret;
 
+	/* The store no longer parses payloads (migration 11): an object that
+	 * jansson dumps is valid JSON text by construction (its strings are
+	 * checked UTF-8, its numbers finite), so the object test is all that
+	 * is left to keep bad payloads out of the audit trail. */
+	if (payload && !json_is_object(payload)) {
+		tlog_error("event %s refused: its payload is not a JSON object", type);
+		return -EINVAL;
+	}
+	if (payload && !(text = json_dumps(payload, JSON_COMPACT))) {
+		tlog_error("event %s refused: its payload cannot be written as JSON", type);
+		return -EINVAL;
+	}
+	ret = tsunagu_events_emit_text(events, type, conversation_id, actor_staff_id, text, seq_out);
 	free(text);
 	return ret;
 }
@@ -200,6 +212,28 @@ void tsunagu_event_append_json_string(GString *out, const char *s)
 	}
 	g_string_append_len(out, (const char *)run, p - run);
 	g_string_append_c(out, '"');
+}
+
+char *tsunagu_event_message_payload(const char *public_id, const char *channel, int64_t msg_id,
+				    const char *kind, int64_t author, const char *text)
+{
+	GString *p = g_string_sized_new(96 + strlen(text));
+
+	g_string_append(p, "{\"conversation\":");
+	tsunagu_event_append_json_string(p, public_id);
+	g_string_append(p, ",\"channel\":");
+	tsunagu_event_append_json_string(p, channel);
+	g_string_append_printf(p, ",\"message_id\":%" G_GINT64_FORMAT, msg_id);
+	if (kind) {
+		g_string_append(p, ",\"kind\":");
+		tsunagu_event_append_json_string(p, kind);
+	}
+	g_string_append(p, ",\"text\":");
+	tsunagu_event_append_json_string(p, text);
+	if (author)
+		g_string_append_printf(p, ",\"author\":%" G_GINT64_FORMAT, author);
+	g_string_append_c(p, '}');
+	return g_string_free(p, FALSE);
 }
 
 char *tsunagu_event_to_text(const tsunagu_store_event *ev)

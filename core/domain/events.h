@@ -21,20 +21,33 @@ typedef void (*tsunagu_event_fn)(const tsunagu_store_event *ev, void *user_data)
 int tsunagu_events_new(tsunagu_store *store, tsunagu_events **out);
 void tsunagu_events_free(tsunagu_events *events);
 
-/* Appends an event. payload is borrowed (NULL: {}). *seq_out (may be NULL)
- * gets its sequence. Subscribers get it after the commit. */
+/* Appends an event. payload is borrowed (NULL: {}); anything but an object
+ * is refused with -EINVAL and logged. This is the way for payloads from
+ * outside the core (plugins, rules, the API): the store does not check a
+ * payload (migration 11), jansson's objects are valid by construction.
+ * *seq_out (may be NULL) gets its sequence. Subscribers get it after the
+ * commit. */
 int tsunagu_events_emit(tsunagu_events *events, const char *type, int64_t conversation_id,
 			int64_t actor_staff_id, json_t *payload, int64_t *seq_out);
 /* The same with the payload already composed as the text of a JSON object
  * (borrowed; NULL: {}): the hot paths build it with
  * tsunagu_event_append_json_string instead of packing and dumping a jansson
- * object per message. Text that is not a JSON object is refused by the
- * store (-EINVAL). */
+ * object per message. For the core's own composers only: the text is not
+ * parsed again (the store checks no more than its first byte, '{'), so it
+ * must be valid by construction — literal keys, integers, and strings
+ * through tsunagu_event_append_json_string from valid UTF-8
+ * (tests/fuzz/store/fuzz_event_payload.c). Never pass outside text here. */
 int tsunagu_events_emit_text(tsunagu_events *events, const char *type, int64_t conversation_id,
 			     int64_t actor_staff_id, const char *payload_json, int64_t *seq_out);
 /* Appends s (UTF-8, NUL-terminated) to out as a JSON string literal:
  * quotes, backslashes and control characters escaped, the rest as is. */
 void tsunagu_event_append_json_string(GString *out, const char *s);
+/* The payload of a stored message's event, as the text of a JSON object:
+ * {"conversation", "channel", "message_id", "kind" (unless NULL), "text",
+ * "author" (unless 0)}. The strings must be valid UTF-8 (then so is the
+ * JSON: tests/fuzz/store/fuzz_event_payload.c). g_free() the result. */
+char *tsunagu_event_message_payload(const char *public_id, const char *channel, int64_t msg_id,
+				    const char *kind, int64_t author, const char *text);
 
 /* For a domain operation that may undo its writes: mark before it, and
  * rollback_to(mark) after tsunagu_store_atomic_end(store, false) so the

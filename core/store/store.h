@@ -84,7 +84,10 @@ typedef struct {
 void tsunagu_store_event_free(tsunagu_store_event *ev);
 
 /* Appends; *seq_out gets the new sequence (greater than every earlier one,
- * also across restarts). The event is durable when the batch commits. */
+ * also across restarts). The event is durable when the batch commits.
+ * payload_json must be the text of a JSON object: the store checks only
+ * its first byte ('{', else -EINVAL); the writer guarantees the rest
+ * (tsunagu_events_emit, docs/store.md "Events"). */
 int tsunagu_store_event_append(tsunagu_store *store, const char *type, int64_t conversation_id,
 			       int64_t actor_staff_id, const char *payload_json, int64_t *seq_out);
 /* Events with after_seq < seq <= upto_seq in order, at most limit (0: all).
@@ -698,8 +701,10 @@ typedef int (*tsunagu_store_report_fn)(const tsunagu_store_event *ev, const char
 #define TSUNAGU_STORE_REPORT_MAX_TYPES 16
 
 /* Calls fn for every event whose type is one of types (NULL-terminated,
- * 1..TSUNAGU_STORE_REPORT_MAX_TYPES names of [a-z0-9._], none of them
- * "message.*": the per-message events are not indexed for reports) with
+ * 1..TSUNAGU_STORE_REPORT_MAX_TYPES names of [a-z0-9._], each one the
+ * backend indexes for reports — SQLite: staff.status_changed,
+ * conversation.assigned, call.answered, call.ended, call.acw_ended; any
+ * other, "message.*" first of all, is -EINVAL) with
  * from_us <= at < to_us, oldest first (at, then seq). Walks the events_type
  * index (type, at); rows are streamed, so memory does not grow with the
  * range. -EINVAL for bad arguments. */
@@ -707,7 +712,8 @@ int tsunagu_store_report_scan(tsunagu_store *store, const char *const *types, in
 			      int64_t to_us, tsunagu_store_report_fn fn, void *user_data);
 
 /* What was in force for one staff member at before_us: the payload of the
- * newest event of type (e.g. "staff.status_changed"; not "message.*") whose payload member
+ * newest event of type (e.g. "staff.status_changed"; a report type as for
+ * tsunagu_store_report_scan, else -EINVAL) whose payload member
  * "staff" is staff_id, with since_us <= at < before_us. Walks the
  * events_type index backwards from before_us and stops at the first match;
  * since_us (the staff member's creation) bounds the walk. *payload_out is

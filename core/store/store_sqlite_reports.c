@@ -1,13 +1,36 @@
 /* SQLite backend: the report queries over the events table (OP-6). Both walk
  * the events_type index (type, at): the scan seeks each type's range, the
  * lookup walks one type backwards from a time and stops at its first match.
- * The index leaves out message events (migration 10), so both repeat its
- * condition; store_reports.c refuses message types before they get here. */
+ * The index holds the reported types only (migration 14), so both repeat its
+ * condition word for word and refuse the other types with -EINVAL (a scan
+ * of them would find nothing in the index). */
 #include <errno.h>
+#include <string.h>
 
 #define TSUNAGU_LOG_TOPIC "store"
 #include "log.h"
 #include "store_sqlite.h"
+
+/* TSUNAGU_SQLITE_EVENTS_REPORTED's types: a unit test checks that each is
+ * in the index and the next type is not (test_store_reports.c). */
+static const char *const reported[] = {
+	"staff.status_changed", "conversation.assigned", "call.answered", "call.ended",
+	"call.acw_ended",
+};
+
+bool tsunagu_sqlite_report_type(const char *type)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(reported); i++)
+		if (strcmp(type, reported[i]) == 0)
+			return true;
+	return false;
+}
+
+static int refuse_type(const char *type)
+{
+	tlog_warn("event type %s is not indexed for reports (migration 14)", type);
+	return -EINVAL;
+}
 
 /* ?1 is a JSON list of the types: one cached statement serves any set. The
  * rows of several types come out of the index type by type, so SQLite sorts
@@ -19,14 +42,14 @@ static const char SQL_SCAN[] =
 	" FROM events e INDEXED BY events_type"
 	" LEFT JOIN conversations c ON c.id = e.conversation_id"
 	" WHERE e.type IN (SELECT value FROM json_each(?1)) AND e.at >= ?2 AND e.at < ?3"
-	" AND e." TSUNAGU_SQLITE_EVENTS_REPORTED
+	" AND " TSUNAGU_SQLITE_EVENTS_REPORTED("e.")
 	" ORDER BY e.at, e.seq";
 /* The payload's staff is not indexed: the walk reads the type's events from
  * before_us backwards until the first of this staff member (see
  * docs/store.md on the index a busy centre may want). */
 static const char SQL_LAST_STAFF[] =
 	"SELECT payload FROM events INDEXED BY events_type"
-	" WHERE type = ?1 AND at < ?3 AND at >= ?4 AND " TSUNAGU_SQLITE_EVENTS_REPORTED
+	" WHERE type = ?1 AND at < ?3 AND at >= ?4 AND " TSUNAGU_SQLITE_EVENTS_REPORTED("")
 	" AND json_extract(payload, '$.staff') = ?2"
 	" ORDER BY at DESC, seq DESC LIMIT 1";
 
@@ -42,6 +65,11 @@ int tsunagu_sqlite_report_scan(void *be, const char *const *types, int64_t from_
 		r = -EIO;
 		goto out;
 	}
+	for (size_t i = 0; types[i]; i++)
+		if (!tsunagu_sqlite_report_type(types[i])) {
+			r = refuse_type(types[i]);
+			goto out;
+		}
 	/* store_reports.c admits only [a-z0-9._] names: no escaping needed */
 	for (size_t i = 0; types[i]; i++)
 		g_string_append_printf(list, "%s\"%s\"", i ? "," : "", types[i]);
@@ -75,9 +103,12 @@ int tsunagu_sqlite_report_last_staff_event(void *be, const char *type, int64_t s
 					   char **payload_out)
 {
 	tsunagu_sqlite *sq = be;
-	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_LAST_STAFF);
+	sqlite3_stmt *st;
 	int r;
 
+	if (!tsunagu_sqlite_report_type(type))
+		return refuse_type(type);
+	st = tsunagu_sqlite_stmt(sq, SQL_LAST_STAFF);
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);

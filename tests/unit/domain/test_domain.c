@@ -382,12 +382,31 @@ static void test_channel_registry(fixture *f, gconstpointer data)
 			==, 0);
 }
 
+/* The store no longer checks a payload (migration 11): emit refuses what
+ * is not a JSON object, writes nothing and delivers nothing. */
+static void test_events_refuse_non_object_payload(fixture *f, gconstpointer data)
+{
+	int64_t last = tsunagu_store_events_last_seq(f->core.store);
+	json_t *bad[] = { json_pack("[i]", 1), json_string("{}"), json_integer(1), json_null() };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_assert_cmpint(tsunagu_events_emit(f->core.events, "test.bad", 0, 0, bad[i], NULL),
+				==, -EINVAL);
+		json_decref(bad[i]);
+	}
+	g_assert_cmpint(tsunagu_store_flush(f->core.store), ==, 0);
+	spin();
+	g_assert_cmpint(tsunagu_store_events_last_seq(f->core.store), ==, last);
+	g_assert_cmpuint(f->seen->len, ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add(path, fixture, NULL, setup, fn, teardown)
 	ADD("/events/after-commit-in-order", test_events_after_commit_in_order);
 	ADD("/events/rolled-back-never-delivered", test_rolled_back_events_are_never_delivered);
+	ADD("/events/refuse-non-object-payload", test_events_refuse_non_object_payload);
 	ADD("/domain/inbound-opens-once-acks-after-commit",
 	    test_inbound_opens_once_and_acks_after_commit);
 	ADD("/domain/inbound-rejects-bad-input", test_inbound_rejects_bad_input);

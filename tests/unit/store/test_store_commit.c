@@ -608,9 +608,12 @@ static void test_events_seq(store_fixture *fx, gconstpointer data)
 	g_assert_cmpint(ev->at_us, >, 0);
 	g_ptr_array_unref(evs);
 
-	/* Payload must be a JSON object; a bad one writes nothing. */
-	g_assert_cmpint(tsunagu_store_event_append(fx->store, "t", 0, 0, "{broken", NULL), ==, -EINVAL);
+	/* Payload must be a JSON object; a bad one writes nothing. The store
+	 * checks only the first byte (migration 11: no json_valid per row);
+	 * tsunagu_events_emit refuses anything but an object, and the core's
+	 * text composers are fuzzed (tests/fuzz/store). */
 	g_assert_cmpint(tsunagu_store_event_append(fx->store, "t", 0, 0, "[1]", NULL), ==, -EINVAL);
+	g_assert_cmpint(tsunagu_store_event_append(fx->store, "t", 0, 0, " {}", NULL), ==, -EINVAL);
 	g_assert_cmpint(tsunagu_store_event_append(fx->store, NULL, 0, 0, NULL, NULL), ==, -EINVAL);
 	g_assert_cmpint(tsunagu_store_flush(fx->store), ==, 0);
 	g_assert_cmpint(tsunagu_store_events_last_seq(fx->store), ==, seq);

@@ -128,26 +128,90 @@ static void test_last_staff_event(store_fixture *fx, gconstpointer data)
 	tsunagu_core_set_clock(NULL);
 }
 
-/* Migration 10: a message's event is written to the table alone, while the
- * report types stay in events_type; no index by conversation is left. */
-static void test_message_events_unindexed(store_fixture *fx, gconstpointer data)
+/* Whether the plan of sql walks events_type and nothing in full but the
+ * JSON list of types. */
+static void assert_plan_uses_index(sqlite3 *db, const char *sql)
 {
+	char *eqp = g_strconcat("EXPLAIN QUERY PLAN ", sql, NULL);
+	sqlite3_stmt *st = NULL;
+	unsigned walks = 0;
+
+	g_assert_cmpint(sqlite3_prepare_v2(db, eqp, -1, &st, NULL), ==, SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *detail = (const char *)sqlite3_column_text(st, 3);
+		if (g_str_has_prefix(detail, "SCAN") && !strstr(detail, "VIRTUAL TABLE"))
+			g_assert_nonnull(strstr(detail, "INDEX"));
+		walks += strstr(detail, "INDEX events_type") != NULL;
+	}
+	g_assert_cmpuint(walks, ==, 1);
+	sqlite3_finalize(st);
+	g_free(eqp);
+}
+
+/* Migration 14: only the reported types are in events_type: a message's
+ * event and a call's other steps write the table alone. The report queries
+ * repeat the index's condition, so SQLite picks the index even without
+ * INDEXED BY, and other types are refused. */
+static void test_unreported_events_unindexed(store_fixture *fx, gconstpointer data)
+{
+	static const char *const reported[] = { "staff.status_changed", "conversation.assigned",
+						"call.answered", "call.ended", "call.acw_ended" };
 	int64_t web = fixture_conversation(fx, "web");
 	sqlite3 *db = tsunagu_store_sqlite_db(fx->store);
+	char *p = NULL;
 
 	tsunagu_core_set_clock(fake_clock);
 	append_at(fx, 100, "message.customer", web, "{}");
 	append_at(fx, 110, "message.operator", web, "{}");
-	append_at(fx, 120, "conversation.assigned", web, "{\"staff\":1}");
-	append_at(fx, 130, "staff.status_changed", 0, "{\"staff\":1}");
+	append_at(fx, 120, "call.offered", web, "{\"staff\":1}");
+	append_at(fx, 130, "call.ringing", web, "{\"staff\":1}");
+	for (size_t i = 0; i < G_N_ELEMENTS(reported); i++) {
+		g_assert_true(tsunagu_sqlite_report_type(reported[i]));
+		append_at(fx, 200 + (int64_t)i, reported[i], web, "{\"staff\":1}");
+	}
+	g_assert_false(tsunagu_sqlite_report_type("call.offered"));
+	g_assert_false(tsunagu_sqlite_report_type("message.customer"));
 	g_assert_cmpint(tsunagu_store_flush(fx->store), ==, 0);
-	g_assert_cmpint(query_int(db, "SELECT count(*) FROM events"), ==, 4);
+	g_assert_cmpint(query_int(db, "SELECT count(*) FROM events"), ==, 9);
 	g_assert_cmpint(query_int(db, "SELECT count(*) FROM events INDEXED BY events_type"
-				       " WHERE type NOT LIKE 'message.%'"), ==, 2);
+				       " WHERE " TSUNAGU_SQLITE_EVENTS_REPORTED("")), ==, 5);
 	g_assert_cmpint(query_int(db, "SELECT count(*) FROM pragma_index_list('events')"
 				       " WHERE name = 'events_type' AND partial = 1"), ==, 1);
 	g_assert_cmpint(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
 				       " AND tbl_name = 'events'"), ==, 1);
+
+	/* every reported type comes back from the scan, through the index */
+	scan_log log = { .seen = g_string_new(""), .stop_after = -1 };
+	const char *const all[] = { reported[0], reported[1], reported[2], reported[3],
+				    reported[4], NULL };
+	g_assert_cmpint(tsunagu_store_report_scan(fx->store, all, 0, 1000, log_event, &log), ==, 0);
+	g_assert_cmpstr(log.seen->str, ==,
+			"staff.status_changed@200/web;conversation.assigned@201/web;"
+			"call.answered@202/web;call.ended@203/web;call.acw_ended@204/web;");
+	g_assert_cmpint(tsunagu_store_report_last_staff_event(fx->store, "call.acw_ended", 1, 0,
+							      1000, &p), ==, 0);
+	g_free(p);
+	const char *const needles[] = { "json_each(?1)", "json_extract(payload, '$.staff')" };
+	for (size_t i = 0; i < G_N_ELEMENTS(needles); i++) {
+		sqlite3_stmt *st = find_stmt(fx, needles[i]);
+		GString *bare = g_string_new(sqlite3_sql(st));
+
+		g_assert_cmpint(sqlite3_stmt_status(st, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0), ==, 0);
+		assert_plan_uses_index(db, bare->str);
+		g_assert_cmpuint(g_string_replace(bare, "INDEXED BY events_type", "", 0), ==, 1);
+		assert_plan_uses_index(db, bare->str);
+		g_string_free(bare, TRUE);
+	}
+
+	/* a type outside the index is refused, not scanned */
+	const char *const offered[] = { "staff.status_changed", "call.offered", NULL };
+	g_string_truncate(log.seen, 0);
+	g_assert_cmpint(tsunagu_store_report_scan(fx->store, offered, 0, 1000, log_event, &log), ==,
+			-EINVAL);
+	g_assert_cmpstr(log.seen->str, ==, "");
+	g_assert_cmpint(tsunagu_store_report_last_staff_event(fx->store, "call.ringing", 1, 0, 1000,
+							      &p), ==, -EINVAL);
+	g_string_free(log.seen, TRUE);
 	tsunagu_core_set_clock(NULL);
 }
 
@@ -158,7 +222,7 @@ int main(int argc, char **argv)
 		   fixture_teardown);
 	g_test_add("/store/reports/last_staff_event", store_fixture, NULL, fixture_setup,
 		   test_last_staff_event, fixture_teardown);
-	g_test_add("/store/reports/message_events_unindexed", store_fixture, NULL, fixture_setup,
-		   test_message_events_unindexed, fixture_teardown);
+	g_test_add("/store/reports/unreported_events_unindexed", store_fixture, NULL,
+		   fixture_setup, test_unreported_events_unindexed, fixture_teardown);
 	return g_test_run();
 }
