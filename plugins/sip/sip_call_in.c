@@ -87,7 +87,7 @@ sip_ring *sip_ring_start(sip_call *call, int64_t staff_id, const char *contact)
 {
 	sip_state *st = call->st;
 	sip_ring *r = g_new0(sip_ring, 1);
-	char *sdp = NULL, *from = NULL;
+	char *sdp = NULL, *from = NULL, *to = NULL;
 	r->kind = SIP_HANDLE_RING;
 	r->call = call;
 	r->staff_id = staff_id;
@@ -100,8 +100,11 @@ sip_ring *sip_ring_start(sip_call *call, int64_t staff_id, const char *contact)
 	from = g_strdup_printf(v6 ? "<sip:%s@[%s]:%u>" : "<sip:%s@%s:%u>",
 			       who && who[0] ? who : "anonymous", st->listen_host,
 			       (unsigned)st->listen_port);
+	/* In angle brackets: bare, the contact's URI parameters (;transport=TCP)
+	 * would be read as parameters of the To header. */
+	to = g_strdup_printf("<%s>", contact);
 	r->nh = nua_handle(st->nua, (nua_hmagic_t *)r, NUTAG_URL(contact),
-			   SIPTAG_TO_STR(contact), SIPTAG_FROM_STR(from), TAG_END());
+			   SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from), TAG_END());
 	if (!r->nh)
 		goto fail;
 	g_ptr_array_add(call->rings, r);
@@ -109,6 +112,7 @@ sip_ring *sip_ring_start(sip_call *call, int64_t staff_id, const char *contact)
 		   TAG_END());
 	g_free(sdp);
 	g_free(from);
+	g_free(to);
 	return r;
 fail:
 	if (r->leg)
@@ -116,6 +120,7 @@ fail:
 	g_free(r);
 	g_free(sdp);
 	g_free(from);
+	g_free(to);
 	return NULL;
 }
 

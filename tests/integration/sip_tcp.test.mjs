@@ -5,6 +5,8 @@
 // the phone: tsunagud's BYE reaches the trunk over its TCP connection.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ApiClient, stopCleanly } from './lib/api.mjs';
 import { startSipServer, configureSip, sipp, freeUdpPort, loggedCall, callEvent } from './lib/sip.mjs';
 
@@ -40,7 +42,8 @@ test('a phone registers over TCP', async () => {
 
 test('a trunk\'s call over TCP rings the phone over TCP; answered, then hung up on both sides', async () => {
   const phone = sipp(srv, 'phone_hangup.xml', {
-    port: phonePort, args: ['-t', 't1', '-rtp_echo', '-mp', String(await freeUdpPort()), '-d', '200'], timeout: '30s',
+    port: phonePort, args: ['-t', 't1', '-rtp_echo', '-mp', String(await freeUdpPort()), '-d', '200', '-trace_msg'],
+    timeout: '30s',
   });
   const trunk = sipp(srv, 'trunk_call.xml', {
     keys: { from: '0344440001' }, args: ['-t', 't1', '-mp', String(await freeUdpPort())], timeout: '30s',
@@ -51,4 +54,12 @@ test('a trunk\'s call over TCP rings the phone over TCP; answered, then hung up 
   assert.equal(p.code, 0, `the phone (TCP only) got the INVITE and its BYE was answered:\n${p.stdout.slice(-2000)}`);
   assert.equal(t.code, 0, `the trunk got 200 and tsunagud's BYE over TCP:\n${t.stdout.slice(-2000)}`);
   await callEvent(admin, 'call.ended', call.id);
+  // The ring INVITE addresses the phone's registered contact, its
+  // ;transport=TCP a URI parameter inside the To header's brackets (bare,
+  // it would be read as a parameter of the header).
+  const trace = readdirSync(srv.dataDir).filter((n) => /^phone_hangup_\d+_messages\.log$/.test(n))
+    .map((n) => readFileSync(join(srv.dataDir, n), 'utf8')).join('');
+  assert.match(trace, /^INVITE sip:701@127\.0\.0\.1:\d+;transport=TCP SIP\/2\.0/m, trace.slice(0, 2000));
+  assert.match(trace, new RegExp(`^To: <sip:701@127\\.0\\.0\\.1:${phonePort};transport=TCP>\\s*$`, 'mi'),
+    trace.slice(0, 2000));
 });
