@@ -103,8 +103,11 @@ test('hostile route rules are skipped with file:line; the next rule decides; the
   const errors = d.errors.join('\n');
   assert.match(errors, /^route\.lua:3: (instruction|time) limit exceeded/m);
   assert.match(errors, /^route\.lua:6: memory limit exceeded/m);
-  // Unbounded recursion stops at the stack limit or, first, at the memory cap.
-  assert.match(errors, /^route\.lua:13: .*(stack overflow|memory limit exceeded)/m);
+  // Unbounded recursion stops at the stack limit or, first, at the memory
+  // cap — or, in a slow build (ASan on a loaded machine), at the 200 ms
+  // deadline, reported at the line running then (f's, or its caller's).
+  assert.match(errors,
+    /^route\.lua:13: .*(stack overflow|memory limit exceeded)|^route\.lua:1[34]: time limit exceeded/m);
   assert.match(errors, /^route\.lua:18: 'to' must be a target/m);
   assert.match(errors, /^route\.lua:26: attempt to modify a read-only table/m);
   assert.equal(d.errors.length, 5);
