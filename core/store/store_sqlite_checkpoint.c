@@ -69,9 +69,16 @@ static int on_wal_commit(void *data, sqlite3 *db, const char *name, int pages)
 	tsunagu_sqlite_checkpointer *c = data;
 	if (pages >= CHECKPOINT_HARD_PAGES) {
 		/* BUSY while the thread checkpoints: the next commit tries again. */
+		int64_t t0 = g_get_monotonic_time();
 		int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		int64_t took_ms = (g_get_monotonic_time() - t0) / 1000;
 		if (rc == SQLITE_OK)
 			g_atomic_int_inc(&c->done);
+		/* Every socket waited this long: say so when it is a stall (at a
+		 * full chat load these take ~20 ms, a few times a second). */
+		if (took_ms >= 100)
+			tlog_info("the WAL reached %d pages: checkpointed on the loop in %" G_GINT64_FORMAT
+				  " ms (%s)", pages, took_ms, rc == SQLITE_OK ? "done" : sqlite3_errstr(rc));
 		return SQLITE_OK;
 	}
 	if (pages >= CHECKPOINT_PAGES) {
