@@ -36,10 +36,8 @@ static const tsunagu_plugin_conf_key sip_schema[] = {
 	 "longest registration granted (longer requests are shortened)"},
 	{"caller_id", TSUNAGU_PLUGIN_CONF_STRING, "tsunagu",
 	 "the From user of call-backs sent through the outbound trunk"},
-	/* sipgaps: outbound trunk credentials (sip_secret.h, sip_admin.c) */
 	{"secret_file", TSUNAGU_PLUGIN_CONF_STRING, "",
 	 "key file (made 0600 when missing) that encrypts outbound trunk passwords; empty = none"},
-	/* sipgaps: media/sip_pipeline.c reads it */
 	{"jitter_latency", TSUNAGU_PLUGIN_CONF_DURATION, "60ms",
 	 "jitter buffer of transcoded audio (reordered packets put back in order); 0..1s"},
 	{NULL, 0, NULL, NULL},
@@ -383,8 +381,8 @@ static void sip_destroy(void *state)
 		su_log_redirect(NULL, NULL, NULL);
 	}
 	g_hash_table_destroy(st->bindings);
-	sip_digest_clear(&st->digest); /* sipgaps: the nonce-count table, */
-	sip_secret_key_forget(st->secret_key); /* and the key of secret_file */
+	sip_digest_clear(&st->digest);
+	sip_secret_key_forget(st->secret_key);
 	sip_accounts_free(st->accounts);
 	json_decref(st->trunks_stored);
 	json_decref(st->extensions_stored);

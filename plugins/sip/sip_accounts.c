@@ -84,16 +84,24 @@ static const char *prev_ha1(json_t *prev, const char *key, const char *value)
 	return NULL;
 }
 
-static bool only_keys(json_t *o, const char *const *keys, const char **bad)
+/* Entry i of a list (what: "extension", "trunk") is an object with only
+ * the given keys; otherwise *why says which rule it breaks. */
+static bool entry_shape(json_t *e, size_t i, const char *what, const char *const *keys,
+			char **why)
 {
 	const char *k;
 	json_t *v;
-	json_object_foreach(o, k, v) {
+
+	if (!json_is_object(e)) {
+		*why = g_strdup_printf("%s %zu: not an object", what, i);
+		return false;
+	}
+	json_object_foreach(e, k, v) {
 		bool ok = false;
-		for (size_t i = 0; keys[i]; i++)
-			ok = ok || strcmp(k, keys[i]) == 0;
+		for (size_t j = 0; keys[j]; j++)
+			ok = ok || strcmp(k, keys[j]) == 0;
 		if (!ok) {
-			*bad = k;
+			*why = g_strdup_printf("%s %zu: unknown key \"%s\"", what, i, k);
 			return false;
 		}
 	}
@@ -152,17 +160,11 @@ static json_t *check_extensions(json_t *in, json_t *prev, const char *realm, boo
 		goto fail;
 	}
 	json_array_foreach(in, i, e) {
-		const char *bad = NULL, *err = NULL;
+		const char *err = NULL;
 		const char *user = json_string_value(json_object_get(e, "user"));
 		const char *staff = json_string_value(json_object_get(e, "staff"));
-		if (!json_is_object(e)) {
-			*why = g_strdup_printf("extension %zu: not an object", i);
+		if (!entry_shape(e, i, "extension", keys, why))
 			goto fail;
-		}
-		if (!only_keys(e, keys, &bad)) {
-			*why = g_strdup_printf("extension %zu: unknown key \"%s\"", i, bad);
-			goto fail;
-		}
 		if (!is_name(user, 64, "._-", true)) {
 			*why = g_strdup_printf("extension %zu: user must be 1..64 of A-Z a-z 0-9 . _ -", i);
 			goto fail;
@@ -290,7 +292,7 @@ static json_t *check_trunk(json_t *e, size_t i, json_t *prev, const char *realm,
 				    "outbound", "outbound_username", "outbound_password",
 				    "outbound_realm", stored ? "ha1" : NULL,
 				    stored ? "outbound_secret" : NULL, NULL};
-	const char *bad = NULL, *err = NULL;
+	const char *err = NULL;
 	const char *name = json_string_value(json_object_get(e, "name"));
 	json_t *allow = json_object_get(e, "allow");
 	json_t *username = json_object_get(e, "username");
@@ -300,14 +302,8 @@ static json_t *check_trunk(json_t *e, size_t i, json_t *prev, const char *realm,
 	size_t j;
 	json_t *a;
 
-	if (!json_is_object(e)) {
-		*why = g_strdup_printf("trunk %zu: not an object", i);
+	if (!entry_shape(e, i, "trunk", keys, why))
 		goto fail;
-	}
-	if (!only_keys(e, keys, &bad)) {
-		*why = g_strdup_printf("trunk %zu: unknown key \"%s\"", i, bad);
-		goto fail;
-	}
 	if (!is_name(name, 32, "_-", false)) {
 		*why = g_strdup_printf("trunk %zu: name must be 1..32 of a-z 0-9 _ -", i);
 		goto fail;

@@ -2,7 +2,6 @@
  * outside input: every length is bounded, every type checked, and a frame
  * that fails is refused whole. */
 #include "web_frame.h"
-#include "web_frame_flat.h"
 #include "web_settings.h"
 
 #include <errno.h>
@@ -183,10 +182,7 @@ int web_frame_parse(const char *data, size_t len, size_t max_text, web_frame *ou
 		*why = "the frame is larger than this site allows";
 		goto out;
 	}
-	/* the widget's frames take the quick path; jansson decides the rest */
-	out->root = web_frame_flat_parse(data, len);
-	if (!out->root)
-		out->root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	out->root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!out->root) {
 		*code = WEB_ERR_BAD_JSON;
 		*why = "not valid JSON (one UTF-8 object per message)";

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "web_frame.h"
-#include "web_frame_flat.h"
 #include "web_info.h"
 #include "web_ratelimit.h"
 #include "web_settings.h"
@@ -30,70 +29,6 @@ static void expect_refused(const char *s, const char *want_code)
 	g_assert_cmpint(parse(s, 100, &f, &code), ==, -EINVAL);
 	g_assert_cmpstr(code, ==, want_code);
 	g_assert_null(f.root);
-}
-
-/* The quick path: the widget's frames take it, and whatever it returns is
- * what jansson returns; everything else is left to jansson. */
-static void test_frame_flat(void)
-{
-	static const struct {
-		const char *s;
-		bool quick; /* taken by the quick path */
-	} cases[] = {
-		{ "{\"type\":\"send\",\"id\":\"m1\",\"text\":\"hello\"}", true },
-		{ " \r\n{ \"type\" :\t\"send\" , \"id\":\"m1\",\"text\":\"こん\"} \n", true },
-		{ "{\"text\":\"\\u3053\\u3093\"}", false },      /* \u escapes: jansson's */
-		{ "{\"type\":\"send\",\"id\":\"m1\",\"text\":\"こんにちは \\\"x\\\" \\\\ \\/ \\n\\t\\r\\b\\f\"}", true },
-		{ "  {\"type\":\"ping\"}\n\t ", true },
-		{ "{}", true },
-		{ "{ }", true },
-		{ "{\"\":\"\"}", true },
-		{ "{\"a\":\"1\",\"a\":\"2\"}", false },          /* duplicate: jansson refuses */
-		{ "{\"type\":\"hello\",\"last_id\":3}", false },   /* a number */
-		{ "{\"type\":\"hello\",\"page\":{\"url\":\"x\"}}", false },
-		{ "{\"a\":null}", false },
-		{ "{\"a\":\"b\",}", false },
-		{ "{\"a\":\"b\"} x", false },
-		{ "{\"a\":\"b\"}{}", false },
-		{ "{\"a\" \"b\"}", false },
-		{ "{\"a\":\"b", false },
-		{ "{\"a\":\"b\\", false },
-		{ "{\"a\":\"\\x\"}", false },
-		{ "{\"a\":\"\t\"}", false },                       /* raw control character */
-		{ "{\"a\":\"\xc3\x28\"}", false },                 /* invalid UTF-8 */
-		{ "{\"a\":\"\xed\xa0\x80\"}", false },             /* a surrogate */
-		{ "\xef\xbb\xbf{}", false },                          /* BOM */
-		{ "[\"a\"]", false },
-		{ "\"a\"", false },
-		{ "", false },
-		{ "{", false },
-	};
-	for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
-		const char *s = cases[i].s;
-		json_t *flat = web_frame_flat_parse(s, strlen(s));
-		json_t *ref = json_loadb(s, strlen(s), JSON_REJECT_DUPLICATES, NULL);
-		char *shown = g_strescape(s, NULL);
-		g_test_message("case %u: %s", i, shown);
-		g_free(shown);
-		g_assert_cmpint(flat != NULL, ==, cases[i].quick);
-		if (flat) {
-			g_assert_nonnull(ref);
-			g_assert_true(json_equal(flat, ref));
-		}
-		json_decref(flat);
-		json_decref(ref);
-	}
-	/* A NUL inside: neither path takes it. */
-	g_assert_null(web_frame_flat_parse("{\"a\":\"b\0c\"}", 12));
-	/* A send parsed through the quick path gives the same frame. */
-	web_frame f;
-	const char *code = NULL;
-	g_assert_cmpint(parse("{\"type\":\"send\",\"id\":\"m1\",\"text\":\"a\\nb\"}", 100, &f,
-			      &code), ==, 0);
-	g_assert_cmpint(f.type, ==, WEB_FRAME_SEND);
-	g_assert_cmpstr(f.id, ==, "m1");
-	g_assert_cmpstr(f.text, ==, "a\nb");
-	web_frame_clear(&f);
 }
 
 static void test_frame_hello(void)
@@ -562,7 +497,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/plugins/web/frame/send", test_frame_send);
 	g_test_add_func("/plugins/web/frame/malformed", test_frame_malformed);
 	g_test_add_func("/plugins/web/frame/attributes", test_frame_attributes);
-	g_test_add_func("/plugins/web/frame/flat", test_frame_flat);
 	g_test_add_func("/plugins/web/token", test_token);
 	g_test_add_func("/plugins/web/identity", test_identity);
 	g_test_add_func("/plugins/web/user-agent", test_user_agent);
