@@ -201,6 +201,7 @@ static void sq_close(void *be)
 		return;
 	tsunagu_sqlite_search_stop(sq);
 	tsunagu_sqlite_checkpointer_stop(sq);
+	tsunagu_sqlite_profile_stop(sq);
 	if (sq->stmts)
 		g_hash_table_destroy(sq->stmts); /* finalizes the statements */
 	if (sq->fts_marks)
@@ -270,6 +271,7 @@ static int sq_open(const tsunagu_store_options *opts, void **be_out)
 	}
 	sqlite3_extended_result_codes(sq->db, 1);
 	sqlite3_busy_timeout(sq->db, sq->busy_timeout_ms);
+	tsunagu_sqlite_profile_start(sq);
 
 	r = sq_pragma(sq, "PRAGMA journal_mode=WAL", &mode);
 	if (r < 0)

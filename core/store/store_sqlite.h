@@ -16,6 +16,7 @@
 
 typedef struct tsunagu_sqlite_checkpointer tsunagu_sqlite_checkpointer;
 typedef struct tsunagu_sqlite_search tsunagu_sqlite_search;
+typedef struct tsunagu_sqlite_profile tsunagu_sqlite_profile;
 
 typedef struct {
 	sqlite3 *db;
@@ -34,7 +35,13 @@ typedef struct {
 	GArray *fts_marks;    /* int64_t: batch_first_id when each open savepoint began */
 	tsunagu_sqlite_checkpointer *checkpointer; /* store_sqlite_checkpoint.c */
 	tsunagu_sqlite_search *search; /* store_sqlite_search.c; NULL for ":memory:" */
+	tsunagu_sqlite_profile *profile; /* store_sqlite_profile.c; NULL unless asked for */
 } tsunagu_sqlite;
+
+/* The statement profile (store_sqlite_profile.c): start after the open when
+ * TSUNAGU_SQL_PROFILE names a file, stop (writes the file) before closing. */
+void tsunagu_sqlite_profile_start(tsunagu_sqlite *sq);
+void tsunagu_sqlite_profile_stop(tsunagu_sqlite *sq);
 
 /* WAL checkpoints on a thread of their own instead of inside COMMIT on the
  * loop (store_sqlite_checkpoint.c). start: after migrations; stop: before

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "store_sqlite.h"
 #include "store_test_util.h"
 
@@ -274,6 +276,63 @@ static void test_migration_11(store_fixture *fx, gconstpointer data)
 	sqlite3_close(peer);
 }
 
+/* ---- the statement profile (TSUNAGU_SQL_PROFILE) ------------------------------- */
+
+/* The count of the profile line whose statement starts with prefix; -1 if
+ * there is none. Also checks the lines come most time first. */
+static int64_t profile_count(const char *text, const char *prefix)
+{
+	char **lines = g_strsplit(text, "\n", -1);
+	int64_t found = -1;
+	double last = G_MAXDOUBLE;
+
+	for (char **l = lines; *l && **l; l++) {
+		uint64_t count = 0;
+		double us = 0;
+		int used = 0;
+		g_assert_cmpint(sscanf(*l, "%" G_GUINT64_FORMAT " %lf %n", &count, &us, &used), ==, 2);
+		g_assert_cmpfloat(us, <=, last);
+		last = us;
+		if (g_str_has_prefix(*l + used, prefix))
+			found = (int64_t)count;
+	}
+	g_strfreev(lines);
+	return found;
+}
+
+static void test_statement_profile(store_fixture *fx, gconstpointer data)
+{
+	tsunagu_store_options opts = { 0 };
+	char *file = g_build_filename(fx->dir, "profile.txt", NULL), *text = NULL;
+	int64_t contact = 0, conv = 0;
+
+	g_setenv("TSUNAGU_SQL_PROFILE", file, TRUE);
+	fixture_open(fx, &opts);
+	g_unsetenv("TSUNAGU_SQL_PROFILE");
+	contact = identity(fx, "web", "p1");
+	for (int i = 0; i < 3; i++)
+		g_assert_cmpint(tsunagu_store_conversation_create(fx->store, "web", contact, &conv), ==, 0);
+	g_assert_false(g_file_test(file, G_FILE_TEST_EXISTS)); /* written at the close */
+	tsunagu_store_close(fx->store);
+	fx->store = NULL;
+	g_assert_true(g_file_get_contents(file, &text, NULL, NULL));
+	g_assert_cmpint(profile_count(text, "INSERT INTO conversations "), ==, 3);
+	g_free(text);
+	g_free(file);
+
+	/* Without the variable: no file. */
+	fixture_open(fx, &opts);
+	tsunagu_store_close(fx->store);
+	fx->store = NULL;
+	file = g_build_filename(fx->dir, "profile.txt", NULL);
+	g_assert_cmpint(g_remove(file), ==, 0);
+	fixture_open(fx, &opts);
+	tsunagu_store_close(fx->store);
+	fx->store = NULL;
+	g_assert_false(g_file_test(file, G_FILE_TEST_EXISTS));
+	g_free(file);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -281,5 +340,7 @@ int main(int argc, char **argv)
 	ADD("/store/conversation-of-identity", test_of_identity);
 	ADD("/store/message-writes-no-temp-btree", test_message_writes_no_temp_btree);
 	ADD("/store/migration-11", test_migration_11);
+	g_test_add("/store/statement-profile", store_fixture, "no-open", fixture_setup,
+		   test_statement_profile, fixture_teardown);
 	return g_test_run();
 }
