@@ -117,6 +117,13 @@ struct sip_state {
 	sip_accounts *accounts;
 	json_t *trunks_stored, *extensions_stored;
 	GHashTable *bindings;  /* extension user -> GPtrArray of sip_binding* */
+	/* The expiry tick scans every binding only when one may have expired
+	 * (now >= next_expiry_us: no later than the earliest expiry, lowered
+	 * by each new binding) or the extensions changed (bindings_recheck):
+	 * with hundreds of phones the scan each second was a share of the
+	 * calls' CPU for nothing. */
+	int64_t next_expiry_us;
+	bool bindings_recheck;
 	GPtrArray *calls;      /* sip_call*, owned */
 	uint32_t expiry_timer;
 	/* [plugin.sip] secret_file's key (sip_secret.h), loaded at start */
@@ -135,8 +142,12 @@ void sip_registrar_handle(sip_state *st, nua_handle_t *nh, const sip_t *sip);
 /* The live contacts of every extension of staff_login (a new array of
  * borrowed strings; g_ptr_array_unref()). */
 GPtrArray *sip_registrar_contacts(sip_state *st, const char *staff_login);
-/* Drops expired bindings, then stores what changed (sip_registrations_flush). */
+/* Drops expired bindings and those of deleted extensions (when due:
+ * next_expiry_us, bindings_recheck), then stores what changed
+ * (sip_registrations_flush). */
 void sip_registrar_expire(sip_state *st);
+/* A binding that expires at expires_us (monotonic) was added. */
+void sip_registrar_expiry_due(sip_state *st, int64_t expires_us);
 /* The binding list of an extension (created empty; owned by st->bindings). */
 GPtrArray *sip_registrar_bindings(sip_state *st, const char *user);
 

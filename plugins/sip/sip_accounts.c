@@ -469,6 +469,9 @@ sip_accounts *sip_accounts_new(void)
 	sip_accounts *a = g_new0(sip_accounts, 1);
 	a->extensions = g_ptr_array_new_with_free_func(extension_free);
 	a->trunks = g_ptr_array_new_with_free_func(trunk_free);
+	a->by_user = g_hash_table_new(g_str_hash, g_str_equal);
+	a->by_staff = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					    (GDestroyNotify)g_ptr_array_unref);
 	return a;
 }
 
@@ -476,6 +479,8 @@ void sip_accounts_free(sip_accounts *a)
 {
 	if (!a)
 		return;
+	g_hash_table_destroy(a->by_user);
+	g_hash_table_destroy(a->by_staff);
 	g_ptr_array_unref(a->extensions);
 	g_ptr_array_unref(a->trunks);
 	g_free(a);
@@ -503,6 +508,9 @@ int sip_accounts_load_extensions(sip_accounts *a, const char *stored_text)
 	json_t *e;
 	if (!list)
 		return -EINVAL;
+	/* the indexes borrow the entries' strings: emptied first */
+	g_hash_table_remove_all(a->by_user);
+	g_hash_table_remove_all(a->by_staff);
 	g_ptr_array_set_size(a->extensions, 0);
 	json_array_foreach(list, i, e) {
 		sip_extension *x = g_new0(sip_extension, 1);
@@ -510,6 +518,14 @@ int sip_accounts_load_extensions(sip_accounts *a, const char *stored_text)
 		x->staff = g_strdup(json_string_value(json_object_get(e, "staff")));
 		x->ha1 = g_ascii_strdown(json_string_value(json_object_get(e, "ha1")), -1);
 		g_ptr_array_add(a->extensions, x);
+		/* users are unique (the checks refuse a list naming one twice) */
+		g_hash_table_insert(a->by_user, x->user, x);
+		GPtrArray *mine = g_hash_table_lookup(a->by_staff, x->staff);
+		if (!mine) {
+			mine = g_ptr_array_new();
+			g_hash_table_insert(a->by_staff, x->staff, mine);
+		}
+		g_ptr_array_add(mine, x);
 	}
 	json_decref(list);
 	return 0;
@@ -523,6 +539,8 @@ int sip_accounts_load_trunks(sip_accounts *a, const char *stored_text)
 	if (!list)
 		return -EINVAL;
 	g_ptr_array_set_size(a->trunks, 0);
+	a->last_source[0] = '\0';
+	a->last_trunk = NULL;
 	json_array_foreach(list, i, e) {
 		sip_trunk *t = g_new0(sip_trunk, 1);
 		const char *ha1 = json_string_value(json_object_get(e, "ha1"));
@@ -545,16 +563,18 @@ int sip_accounts_load_trunks(sip_accounts *a, const char *stored_text)
 
 const sip_extension *sip_accounts_extension(const sip_accounts *a, const char *user)
 {
-	for (guint i = 0; user && i < a->extensions->len; i++) {
-		const sip_extension *e = a->extensions->pdata[i];
-		if (strcmp(e->user, user) == 0)
-			return e;
-	}
-	return NULL;
+	return user ? g_hash_table_lookup(a->by_user, user) : NULL;
 }
 
-const sip_trunk *sip_accounts_trunk_by_source(const sip_accounts *a, const char *addr)
+const GPtrArray *sip_accounts_staff_extensions(const sip_accounts *a, const char *staff)
 {
+	return staff ? g_hash_table_lookup(a->by_staff, staff) : NULL;
+}
+
+const sip_trunk *sip_accounts_trunk_by_source(sip_accounts *a, const char *addr)
+{
+	if (addr && addr[0] && strcmp(addr, a->last_source) == 0)
+		return a->last_trunk;
 	GInetAddress *ip = addr ? g_inet_address_new_from_string(addr) : NULL;
 	const sip_trunk *found = NULL;
 	for (guint i = 0; ip && !found && i < a->trunks->len; i++) {
@@ -563,8 +583,15 @@ const sip_trunk *sip_accounts_trunk_by_source(const sip_accounts *a, const char 
 			if (g_inet_address_mask_matches(t->allow->pdata[j], ip))
 				found = t;
 	}
-	if (ip)
+	if (ip) {
 		g_object_unref(ip);
+		/* only a numeric address is remembered: anything else is
+		 * refused without the parse anyway */
+		if (strlen(addr) < sizeof a->last_source) {
+			g_strlcpy(a->last_source, addr, sizeof a->last_source);
+			a->last_trunk = found;
+		}
+	}
 	return found;
 }
 

@@ -48,6 +48,16 @@ typedef struct {
 typedef struct {
 	GPtrArray *extensions; /* sip_extension* */
 	GPtrArray *trunks;     /* sip_trunk* */
+	/* Indexes of extensions, rebuilt by each load: a REGISTER, a digest
+	 * check and every ring look an extension up, and a linear scan of up
+	 * to SIP_ACCOUNTS_MAX of them was a measurable share of a call. */
+	GHashTable *by_user;   /* user -> sip_extension* (borrowed) */
+	GHashTable *by_staff;  /* staff login -> GPtrArray of sip_extension* (list order) */
+	/* The last source address sip_accounts_trunk_by_source() answered
+	 * (a trunk sends every call from the same one); reset by each load of
+	 * the trunks. */
+	char last_source[64];
+	const sip_trunk *last_trunk; /* NULL: last_source is no trunk's */
 } sip_accounts;
 
 sip_accounts *sip_accounts_new(void);
@@ -74,10 +84,14 @@ int sip_accounts_load_trunks(sip_accounts *a, const char *stored_text);
  * sealed passwords ("outbound_auth": true instead). */
 json_t *sip_accounts_view(json_t *stored);
 
-/* Lookups; results borrowed from a. */
+/* Lookups; results borrowed from a (valid until the next load). */
 const sip_extension *sip_accounts_extension(const sip_accounts *a, const char *user);
-/* The trunk whose allow-list holds addr (a numeric IP), or NULL. */
-const sip_trunk *sip_accounts_trunk_by_source(const sip_accounts *a, const char *addr);
+/* The extensions of a staff login (sip_extension*, in list order), or NULL
+ * when it has none. */
+const GPtrArray *sip_accounts_staff_extensions(const sip_accounts *a, const char *staff);
+/* The trunk whose allow-list holds addr (a numeric IP), or NULL. Remembers
+ * its last answer (hence a not const). */
+const sip_trunk *sip_accounts_trunk_by_source(sip_accounts *a, const char *addr);
 /* The trunk whose digest user name is username, or NULL. */
 const sip_trunk *sip_accounts_trunk_by_user(const sip_accounts *a, const char *username);
 /* The trunk that places outbound calls, or NULL. */

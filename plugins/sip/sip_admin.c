@@ -41,6 +41,9 @@ static void apply(sip_state *st, bool trunks, json_t *stored)
 	free(text);
 	if (rc)
 		return;
+	/* a deleted extension's phones are dropped at the next expiry tick */
+	if (!trunks)
+		st->bindings_recheck = true;
 	json_t **slot = trunks ? &st->trunks_stored : &st->extensions_stored;
 	json_decref(*slot);
 	*slot = json_incref(stored);

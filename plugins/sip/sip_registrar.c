@@ -115,6 +115,7 @@ static int apply(sip_state *st, const sip_t *sip, GPtrArray *list, const char *s
 		b->source = g_strdup(src);
 		b->expires_us = now + MIN(exp, st->max_expires_s) * G_USEC_PER_SEC;
 		g_ptr_array_add(list, b);
+		sip_registrar_expiry_due(st, b->expires_us);
 		st->api->log(st->host, TSUNAGU_PLUGIN_LOG_INFO,
 			     "extension %s registered %s from %s for %llds", user, uri, src,
 			     (long long)MIN(exp, st->max_expires_s));
@@ -182,11 +183,10 @@ GPtrArray *sip_registrar_contacts(sip_state *st, const char *staff_login)
 {
 	GPtrArray *out = g_ptr_array_new();
 	int64_t now = st->api->monotonic_us(st->host);
-	for (guint i = 0; staff_login && i < st->accounts->extensions->len; i++) {
-		const sip_extension *e = st->accounts->extensions->pdata[i];
-		GPtrArray *list = strcmp(e->staff, staff_login) == 0
-					  ? g_hash_table_lookup(st->bindings, e->user)
-					  : NULL;
+	const GPtrArray *exts = sip_accounts_staff_extensions(st->accounts, staff_login);
+	for (guint i = 0; exts && i < exts->len; i++) {
+		const sip_extension *e = exts->pdata[i];
+		GPtrArray *list = g_hash_table_lookup(st->bindings, e->user);
 		for (guint j = 0; list && j < list->len; j++) {
 			const sip_binding *b = list->pdata[j];
 			if (b->expires_us > now)
@@ -196,11 +196,21 @@ GPtrArray *sip_registrar_contacts(sip_state *st, const char *staff_login)
 	return out;
 }
 
+void sip_registrar_expiry_due(sip_state *st, int64_t expires_us)
+{
+	if (expires_us < st->next_expiry_us)
+		st->next_expiry_us = expires_us;
+}
+
 void sip_registrar_expire(sip_state *st)
 {
 	GHashTableIter it;
 	gpointer key, value;
 	int64_t now = st->api->monotonic_us(st->host);
+	if (now < st->next_expiry_us && !st->bindings_recheck)
+		goto flush;
+	int64_t next = INT64_MAX;
+	st->bindings_recheck = false;
 	g_hash_table_iter_init(&it, st->bindings);
 	while (g_hash_table_iter_next(&it, &key, &value)) {
 		GPtrArray *list = value;
@@ -212,6 +222,8 @@ void sip_registrar_expire(sip_state *st)
 					     b->contact);
 				g_ptr_array_remove_index(list, i--);
 				sip_registrations_changed(st, key);
+			} else {
+				next = MIN(next, b->expires_us);
 			}
 		}
 		/* an extension deleted by the admin loses its bindings too */
@@ -220,5 +232,7 @@ void sip_registrar_expire(sip_state *st)
 			g_hash_table_iter_remove(&it);
 		}
 	}
+	st->next_expiry_us = next;
+flush:
 	sip_registrations_flush(st);
 }

@@ -124,6 +124,7 @@ static bool restore_one(sip_state *st, GPtrArray *list, json_t *e, int64_t now_m
 	b->source = g_strdup(source && strlen(source) < 64 ? source : "?");
 	b->expires_us = now_mono + left * G_USEC_PER_SEC;
 	g_ptr_array_add(list, b);
+	sip_registrar_expiry_due(st, b->expires_us);
 	return true;
 }
 

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sip_media_internal.h"
 
@@ -77,14 +78,17 @@ int sip_media_new(tsunagu_host *host, const tsunagu_host_api *api, const char *b
 	m->host = host;
 	m->api = api;
 	m->bind_ip = g_strdup(bind_ip);
-	m->family = g_inet_address_get_family(addr);
+	GSocketAddress *tmpl = g_inet_socket_address_new(addr, 0);
+	m->bind_len = (socklen_t)g_socket_address_get_native_size(tmpl);
+	bool native = g_socket_address_to_native(tmpl, &m->bind_sa, sizeof m->bind_sa, NULL);
+	g_object_unref(tmpl);
 	m->port_min = first;
 	m->port_max = port_max;
 	m->next_port = first;
 	m->epfd = -1;
 	g_queue_init(&m->legs);
 	g_object_unref(addr);
-	rc = sip_relay_open(m);
+	rc = native ? sip_relay_open(m) : -EINVAL;
 	if (rc < 0) {
 		sip_media_free(m);
 		return rc;
@@ -106,32 +110,27 @@ void sip_media_free(sip_media *m)
 	g_free(m);
 }
 
-/* Binds a UDP socket on the media address; -EADDRINUSE when taken. */
-static int bind_one(sip_media *m, uint16_t port, GSocket **out)
+/* Binds a UDP socket on the media address; -EADDRINUSE when taken. A
+ * plain socket: two legs a call, two sockets a leg, and a GSocket each
+ * (GObject construction, GInetAddress parsing, GError) was most of what a
+ * call's media setup cost. */
+static int bind_one(sip_media *m, uint16_t port, int *out)
 {
-	int rc = 0;
-	GError *err = NULL;
-	GInetAddress *ia = g_inet_address_new_from_string(m->bind_ip);
-	GSocketAddress *sa = g_inet_socket_address_new(ia, port);
-	GSocket *s = g_socket_new(m->family, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &err);
-	if (!s) {
-		rc = -EMFILE;
-		goto out;
+	struct sockaddr_storage sa = m->bind_sa;
+	if (sa.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&sa)->sin6_port = htons(port);
+	else
+		((struct sockaddr_in *)&sa)->sin_port = htons(port);
+	int fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (fd < 0)
+		return -EMFILE;
+	if (bind(fd, (struct sockaddr *)&sa, m->bind_len) < 0) {
+		int rc = errno == EADDRINUSE ? -EADDRINUSE : -EADDRNOTAVAIL;
+		close(fd);
+		return rc;
 	}
-	g_socket_set_blocking(s, FALSE);
-	if (!g_socket_bind(s, sa, FALSE, &err)) {
-		rc = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE) ? -EADDRINUSE
-										 : -EADDRNOTAVAIL;
-		g_clear_object(&s);
-		goto out;
-	}
-	*out = s;
-out:
-	if (err)
-		g_error_free(err);
-	g_object_unref(sa);
-	g_object_unref(ia);
-	return rc;
+	*out = fd;
+	return 0;
 }
 
 /* Takes the next free even/odd pair of the range, searching round from
@@ -144,22 +143,48 @@ static int bind_pair(sip_media *m, sip_leg *leg)
 	for (unsigned i = 0; i < pairs; i++, port = (uint16_t)(port + 2)) {
 		if (port + 1 > m->port_max)
 			port = m->port_min;
-		GSocket *rtp = NULL, *rtcp = NULL;
+		int rtp = -1, rtcp = -1;
 		int rc = bind_one(m, port, &rtp);
 		if (rc == 0)
 			rc = bind_one(m, (uint16_t)(port + 1), &rtcp);
 		if (rc == 0) {
-			leg->rtp = rtp;
-			leg->rtcp = rtcp;
+			leg->rtp_fd = rtp;
+			leg->rtcp_fd = rtcp;
 			leg->port = port;
 			m->next_port = (uint16_t)(port + 2 + 1 > m->port_max ? m->port_min : port + 2);
 			return 0;
 		}
-		g_clear_object(&rtp);
+		if (rtp >= 0)
+			close(rtp);
 		if (rc != -EADDRINUSE)
 			return rc;
 	}
 	return -EADDRINUSE;
+}
+
+GSocket *sip_leg_rtp_socket(sip_leg *leg)
+{
+	if (leg->rtp_sock)
+		return leg->rtp_sock;
+	/* Over a duplicate: the GSocket closes its descriptor when freed,
+	 * and the leg's stays the relay's. */
+	int fd = dup(leg->rtp_fd);
+	if (fd < 0)
+		return NULL;
+	leg->rtp_sock = g_socket_new_from_fd(fd, NULL);
+	if (!leg->rtp_sock)
+		close(fd);
+	return leg->rtp_sock;
+}
+
+static void close_sockets(sip_leg *leg)
+{
+	g_clear_object(&leg->rtp_sock);
+	if (leg->rtp_fd >= 0)
+		close(leg->rtp_fd);
+	if (leg->rtcp_fd >= 0)
+		close(leg->rtcp_fd);
+	leg->rtp_fd = leg->rtcp_fd = -1;
 }
 
 int sip_leg_new(sip_media *m, sip_leg **out)
@@ -171,7 +196,7 @@ int sip_leg_new(sip_media *m, sip_leg **out)
 	*out = NULL;
 	leg = g_new0(sip_leg, 1);
 	leg->m = m;
-	leg->rtp_fd = -1;
+	leg->rtp_fd = leg->rtcp_fd = -1;
 	leg->codec = SIP_CODEC_PCMU;
 	leg->payload_type = SIP_CODEC_PCMU;
 	leg->out.ssrc = g_random_int();
@@ -180,7 +205,6 @@ int sip_leg_new(sip_media *m, sip_leg **out)
 	rc = bind_pair(m, leg);
 	if (rc < 0)
 		goto fail;
-	leg->rtp_fd = g_socket_get_fd(leg->rtp);
 	rc = sip_relay_watch(leg);
 	if (rc < 0)
 		goto fail;
@@ -190,8 +214,7 @@ int sip_leg_new(sip_media *m, sip_leg **out)
 	return 0;
 fail:
 	sip_relay_unwatch(leg);
-	g_clear_object(&leg->rtp);
-	g_clear_object(&leg->rtcp);
+	close_sockets(leg);
 	g_free(leg);
 	return rc;
 }
@@ -206,25 +229,29 @@ uint16_t sip_leg_local_port(const sip_leg *leg)
 	return leg ? leg->port : 0;
 }
 
+/* Numeric only (the SDP's c= line), straight into a sockaddr: a
+ * GInetAddress and a GSocketAddress per leg cost more than the rest of
+ * setting the remote. */
 static int parse_remote(sip_leg *leg, const char *ip, uint16_t port)
 {
-	GInetAddress *ia = g_inet_address_new_from_string(ip);
-	if (!ia)
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	if (inet_pton(AF_INET, ip, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		ss.ss_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons(port);
+		len = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, ip, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		ss.ss_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+		len = sizeof(struct sockaddr_in6);
+	} else {
 		return -EINVAL;
-	int rc = 0;
-	if (g_inet_address_get_family(ia) != leg->m->family) {
-		rc = -EAFNOSUPPORT;
-		goto out;
 	}
-	GSocketAddress *sa = g_inet_socket_address_new(ia, port);
-	memset(&leg->remote, 0, sizeof leg->remote);
-	leg->remote_len = (socklen_t)g_socket_address_get_native_size(sa);
-	if (!g_socket_address_to_native(sa, &leg->remote, sizeof leg->remote, NULL))
-		rc = -EINVAL;
-	g_object_unref(sa);
-out:
-	g_object_unref(ia);
-	return rc;
+	if (ss.ss_family != leg->m->bind_sa.ss_family)
+		return -EAFNOSUPPORT;
+	leg->remote = ss;
+	leg->remote_len = len;
+	return 0;
 }
 
 int sip_leg_set_remote(sip_leg *leg, const char *ip, uint16_t port, sip_codec codec,
@@ -309,8 +336,7 @@ void sip_leg_free(sip_leg *leg)
 	stop_output(leg, true);
 	sip_relay_unwatch(leg);
 	g_queue_unlink(&leg->m->legs, &leg->link);
-	g_clear_object(&leg->rtp);
-	g_clear_object(&leg->rtcp);
+	close_sockets(leg);
 	g_free(leg);
 }
 

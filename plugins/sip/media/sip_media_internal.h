@@ -66,8 +66,10 @@ typedef struct sip_pipe {
 
 struct sip_leg {
 	sip_media *m;
-	GSocket *rtp, *rtcp;   /* owned; udpsink borrows rtp (close-socket=false) */
-	int rtp_fd;
+	int rtp_fd, rtcp_fd;   /* owned; plain sockets (a GSocket each cost a
+				* GObject construction per socket, 4 a call) */
+	GSocket *rtp_sock;     /* made on the first pipeline (sip_leg_rtp_socket),
+				* over a dup of rtp_fd; udpsink borrows it */
 	uint16_t port;         /* RTP; RTCP is port + 1 */
 	bool watched;          /* both sockets in m->epfd */
 
@@ -102,7 +104,9 @@ struct sip_media {
 	tsunagu_host *host;
 	const tsunagu_host_api *api;
 	char *bind_ip;
-	GSocketFamily family;
+	struct sockaddr_storage bind_sa; /* bind_ip, port 0: the template of every bind
+					  * (its family is the one remote addresses need) */
+	socklen_t bind_len;
 	uint16_t port_min, port_max;
 	uint16_t next_port;    /* where the next search starts (even) */
 	GQueue legs;
@@ -120,6 +124,10 @@ unsigned sip_codec_clock_rate(sip_codec codec);
  * stream carries when a new producer takes over at now: one after the last
  * sent, the timestamp advanced by the time since. */
 void sip_out_next(const sip_leg *leg, int64_t now, uint16_t *seq, uint32_t *ts);
+
+/* The leg's RTP socket as a GSocket for udpsink (made once, kept with the
+ * leg); NULL when it cannot be made. Borrowed. */
+GSocket *sip_leg_rtp_socket(sip_leg *leg);
 
 /* sip_relay.c */
 int sip_relay_open(sip_media *m);

@@ -235,7 +235,7 @@ static int build(sip_leg *leg, const char *head, bool realtime, sip_pipe **out)
 			     NULL);
 	g_strlcpy(p->host, leg->remote_ip, sizeof p->host);
 	p->port = leg->remote_port;
-	g_object_set(sink, "socket", leg->rtp, "host", p->host, "port", (gint)p->port, NULL);
+	g_object_set(sink, "socket", sip_leg_rtp_socket(leg), "host", p->host, "port", (gint)p->port, NULL);
 	GstPad *src = gst_element_get_static_pad(pay, "src");
 	gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST |
 				       GST_PAD_PROBE_TYPE_EVENT_FLUSH,

@@ -160,7 +160,7 @@ static void read_rtp(sip_leg *leg)
 static void read_rtcp(sip_leg *leg)
 {
 	uint8_t buf[PKT_MAX];
-	int fd = g_socket_get_fd(leg->rtcp);
+	int fd = leg->rtcp_fd;
 	for (int i = 0; i < BATCH; i++)
 		if (recv(fd, buf, sizeof buf, MSG_DONTWAIT) < 0 && errno != EINTR &&
 		    errno != ECONNREFUSED)
@@ -224,7 +224,7 @@ int sip_relay_watch(sip_leg *leg)
 				   .data.ptr = (void *)((uintptr_t)leg | RTCP_TAG)};
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, leg->rtp_fd, &rtp) < 0)
 		return -errno;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, g_socket_get_fd(leg->rtcp), &rtcp) < 0) {
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, leg->rtcp_fd, &rtcp) < 0) {
 		int rc = -errno;
 		epoll_ctl(epfd, EPOLL_CTL_DEL, leg->rtp_fd, NULL);
 		return rc;
@@ -238,8 +238,11 @@ void sip_relay_unwatch(sip_leg *leg)
 	if (!leg->watched)
 		return;
 	/* Before the sockets close: a pending event of this leg in the
-	 * current epoll batch cannot be (no callback runs inside on_ready). */
-	epoll_ctl(leg->m->epfd, EPOLL_CTL_DEL, leg->rtp_fd, NULL);
-	epoll_ctl(leg->m->epfd, EPOLL_CTL_DEL, g_socket_get_fd(leg->rtcp), NULL);
+	 * current epoll batch cannot be (no callback runs inside on_ready).
+	 * Closing a descriptor takes it out of the set by itself, unless a
+	 * duplicate keeps its socket open: only the RTP one ever has one
+	 * (udpsink's GSocket), so only it needs the syscall. */
+	if (leg->rtp_sock)
+		epoll_ctl(leg->m->epfd, EPOLL_CTL_DEL, leg->rtp_fd, NULL);
 	leg->watched = false;
 }

@@ -85,6 +85,75 @@ static void test_accounts_extensions(void)
 		     "listed twice");
 }
 
+/* The indexes a load rebuilds: by user and by staff login (a ring looks
+ * up every extension of its operator), never answering from the list
+ * before. */
+static void test_accounts_extension_indexes(void)
+{
+	char ha1[33];
+	sip_accounts_ha1("x", "r", "p", ha1);
+	char *one = g_strdup_printf("[{\"user\":\"201\",\"staff\":\"suzuki\",\"ha1\":\"%s\"},"
+				    "{\"user\":\"202\",\"staff\":\"sato\",\"ha1\":\"%s\"},"
+				    "{\"user\":\"203\",\"staff\":\"suzuki\",\"ha1\":\"%s\"}]",
+				    ha1, ha1, ha1);
+	char *two = g_strdup_printf("[{\"user\":\"203\",\"staff\":\"sato\",\"ha1\":\"%s\"},"
+				    "{\"user\":\"204\",\"staff\":\"sato\",\"ha1\":\"%s\"}]",
+				    ha1, ha1);
+	sip_accounts *a = sip_accounts_new();
+	g_assert_null(sip_accounts_staff_extensions(a, "suzuki"));
+	g_assert_cmpint(sip_accounts_load_extensions(a, one), ==, 0);
+	const GPtrArray *s = sip_accounts_staff_extensions(a, "suzuki");
+	g_assert_nonnull(s);
+	g_assert_cmpuint(s->len, ==, 2);
+	g_assert_cmpstr(((sip_extension *)s->pdata[0])->user, ==, "201"); /* list order */
+	g_assert_cmpstr(((sip_extension *)s->pdata[1])->user, ==, "203");
+	g_assert_cmpuint(sip_accounts_staff_extensions(a, "sato")->len, ==, 1);
+	g_assert_null(sip_accounts_staff_extensions(a, "nobody"));
+	g_assert_null(sip_accounts_staff_extensions(a, NULL));
+	g_assert_null(sip_accounts_extension(a, NULL));
+	g_assert_true(sip_accounts_extension(a, "203") == s->pdata[1]);
+
+	/* 201 and 202 deleted, 203 moved to sato, 204 new */
+	g_assert_cmpint(sip_accounts_load_extensions(a, two), ==, 0);
+	g_assert_null(sip_accounts_staff_extensions(a, "suzuki"));
+	g_assert_null(sip_accounts_extension(a, "201"));
+	g_assert_null(sip_accounts_extension(a, "202"));
+	g_assert_cmpstr(sip_accounts_extension(a, "203")->staff, ==, "sato");
+	s = sip_accounts_staff_extensions(a, "sato");
+	g_assert_cmpuint(s->len, ==, 2);
+	g_assert_cmpstr(((sip_extension *)s->pdata[0])->user, ==, "203");
+	g_assert_cmpstr(((sip_extension *)s->pdata[1])->user, ==, "204");
+	/* a refused load keeps the indexes of the list in use */
+	g_assert_cmpint(sip_accounts_load_extensions(a, "not json"), ==, -EINVAL);
+	g_assert_cmpuint(sip_accounts_staff_extensions(a, "sato")->len, ==, 2);
+	g_assert_nonnull(sip_accounts_extension(a, "204"));
+	sip_accounts_free(a);
+	g_free(one);
+	g_free(two);
+}
+
+/* trunk_by_source remembers its last answer: a new trunk list must not be
+ * answered from it. */
+static void test_accounts_source_cache(void)
+{
+	sip_accounts *a = sip_accounts_new();
+	g_assert_cmpint(sip_accounts_load_trunks(a, "[{\"name\":\"main\",\"allow\":[\"192.0.2.10\"]}]"),
+			==, 0);
+	g_assert_cmpstr(sip_accounts_trunk_by_source(a, "192.0.2.10")->name, ==, "main");
+	g_assert_cmpstr(sip_accounts_trunk_by_source(a, "192.0.2.10")->name, ==, "main");
+	g_assert_null(sip_accounts_trunk_by_source(a, "192.0.2.11"));
+	g_assert_null(sip_accounts_trunk_by_source(a, "192.0.2.11"));
+	g_assert_cmpint(sip_accounts_load_trunks(a, "[{\"name\":\"other\",\"allow\":[\"192.0.2.11\"]}]"),
+			==, 0);
+	g_assert_cmpstr(sip_accounts_trunk_by_source(a, "192.0.2.11")->name, ==, "other");
+	g_assert_null(sip_accounts_trunk_by_source(a, "192.0.2.10"));
+	g_assert_null(sip_accounts_trunk_by_source(a, ""));
+	g_assert_null(sip_accounts_trunk_by_source(a, NULL));
+	g_assert_cmpint(sip_accounts_load_trunks(a, "[]"), ==, 0);
+	g_assert_null(sip_accounts_trunk_by_source(a, "192.0.2.11"));
+	sip_accounts_free(a);
+}
+
 static void test_accounts_trunks(void)
 {
 	char *why = NULL;
@@ -236,7 +305,9 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/sip/accounts/extensions", test_accounts_extensions);
+	g_test_add_func("/sip/accounts/extension_indexes", test_accounts_extension_indexes);
 	g_test_add_func("/sip/accounts/trunks", test_accounts_trunks);
+	g_test_add_func("/sip/accounts/source_cache", test_accounts_source_cache);
 	g_test_add_func("/sip/accounts/outbound_auth", test_accounts_outbound_auth);
 	g_test_add_func("/sip/secret/key_file", test_secret_key_file);
 	return g_test_run();

@@ -2,11 +2,14 @@
  * leg, the switch from playing to bridged, transcoding between codecs.
  * The WAV is written by the test (a 440 Hz tone, mono 48 kHz S16LE, as
  * guidance_path() gives), the far end is a real socket on 127.0.0.1. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "sip_media.h"
 #include "sip_test_endpoint.h"
@@ -230,6 +233,48 @@ static void test_stop_and_errors(fixture *f, gconstpointer data)
 	g_free(wav);
 }
 
+/* Whether 127.0.0.1:port can be bound now (nothing of ours holds it). */
+static bool port_free(uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons(port)};
+	bool ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+	close(fd);
+	return ok;
+}
+
+/* A leg's sockets are plain descriptors; the one udpsink needs is a
+ * GSocket over a duplicate, made when a file first plays. Freeing the leg
+ * closes both: its ports are free at once, and a late packet to its old
+ * port reaches nothing (ASan: no event of the freed leg is left in the
+ * relay's epoll set). */
+static void test_freed_after_playing(fixture *f, gconstpointer data)
+{
+	(void)data;
+	char *wav = write_wav("free.wav", 2000, 0.5);
+	sip_leg *c = NULL;
+	g_assert_cmpint(sip_leg_new(f->m, &c), ==, 0);
+	uint16_t port = sip_leg_local_port(c);
+	g_assert_false(port_free(port));
+	g_assert_false(port_free((uint16_t)(port + 1)));
+	g_assert_cmpint(sip_leg_set_remote(c, "127.0.0.1", f->ea.port, SIP_CODEC_PCMU, 0), ==, 0);
+	g_assert_cmpint(sip_leg_play(c, wav, false, NULL, NULL), ==, 0);
+	g_assert_true(test_ep_wait(&f->ea, 2));
+	sip_leg_free(c);
+	test_ep_send_rtp(&f->eb, port, 0, 1, 160, 0x77, 160, 0x11);
+	test_drain_loop();
+	g_assert_true(port_free(port));
+	g_assert_true(port_free((uint16_t)(port + 1)));
+	/* the relay still works for the legs left */
+	g_assert_cmpint(sip_bridge(f->a, f->b), ==, 0);
+	guint before = f->eb.pkts->len;
+	test_ep_send_rtp(&f->ea, sip_leg_local_port(f->a), 0, 10, 1600, 0x88, 160, 0x22);
+	g_assert_true(test_ep_wait(&f->eb, before + 1));
+	g_free(wav);
+}
+
 /* A re-INVITE moves the far end while hold audio plays: the audio follows
  * to the new address, the stream continues, done stays with the caller. */
 static void test_play_follows_remote(fixture *f, gconstpointer data)
@@ -299,6 +344,8 @@ int main(int argc, char **argv)
 		   teardown);
 	g_test_add("/sip_media/play/follows_remote", fixture, NULL, setup, test_play_follows_remote,
 		   teardown);
+	g_test_add("/sip_media/leg/freed_after_playing", fixture, NULL, setup,
+		   test_freed_after_playing, teardown);
 	g_test_add("/sip_media/bridge/transcode", fixture, NULL, setup, test_transcode, teardown);
 	int rc = g_test_run();
 	const char *names[] = {"tone.wav", "short.wav", "long.wav", "junk.wav"};
