@@ -64,6 +64,14 @@ typedef struct {
 	char *value;
 	char *file; /* where it was set; NULL for a default */
 	int line;
+	/* Core keys only: the schema entry, so a typed read needs one hash
+	 * lookup and no scan of the schema, and the value parsed once. The
+	 * domain reads timeouts on every call (issue 5: a linear strcmp scan
+	 * and a parse per read showed in the per-call profile). A value that
+	 * changes is a new conf_value, so the cache cannot go stale. */
+	const tsunagu_conf_key *schema;
+	bool parsed;
+	int64_t number; /* int, duration (ms) or bool (0/1) */
 } conf_value;
 
 struct tsunagu_config {
@@ -383,8 +391,9 @@ static bool parse_text(tsunagu_config *cfg, const char *file, const char *text, 
 					  type_name(k->type), value);
 				ok = false;
 			} else {
-				g_hash_table_replace(cfg->values, g_strdup(full),
-						     conf_value_new(value, file, lineno));
+				conf_value *v = conf_value_new(value, file, lineno);
+				v->schema = k;
+				g_hash_table_replace(cfg->values, g_strdup(full), v);
 			}
 			g_free(full);
 		}
@@ -422,9 +431,11 @@ tsunagu_config *tsunagu_config_new_defaults(void)
 	cfg->values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, conf_value_free);
 	cfg->sections = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					      (GDestroyNotify)g_hash_table_unref);
-	for (const tsunagu_conf_key *k = core_schema; k->key; k++)
-		g_hash_table_insert(cfg->values, g_strdup(k->key),
-				    conf_value_new(k->default_value, NULL, 0));
+	for (const tsunagu_conf_key *k = core_schema; k->key; k++) {
+		conf_value *v = conf_value_new(k->default_value, NULL, 0);
+		v->schema = k;
+		g_hash_table_insert(cfg->values, g_strdup(k->key), v);
+	}
 	return cfg;
 }
 
@@ -519,39 +530,54 @@ void tsunagu_config_free(tsunagu_config *cfg)
 	g_free(cfg);
 }
 
-static const char *core_value(const tsunagu_config *cfg, const char *key, tsunagu_conf_type type)
+/* The stored value of a core key: every core key has one (its default
+ * at least), with its schema entry. */
+static conf_value *core_value(const tsunagu_config *cfg, const char *key, tsunagu_conf_type type)
 {
-	const tsunagu_conf_key *k = schema_find(core_schema, key);
-	if (!k || k->type != type)
-		g_error("config: no key %s of that type (programming error)", key);
 	conf_value *v = g_hash_table_lookup(cfg->values, key);
-	return v ? v->value : k->default_value;
+	if (!v || !v->schema || v->schema->type != type)
+		g_error("config: no key %s of that type (programming error)", key);
+	return v;
 }
 
 const char *tsunagu_config_string(const tsunagu_config *cfg, const char *key)
 {
-	return core_value(cfg, key, TSUNAGU_CONF_STRING);
+	return core_value(cfg, key, TSUNAGU_CONF_STRING)->value;
+}
+
+/* Values were validated when set (value_valid), so a parse cannot fail;
+ * the cache write is the same number whoever makes it first. */
+static int64_t core_number(const tsunagu_config *cfg, const char *key, tsunagu_conf_type type)
+{
+	conf_value *v = core_value(cfg, key, type);
+	if (!v->parsed) {
+		int64_t n = 0;
+		bool b = false;
+		if (type == TSUNAGU_CONF_INT)
+			tsunagu_conf_parse_int(v->value, &n);
+		else if (type == TSUNAGU_CONF_DURATION)
+			tsunagu_conf_parse_duration_ms(v->value, &n);
+		else if (tsunagu_conf_parse_bool(v->value, &b))
+			n = b;
+		v->number = n;
+		v->parsed = true;
+	}
+	return v->number;
 }
 
 int64_t tsunagu_config_int(const tsunagu_config *cfg, const char *key)
 {
-	int64_t v = 0;
-	tsunagu_conf_parse_int(core_value(cfg, key, TSUNAGU_CONF_INT), &v);
-	return v;
+	return core_number(cfg, key, TSUNAGU_CONF_INT);
 }
 
 bool tsunagu_config_bool(const tsunagu_config *cfg, const char *key)
 {
-	bool v = false;
-	tsunagu_conf_parse_bool(core_value(cfg, key, TSUNAGU_CONF_BOOL), &v);
-	return v;
+	return core_number(cfg, key, TSUNAGU_CONF_BOOL) != 0;
 }
 
 int64_t tsunagu_config_duration_ms(const tsunagu_config *cfg, const char *key)
 {
-	int64_t v = 0;
-	tsunagu_conf_parse_duration_ms(core_value(cfg, key, TSUNAGU_CONF_DURATION), &v);
-	return v;
+	return core_number(cfg, key, TSUNAGU_CONF_DURATION);
 }
 
 bool tsunagu_config_check_section(tsunagu_config *cfg, const char *section,

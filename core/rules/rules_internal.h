@@ -52,15 +52,22 @@ typedef struct rules_file {
 void rules_arm_limits(rules_file *f);
 
 /* The limit watchdog (rules_watchdog.c): calls that end within a tick run
- * without a hook. ref/unref: one per live rule file (the thread runs while
- * any exists; 0 or -errno when the signal handler cannot be installed, and
- * then every call arms its hook at once). enter returns whether the call is
- * watched; when false the caller arms the hook itself. leave gets what
- * enter returned. Calling thread: whichever calls into Lua. */
-int rules_watchdog_ref(void);
-void rules_watchdog_unref(void);
+ * without a hook. ref/unref: one per live rule file, with its time limit
+ * (the thread runs while any exists and samples at a quarter of the
+ * smallest limit; 0 or -errno when the signal handler cannot be installed,
+ * and then every call arms its hook at once). enter returns whether the
+ * call is watched (the watchdog will arm its hook, deadline from the call's
+ * start); when false the caller arms the hook itself. leave gets what enter
+ * returned. Calling thread: whichever calls into Lua.
+ * rules_watchdog_armed: how many calls the watchdog has armed so far;
+ * rules_watchdog_period_us: its sampling period now, 0 without files (any
+ * thread; for tests). */
+int rules_watchdog_ref(int64_t time_limit_us);
+void rules_watchdog_unref(int64_t time_limit_us);
 bool rules_watchdog_enter(rules_file *f);
 void rules_watchdog_leave(bool watched);
+unsigned rules_watchdog_armed(void);
+int64_t rules_watchdog_period_us(void);
 
 typedef struct {
 	rules_file *file;

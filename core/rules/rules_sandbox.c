@@ -165,8 +165,8 @@ int rules_call(rules_file *f, int nargs, int nres, int line, char **err)
 	f->tripped = RULES_TRIP_NONE;
 	/* Watched calls run without a hook until the watchdog arms it (a
 	 * call still running after a tick): a hook slows every instruction.
-	 * Their deadline is set then too (rules_watchdog.c), from the time
-	 * the watchdog first saw them. */
+	 * Their deadline is set then too (rules_watchdog.c), from the call's
+	 * start. */
 	bool watched = rules_watchdog_enter(f);
 	if (!watched) {
 		f->deadline_us = g_get_monotonic_time() + f->time_limit_us;
@@ -536,7 +536,7 @@ rules_file *rules_file_new(rules_generation *gen, const char *path, bool short_n
 	}
 	*(rules_file **)lua_getextraspace(f->L) = f;
 	lua_atpanic(f->L, on_panic);
-	f->watchdog_ref = rules_watchdog_ref() == 0;
+	f->watchdog_ref = rules_watchdog_ref(f->time_limit_us) == 0;
 	f->loading = false;
 	if (rules_protected(f, open_sandbox, NULL, 0, NULL) < 0) {
 		*err = g_strdup_printf("%s:0: memory limit (%zu bytes) too small for a rule state",
@@ -556,7 +556,7 @@ void rules_file_free(rules_file *f)
 	if (f->L)
 		lua_close(f->L);
 	if (f->watchdog_ref)
-		rules_watchdog_unref();
+		rules_watchdog_unref(f->time_limit_us);
 	g_free(f->pending_name);
 	g_free(f->path);
 	g_free(f->src);

@@ -176,6 +176,33 @@ static void test_set_and_dump_round_trip(fixture *f, gconstpointer data)
 	tsunagu_config_free(cfg);
 }
 
+/* Typed reads parse a value once and keep it: a value set later is what
+ * the next read returns, for every type, read twice. */
+static void test_typed_reads_follow_changes(void)
+{
+	GError *err = NULL;
+	tsunagu_config *cfg = tsunagu_config_new_defaults();
+	for (int i = 0; i < 2; i++) {
+		g_assert_cmpint(tsunagu_config_duration_ms(cfg, "rules.time_limit"), ==, 50);
+		g_assert_cmpint(tsunagu_config_int(cfg, "http.max_body"), ==, 1024 * 1024);
+		g_assert_false(tsunagu_config_bool(cfg, "auth.cookie_secure"));
+	}
+	g_assert_true(tsunagu_config_set(cfg, "rules.time_limit=2s", &err));
+	g_assert_true(tsunagu_config_set(cfg, "http.max_body=2K", &err));
+	g_assert_true(tsunagu_config_set(cfg, "auth.cookie_secure=yes", &err));
+	g_assert_no_error(err);
+	for (int i = 0; i < 2; i++) {
+		g_assert_cmpint(tsunagu_config_duration_ms(cfg, "rules.time_limit"), ==, 2000);
+		g_assert_cmpint(tsunagu_config_int(cfg, "http.max_body"), ==, 2048);
+		g_assert_true(tsunagu_config_bool(cfg, "auth.cookie_secure"));
+	}
+	/* A refused value leaves the last good one. */
+	g_assert_false(tsunagu_config_set(cfg, "rules.time_limit=soon", &err));
+	g_clear_error(&err);
+	g_assert_cmpint(tsunagu_config_duration_ms(cfg, "rules.time_limit"), ==, 2000);
+	tsunagu_config_free(cfg);
+}
+
 static void test_value_parsers(void)
 {
 	int64_t v;
@@ -200,6 +227,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/config/defaults", test_defaults);
 	g_test_add_func("/config/value-parsers", test_value_parsers);
+	g_test_add_func("/config/typed-reads-follow-changes", test_typed_reads_follow_changes);
 	g_test_add("/config/file-and-conf.d", fixture, NULL, setup, test_file_and_conf_d, teardown);
 	g_test_add("/config/errors-name-file-and-line", fixture, NULL, setup,
 		   test_errors_name_file_and_line, teardown);
