@@ -37,16 +37,17 @@ static json_t *contact_view(tsunagu_core *core, const tsunagu_store_conversation
 	/* RULES.md: the login of whoever had the contact's newest other
 	 * conversation ("route returning customers to their operator") */
 	int64_t last = 0;
-	tsunagu_store_staff *s = NULL;
+	char *login = NULL;
 	if (tsunagu_store_contact_last_operator(core->store, conv->contact_id, conv->id, &last) == 0 &&
-	    last && tsunagu_store_staff_get(core->store, last, &s) == 0)
-		json_object_set_new(o, "last_operator", json_string(s->login));
-	tsunagu_store_staff_free(s);
+	    last && tsunagu_store_staff_login(core->store, last, &login) == 0)
+		json_object_set_new(o, "last_operator", json_string(login));
+	g_free(login);
 	tsunagu_store_contact_free(contact);
 	return o;
 }
 
-json_t *tsunagu_conversation_view(tsunagu_core *core, const tsunagu_store_conversation *conv)
+/* fresh: conv was just created (tsunagu_conversation_view_new) */
+static json_t *view(tsunagu_core *core, const tsunagu_store_conversation *conv, bool fresh)
 {
 	json_t *c = json_object();
 	json_object_set_new(c, "id", json_string(conv->public_id));
@@ -65,12 +66,11 @@ json_t *tsunagu_conversation_view(tsunagu_core *core, const tsunagu_store_conver
 			    json_boolean(conv->last_operator_message_at_us > 0 &&
 					 conv->last_operator_message_at_us >=
 						 conv->last_customer_message_at_us));
-	if (conv->assignee_id) {
-		tsunagu_store_staff *s = NULL;
-		if (tsunagu_store_staff_get(core->store, conv->assignee_id, &s) == 0)
-			json_object_set_new(c, "assignee", json_string(s->login));
-		tsunagu_store_staff_free(s);
-	}
+	char *login = NULL;
+	if (conv->assignee_id &&
+	    tsunagu_store_staff_login(core->store, conv->assignee_id, &login) == 0)
+		json_object_set_new(c, "assignee", json_string(login));
+	g_free(login);
 	char *team = NULL;
 	if (conv->team_id && tsunagu_store_team_name(core->store, conv->team_id, &team) == 0)
 		json_object_set_new(c, "team", json_string(team));
@@ -78,7 +78,8 @@ json_t *tsunagu_conversation_view(tsunagu_core *core, const tsunagu_store_conver
 	if (conv->category)
 		json_object_set_new(c, "category", json_string(conv->category));
 	GPtrArray *tags = NULL;
-	tsunagu_store_conversation_tags(core->store, conv->id, &tags);
+	if (!fresh)
+		tsunagu_store_conversation_tags(core->store, conv->id, &tags);
 	json_object_set_new(c, "tags", string_set(tags));
 	if (tags)
 		g_ptr_array_unref(tags);
@@ -94,7 +95,7 @@ json_t *tsunagu_conversation_view(tsunagu_core *core, const tsunagu_store_conver
 	/* the conversation's newest call (docs/routing.md), for phone rules */
 	json_t *call = json_object();
 	tsunagu_store_call *k = NULL;
-	if (tsunagu_store_call_of_conversation(core->store, conv->id, &k) == 0) {
+	if (!fresh && tsunagu_store_call_of_conversation(core->store, conv->id, &k) == 0) {
 		json_object_set_new(call, "direction", json_string(k->direction));
 		json_object_set_new(call, "state", json_string(k->state));
 		if (k->missed_reason)
@@ -103,4 +104,14 @@ json_t *tsunagu_conversation_view(tsunagu_core *core, const tsunagu_store_conver
 	tsunagu_store_call_free(k);
 	json_object_set_new(c, "call", call);
 	return c;
+}
+
+json_t *tsunagu_conversation_view(tsunagu_core *core, const tsunagu_store_conversation *conv)
+{
+	return view(core, conv, false);
+}
+
+json_t *tsunagu_conversation_view_new(tsunagu_core *core, const tsunagu_store_conversation *conv)
+{
+	return view(core, conv, true);
 }

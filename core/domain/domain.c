@@ -161,7 +161,7 @@ int domain_open_conversation(tsunagu_domain *d, const char *channel, int64_t con
 	if (ret < 0 || (!d->core->rules && !d->core->router))
 		return ret;
 
-	json_t *view = tsunagu_conversation_view(d->core, *conv_out);
+	json_t *view = tsunagu_conversation_view_new(d->core, *conv_out);
 	tsunagu_route_decision *dec = tsunagu_rules_route(d->core->rules, view);
 	json_decref(view);
 	if (!dec)

@@ -115,9 +115,9 @@ int router_assign_writes(tsunagu_router *r, const tsunagu_store_conversation *co
 	if (route && !route->all && route->staff->len == 0 && route->teams->len == 1 &&
 	    staff_id != route->prefer)
 		team = g_array_index(route->teams, int64_t, 0);
-	ret = tsunagu_store_conversation_assign(store, conv->id, staff_id, team);
-	if (ret == 0 && conv->state == TSUNAGU_CONV_WAITING)
-		ret = tsunagu_store_conversation_set_state(store, conv->id, TSUNAGU_CONV_OPEN);
+	ret = tsunagu_store_conversation_assign_state(
+		store, conv->id, staff_id, team,
+		conv->state == TSUNAGU_CONV_WAITING ? TSUNAGU_CONV_OPEN : 0);
 	if (ret == 0 && route && router_route_pick_method(route) == TSUNAGU_PICK_ROUND_ROBIN)
 		ret = router_rr_took(r, route, router_is_phone(conv), staff_id);
 	if (ret < 0)

@@ -24,6 +24,10 @@ static json_t *call_payload(const tsunagu_store_call *c)
 	return json_pack("{s:I}", "call", (json_int_t)c->id);
 }
 
+/* Each step writes the part of the call it changed
+ * (tsunagu_store_call_write): the state and times, or the origin. The rare
+ * endings (missed, a failed outbound call, a hang-up while dialing) write
+ * both, so that nothing a step before left unwritten is lost. */
 static void set_state(tsunagu_store_call *c, const char *state)
 {
 	g_free(c->state);
@@ -135,7 +139,7 @@ int router_ring(tsunagu_router *r, const tsunagu_store_conversation *conv,
 					give_up = true;
 					break;
 				}
-				ret = tsunagu_store_call_update(store, c);
+				ret = tsunagu_store_call_write(store, c, TSUNAGU_STORE_CALL_ORIGIN);
 				if (ret == 0)
 					ret = tsunagu_store_offers_clear(store, conv->id);
 				g_array_set_size(tried, 0);
@@ -162,11 +166,11 @@ int router_ring(tsunagu_router *r, const tsunagu_store_conversation *conv,
 		set_state(c, "ringing");
 		if (!c->ringing_at_us)
 			c->ringing_at_us = tsunagu_core_now_us();
-		ret = tsunagu_store_call_update(store, c);
+		ret = tsunagu_store_call_write(store, c, TSUNAGU_STORE_CALL_STATE);
 	} else if (ret == 0 && !rung && !ringing && strcmp(c->state, "ringing") == 0) {
 		/* nobody rings any more: queued until someone can take it */
 		set_state(c, "queued");
-		ret = tsunagu_store_call_update(store, c);
+		ret = tsunagu_store_call_write(store, c, TSUNAGU_STORE_CALL_STATE);
 	}
 out:
 	if (rung_out)
@@ -291,7 +295,7 @@ static int incoming_step(tsunagu_router *r, tsunagu_store_conversation *conv, vo
 		c->line = g_strdup(info->line);
 		c->disposition = g_strdup(info->disposition);
 		c->linked_conversation_id = info->linked_conversation_id;
-		ret = tsunagu_store_call_update(store, c);
+		ret = tsunagu_store_call_write(store, c, TSUNAGU_STORE_CALL_ORIGIN);
 	}
 	router_route *route = ret == 0 ? router_route_parse(conv->route_json) : NULL;
 	if (ret == 0 && rung_by_engine(c) && router_route_nobody(route))
@@ -401,7 +405,7 @@ static int answered_step(tsunagu_router *r, tsunagu_store_conversation *conv,
 		c->staff_id = staff_id;
 		set_state(c, "talking");
 		c->answered_at_us = tsunagu_core_now_us();
-		ret = tsunagu_store_call_update(store, c);
+		ret = tsunagu_store_call_write(store, c, TSUNAGU_STORE_CALL_STATE);
 	}
 	if (ret == 0) {
 		json_t *p = call_payload(c);
@@ -517,7 +521,7 @@ static int ended_step(tsunagu_router *r, tsunagu_store_conversation *conv,
 		return missed_step(r, conv, c, "userLeft");
 	set_state(c, "ended");
 	c->ended_at_us = tsunagu_core_now_us();
-	ret = tsunagu_store_call_update(r->core->store, c);
+	ret = tsunagu_store_call_write(r->core->store, c, TSUNAGU_STORE_CALL_STATE);
 	if (ret == 0) {
 		json_t *p = call_payload(c);
 		json_object_set_new(p, "staff", json_integer(c->staff_id));
@@ -649,7 +653,7 @@ static int take_step(tsunagu_router *r, tsunagu_store_conversation *conv,
 		set_state(c, "ringing");
 		if (!c->ringing_at_us)
 			c->ringing_at_us = tsunagu_core_now_us();
-		ret = tsunagu_store_call_update(r->core->store, c);
+		ret = tsunagu_store_call_write(r->core->store, c, TSUNAGU_STORE_CALL_STATE);
 	}
 	return ret;
 }
@@ -687,7 +691,7 @@ int tsunagu_router_call_decline(tsunagu_router *router, int64_t call_id, int64_t
 static int acw_end_writes(tsunagu_router *r, int64_t conversation_id, tsunagu_store_call *c)
 {
 	c->acw_ended_at_us = tsunagu_core_now_us();
-	int ret = tsunagu_store_call_update(r->core->store, c);
+	int ret = tsunagu_store_call_write(r->core->store, c, TSUNAGU_STORE_CALL_STATE);
 	if (ret == 0) {
 		json_t *p = call_payload(c);
 		json_object_set_new(p, "staff", json_integer(c->staff_id));

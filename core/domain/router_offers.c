@@ -75,6 +75,7 @@ static gboolean deadline_due(gpointer data)
 	tsunagu_router *r = data;
 	r->deadline_source = 0;
 	r->deadline_us = 0;
+	r->deadline_read = false; /* read again whatever the tick wrote */
 	tsunagu_router_tick(r, NULL);
 	router_arm_deadline(r);
 	return G_SOURCE_REMOVE;
@@ -82,10 +83,17 @@ static gboolean deadline_due(gpointer data)
 
 void router_arm_deadline(tsunagu_router *r)
 {
+	uint64_t gen = tsunagu_store_offers_generation(r->core->store);
 	int64_t due = 0;
-	if (tsunagu_store_offers_next(r->core->store, &due) < 0) {
+	/* No offer written or write undone since the last read: the same
+	 * answer (most steps of a call write none). */
+	if (r->deadline_read && gen == r->deadline_gen)
+		return;
+	int ret = tsunagu_store_offers_next(r->core->store, &due);
+	if (ret < 0)
 		due = 0;
-	}
+	r->deadline_read = ret == 0 || ret == -ENOENT;
+	r->deadline_gen = gen;
 	if (r->deadline_source && due == r->deadline_us)
 		return;
 	if (r->deadline_source)

@@ -25,6 +25,10 @@ struct tsunagu_router {
 	tsunagu_timers *timers; /* borrowed from the rules host; NULL without one */
 	guint deadline_source;  /* GLib timeout for the earliest offer deadline; 0 none */
 	int64_t deadline_us;    /* what deadline_source is armed for */
+	/* tsunagu_store_offers_generation() when deadline_us was read; the read
+	 * is skipped while it holds (deadline_read) */
+	uint64_t deadline_gen;
+	bool deadline_read;
 	bool missing_by_channel; /* a call.missed now is the channel's report, not the engine's */
 };
 

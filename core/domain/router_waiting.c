@@ -203,17 +203,16 @@ static int offer_candidate(tsunagu_router *r, int64_t id, int64_t staff_id, cons
 int tsunagu_router_offer(tsunagu_router *router, int64_t staff_id, unsigned *assigned_out)
 {
 	tsunagu_store *store = router->core->store;
-	tsunagu_store_staff *s = NULL;
 	router_waiting_walk *walk = NULL;
 	GArray *teams = NULL;
 	unsigned assigned = 0;
 	bool chat_ok, phone_ok;
 	int64_t id = 0;
-	int ret;
+	int ret = 0;
 
-	ret = tsunagu_store_staff_get(store, staff_id, &s);
-	if (ret < 0)
-		goto out;
+	/* No read of the operator: every time capacity frees runs this (three
+	 * times a call), and the eligibility checks read what it needs — someone
+	 * unknown is eligible for nothing. */
 	chat_ok = router_eligible(router, staff_id, false);
 	phone_ok = router_eligible(router, staff_id, true);
 	if (!chat_ok && !phone_ok)
@@ -251,7 +250,6 @@ out:
 	router_waiting_walk_free(walk);
 	if (teams)
 		g_array_unref(teams);
-	tsunagu_store_staff_free(s);
 	router_arm_deadline(router);
 	return ret == -ENOENT ? 0 : ret;
 }

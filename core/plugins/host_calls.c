@@ -80,15 +80,13 @@ static bool owns_channel(const tsunagu_host *h, const char *channel)
  * another channel's. */
 static int own_call(tsunagu_host *h, int64_t call_id)
 {
-	tsunagu_store_call *c = NULL;
-	tsunagu_store_conversation *conv = NULL;
-	int rc = call_id > 0 ? tsunagu_store_call_get(h->core->store, call_id, &c) : -ENOENT;
-	if (rc == 0)
-		rc = tsunagu_store_conversation_get(h->core->store, c->conversation_id, &conv);
-	if (rc == 0 && !owns_channel(h, conv->channel))
+	char *channel = NULL;
+	/* the channel alone: every report of every call asks (issue 5) */
+	int rc = call_id > 0 ? tsunagu_store_call_channel(h->core->store, call_id, &channel)
+			     : -ENOENT;
+	if (rc == 0 && !owns_channel(h, channel))
 		rc = -EPERM;
-	tsunagu_store_conversation_free(conv);
-	tsunagu_store_call_free(c);
+	g_free(channel);
 	return rc;
 }
 
@@ -242,8 +240,7 @@ static void dispatch(tsunagu_plugins *p, const call_request *q)
 	tsunagu_store *store = p->core->store;
 	tsunagu_store_call *c = NULL;
 	tsunagu_store_conversation *conv = NULL;
-	tsunagu_store_staff *s = NULL;
-	char *remote = NULL;
+	char *login = NULL, *remote = NULL;
 
 	if (tsunagu_store_call_get(store, q->call_id, &c) < 0 ||
 	    tsunagu_store_conversation_get(store, c->conversation_id, &conv) < 0)
@@ -251,7 +248,7 @@ static void dispatch(tsunagu_plugins *p, const call_request *q)
 	tsunagu_host *h = call_owner(p, conv->channel);
 	if (!h)
 		goto out; /* no phone channel runs: nobody to tell */
-	if (q->staff_id > 0 && tsunagu_store_staff_get(store, q->staff_id, &s) < 0)
+	if (q->staff_id > 0 && tsunagu_store_staff_login(store, q->staff_id, &login) < 0)
 		goto out;
 	/* the customer's number on the channel: the caller, or whom to dial */
 	if (tsunagu_store_contact_identity_get(store, conv->contact_id, conv->channel, &remote) <
@@ -267,7 +264,7 @@ static void dispatch(tsunagu_plugins *p, const call_request *q)
 		.conversation = conv->public_id,
 		.channel = conv->channel,
 		.staff_id = to_staff ? q->staff_id : 0,
-		.staff_login = to_staff && s ? s->login : NULL,
+		.staff_login = to_staff ? login : NULL,
 		.remote_id = remote,
 		.provider_call_id = c->provider_call_id,
 		.reason = q->reason,
@@ -277,7 +274,7 @@ static void dispatch(tsunagu_plugins *p, const call_request *q)
 		refused(p, q, rc);
 out:
 	g_free(remote);
-	tsunagu_store_staff_free(s);
+	g_free(login);
 	tsunagu_store_conversation_free(conv);
 	tsunagu_store_call_free(c);
 }

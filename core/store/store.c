@@ -48,6 +48,8 @@ static void batch_settle(tsunagu_store *store, int status)
 		g_array_append_val(store->ready, c);
 	}
 	g_array_set_size(store->batch_cbs, 0);
+	if (status < 0)
+		store->offers_gen++; /* the batch's writes are undone */
 	store->batch_open = false;
 	store->batch_writes = 0;
 	store->atomic_depth = 0; /* the transaction ended them */
@@ -177,8 +179,10 @@ static int write_begin(tsunagu_store *store, bool atomic)
 static int write_end(tsunagu_store *store, bool atomic, int status)
 {
 	if (atomic && store->ops->in_transaction(store->be)) {
-		if (status < 0)
+		if (status < 0) {
 			store->ops->rollback_to(store->be);
+			store->offers_gen++;
+		}
 		if (store->ops->release(store->be) < 0 && status >= 0)
 			status = -EIO;
 	}
@@ -347,8 +351,10 @@ int tsunagu_store_atomic_end(tsunagu_store *store, bool keep)
 		store->spoiled_depth = 0;
 	}
 	store->atomic_depth--;
-	if (!keep)
+	if (!keep) {
 		store->ops->rollback_to(store->be);
+		store->offers_gen++;
+	}
 	if (store->ops->release(store->be) < 0)
 		r = -EIO;
 	if (!store->ops->in_transaction(store->be)) {

@@ -144,6 +144,9 @@ int tsunagu_store_staff_create(tsunagu_store *store, const char *login, const ch
 int tsunagu_store_staff_get(tsunagu_store *store, int64_t id, tsunagu_store_staff **out);
 int tsunagu_store_staff_get_by_login(tsunagu_store *store, const char *login,
 				     tsunagu_store_staff **out);
+/* The login of staff id alone (g_free it): what views show of an operator,
+ * a read far lighter than tsunagu_store_staff_get(). -ENOENT when none. */
+int tsunagu_store_staff_login(tsunagu_store *store, int64_t id, char **login_out);
 /* GPtrArray of tsunagu_store_staff*, ordered by id. */
 int tsunagu_store_staff_list(tsunagu_store *store, GPtrArray **out);
 int tsunagu_store_staff_count(tsunagu_store *store, int64_t *count);
@@ -294,6 +297,13 @@ int tsunagu_store_conversation_set_state(tsunagu_store *store, int64_t id, tsuna
 /* assignee 0 unassigns; team -1 leaves the team unchanged. */
 int tsunagu_store_conversation_assign(tsunagu_store *store, int64_t id, int64_t assignee_id,
 				      int64_t team_id);
+/* tsunagu_store_conversation_assign() and tsunagu_store_conversation_set_state()
+ * in one write (state 0: unchanged, as the former alone): the router's
+ * assignment of a waiting conversation, which the triggers on
+ * conversations (open counts, waiting_admits) then see once. */
+int tsunagu_store_conversation_assign_state(tsunagu_store *store, int64_t id,
+					    int64_t assignee_id, int64_t team_id,
+					    tsunagu_conv_state state);
 int tsunagu_store_conversation_set_category(tsunagu_store *store, int64_t id, const char *category);
 int tsunagu_store_conversation_tag(tsunagu_store *store, int64_t id, const char *tag, bool on);
 /* GPtrArray of char*. */
@@ -592,7 +602,25 @@ int tsunagu_store_call_of_conversation(tsunagu_store *store, int64_t conversatio
 /* Writes staff_id, state, missed_reason, the times and the migration 8
  * fields of c (by c->id). -EEXIST: provider_call_id is another call's. */
 int tsunagu_store_call_update(tsunagu_store *store, const tsunagu_store_call *c);
+/* What tsunagu_store_call_write() writes of a call. */
+typedef enum {
+	/* staff_id, state, missed_reason and the times */
+	TSUNAGU_STORE_CALL_STATE = 1 << 0,
+	/* the migration 8 fields: provider_call_id, line, disposition,
+	 * linked_conversation_id, ring_rounds */
+	TSUNAGU_STORE_CALL_ORIGIN = 1 << 1,
+} tsunagu_store_call_parts;
+/* tsunagu_store_call_update() of only the parts (a mask of
+ * tsunagu_store_call_parts) the caller changed: each step of a call
+ * changes one, and the other's statement is work for nothing (issue 5).
+ * -ENOENT: no such call. */
+int tsunagu_store_call_write(tsunagu_store *store, const tsunagu_store_call *c,
+			     unsigned parts);
 /* The call a channel knows as provider_call_id; -ENOENT when none. */
+/* The channel of call id's conversation alone (g_free it): the check a
+ * channel's report of a call starts with, one light read; -ENOENT when
+ * there is no such call. */
+int tsunagu_store_call_channel(tsunagu_store *store, int64_t id, char **channel_out);
 int tsunagu_store_call_by_provider(tsunagu_store *store, const char *provider_call_id,
 				   tsunagu_store_call **out);
 /* The call queue: inbound calls queued or ringing that the engine rings
@@ -646,6 +674,13 @@ int tsunagu_store_offers_pending_of_staff(tsunagu_store *store, int64_t staff_id
 					  GPtrArray **out);
 /* The earliest pending deadline, -ENOENT when none. */
 int tsunagu_store_offers_next(tsunagu_store *store, int64_t *deadline_us);
+/* A number that changes whenever what tsunagu_store_offers_next() answers
+ * may have changed: at every offer written through this store and every
+ * write undone (a section rolled back, a batch lost). Not at the offers a
+ * deleted conversation or staff member takes along: those can only make
+ * an earlier answer early, never late. Lets the router skip the read
+ * after most steps (issue 5). */
+uint64_t tsunagu_store_offers_generation(tsunagu_store *store);
 
 /* ---- the inbox lists (CONV-7) ------------------------------------------------ */
 

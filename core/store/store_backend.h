@@ -29,7 +29,8 @@
 #include "store.h"
 #include "store_guidance.h"
 
-#define TSUNAGU_STORE_BACKEND_ABI 1u
+/* 2: conversation_assign takes a state, call_update the parts to write */
+#define TSUNAGU_STORE_BACKEND_ABI 2u
 
 typedef struct tsunagu_store_backend_ops {
 	uint32_t abi_version; /* TSUNAGU_STORE_BACKEND_ABI */
@@ -71,6 +72,7 @@ typedef struct tsunagu_store_backend_ops {
 			    int64_t *id_out);
 	int (*staff_get)(void *be, int64_t id, tsunagu_store_staff **out);
 	int (*staff_get_by_login)(void *be, const char *login, tsunagu_store_staff **out);
+	int (*staff_login)(void *be, int64_t id, char **login_out);
 	int (*staff_list)(void *be, GPtrArray **out);
 	int (*staff_count)(void *be, int64_t *count);
 	int (*staff_update)(void *be, int64_t id, const char *display_name, const char *email,
@@ -122,7 +124,9 @@ typedef struct tsunagu_store_backend_ops {
 	int (*conversation_list)(void *be, tsunagu_conv_state state, int64_t assignee_id,
 				 unsigned limit, GPtrArray **out);
 	int (*conversation_set_state)(void *be, int64_t id, tsunagu_conv_state s);
-	int (*conversation_assign)(void *be, int64_t id, int64_t assignee_id, int64_t team_id);
+	/* state 0: unchanged */
+	int (*conversation_assign)(void *be, int64_t id, int64_t assignee_id, int64_t team_id,
+				   tsunagu_conv_state state);
 	int (*conversation_set_category)(void *be, int64_t id, const char *category);
 	int (*conversation_tag)(void *be, int64_t id, const char *tag, bool on);
 	int (*conversation_tags)(void *be, int64_t id, GPtrArray **out);
@@ -201,7 +205,8 @@ typedef struct tsunagu_store_backend_ops {
 			   int64_t *id_out);
 	int (*call_get)(void *be, int64_t id, tsunagu_store_call **out);
 	int (*call_of_conversation)(void *be, int64_t conversation_id, tsunagu_store_call **out);
-	int (*call_update)(void *be, const tsunagu_store_call *c);
+	/* parts: a mask of tsunagu_store_call_parts, never 0 */
+	int (*call_update)(void *be, const tsunagu_store_call *c, unsigned parts);
 	int (*offer_put)(void *be, int64_t conversation_id, int64_t staff_id, bool call,
 			 int64_t deadline_us);
 	int (*offer_end)(void *be, int64_t conversation_id, int64_t staff_id, const char *state);
@@ -219,6 +224,7 @@ typedef struct tsunagu_store_backend_ops {
 	int (*team_name)(void *be, int64_t team_id, char **name_out);
 	/* Appended (migration 8, calls from phone channels): as in store.h. */
 	int (*call_by_provider)(void *be, const char *provider_call_id, tsunagu_store_call **out);
+	int (*call_channel)(void *be, int64_t id, char **channel_out);
 	int (*calls_waiting_count)(void *be, int64_t *count_out);
 	int (*calls_list)(void *be, const char *state, unsigned limit, GPtrArray **out);
 	int (*calls_of_conversation)(void *be, int64_t conversation_id, GPtrArray **out);

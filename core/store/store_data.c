@@ -54,6 +54,13 @@ int tsunagu_store_staff_get(tsunagu_store *store, int64_t id, tsunagu_store_staf
 	return store->ops->staff_get(store->be, id, out);
 }
 
+int tsunagu_store_staff_login(tsunagu_store *store, int64_t id, char **login_out)
+{
+	if (!store || !login_out)
+		return -EINVAL;
+	return store->ops->staff_login(store->be, id, login_out);
+}
+
 int tsunagu_store_staff_get_by_login(tsunagu_store *store, const char *login,
 				     tsunagu_store_staff **out)
 {
@@ -333,10 +340,18 @@ int tsunagu_store_conversation_set_state(tsunagu_store *store, int64_t id, tsuna
 int tsunagu_store_conversation_assign(tsunagu_store *store, int64_t id, int64_t assignee_id,
 				      int64_t team_id)
 {
-	if (!store || assignee_id < 0 || team_id < -1)
+	return tsunagu_store_conversation_assign_state(store, id, assignee_id, team_id, 0);
+}
+
+int tsunagu_store_conversation_assign_state(tsunagu_store *store, int64_t id,
+					    int64_t assignee_id, int64_t team_id,
+					    tsunagu_conv_state state)
+{
+	if (!store || assignee_id < 0 || team_id < -1 ||
+	    (state != 0 && !tsunagu_conv_state_name(state)))
 		return -EINVAL;
 	TSUNAGU_STORE_WRITE(store, false, store->ops->conversation_assign(store->be, id,
-			    assignee_id, team_id));
+			    assignee_id, team_id, state));
 }
 
 int tsunagu_store_conversation_set_visitor(tsunagu_store *store, int64_t id,

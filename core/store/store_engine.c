@@ -137,9 +137,24 @@ int tsunagu_store_call_of_conversation(tsunagu_store *store, int64_t conversatio
 
 int tsunagu_store_call_update(tsunagu_store *store, const tsunagu_store_call *c)
 {
-	if (!store || !c || !c->state)
+	return tsunagu_store_call_write(store, c,
+					TSUNAGU_STORE_CALL_STATE | TSUNAGU_STORE_CALL_ORIGIN);
+}
+
+int tsunagu_store_call_write(tsunagu_store *store, const tsunagu_store_call *c,
+			     unsigned parts)
+{
+	if (!store || !c || !c->state || !parts ||
+	    (parts & ~(unsigned)(TSUNAGU_STORE_CALL_STATE | TSUNAGU_STORE_CALL_ORIGIN)))
 		return -EINVAL;
-	TSUNAGU_STORE_WRITE(store, false, OPS(store)->call_update(BE(store), c));
+	TSUNAGU_STORE_WRITE(store, false, OPS(store)->call_update(BE(store), c, parts));
+}
+
+int tsunagu_store_call_channel(tsunagu_store *store, int64_t id, char **channel_out)
+{
+	if (!store || !channel_out)
+		return -EINVAL;
+	return OPS(store)->call_channel(BE(store), id, channel_out);
 }
 
 int tsunagu_store_call_by_provider(tsunagu_store *store, const char *provider_call_id,
@@ -188,6 +203,7 @@ int tsunagu_store_offer_put(tsunagu_store *store, int64_t conversation_id, int64
 {
 	if (!store || conversation_id <= 0 || staff_id <= 0 || deadline_us < 0)
 		return -EINVAL;
+	store->offers_gen++;
 	TSUNAGU_STORE_WRITE(store, false,
 			    OPS(store)->offer_put(BE(store), conversation_id, staff_id, call,
 						  deadline_us));
@@ -198,6 +214,7 @@ int tsunagu_store_offer_end(tsunagu_store *store, int64_t conversation_id, int64
 {
 	if (!store || (state && strcmp(state, "missed") != 0 && strcmp(state, "declined") != 0))
 		return -EINVAL;
+	store->offers_gen++;
 	TSUNAGU_STORE_WRITE(store, false,
 			    OPS(store)->offer_end(BE(store), conversation_id, staff_id, state));
 }
@@ -206,6 +223,7 @@ int tsunagu_store_offers_clear(tsunagu_store *store, int64_t conversation_id)
 {
 	if (!store)
 		return -EINVAL;
+	store->offers_gen++;
 	TSUNAGU_STORE_WRITE(store, false, OPS(store)->offers_clear(BE(store), conversation_id));
 }
 
@@ -237,4 +255,9 @@ int tsunagu_store_offers_next(tsunagu_store *store, int64_t *deadline_us)
 	if (!store || !deadline_us)
 		return -EINVAL;
 	return OPS(store)->offers_next(BE(store), deadline_us);
+}
+
+uint64_t tsunagu_store_offers_generation(tsunagu_store *store)
+{
+	return store ? store->offers_gen : 0;
 }

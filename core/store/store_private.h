@@ -28,6 +28,7 @@ struct tsunagu_store {
 	 * write is refused with -EROFS before it reaches the backend. */
 	bool read_only;
 	tsunagu_store_reader_pool *readers; /* the worker pool, made on first use */
+	uint64_t offers_gen; /* tsunagu_store_offers_generation() */
 };
 
 /* Opens the batch if needed and, for a multi-row operation (atomic), a

@@ -511,6 +511,7 @@ const tsunagu_store_backend_ops tsunagu_store_sqlite_ops = {
 	.staff_create = tsunagu_sqlite_staff_create,
 	.staff_get = tsunagu_sqlite_staff_get,
 	.staff_get_by_login = tsunagu_sqlite_staff_get_by_login,
+	.staff_login = tsunagu_sqlite_staff_login,
 	.staff_list = tsunagu_sqlite_staff_list,
 	.staff_count = tsunagu_sqlite_staff_count,
 	.staff_update = tsunagu_sqlite_staff_update,
@@ -595,6 +596,7 @@ const tsunagu_store_backend_ops tsunagu_store_sqlite_ops = {
 	.call_of_conversation = tsunagu_sqlite_call_of_conversation,
 	.call_update = tsunagu_sqlite_call_update,
 	.call_by_provider = tsunagu_sqlite_call_by_provider,
+	.call_channel = tsunagu_sqlite_call_channel,
 	.calls_waiting_count = tsunagu_sqlite_calls_waiting_count,
 	.calls_list = tsunagu_sqlite_calls_list,
 	.calls_of_conversation = tsunagu_sqlite_calls_of_conversation,
@@ -617,6 +619,23 @@ const tsunagu_store_backend_ops tsunagu_store_sqlite_ops = {
 	.guidance_sets_replace = tsunagu_sqlite_guidance_sets_replace,
 	.guidance_resolve = tsunagu_sqlite_guidance_resolve,
 };
+
+int tsunagu_sqlite_text_of(tsunagu_sqlite *sq, const char *sql, int64_t id, char **out,
+			   const char *what)
+{
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, sql);
+	int r;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	r = tsunagu_sqlite_step_row(sq, st, what);
+	if (r <= 0)
+		return r < 0 ? r : -ENOENT;
+	*out = tsunagu_sqlite_column_dup(st, 0);
+	tsunagu_sqlite_done(st);
+	return 0;
+}
 
 int tsunagu_sqlite_int64_of(tsunagu_sqlite *sq, const char *sql, int64_t a, int64_t b,
 			    int64_t *out, int none, const char *what)

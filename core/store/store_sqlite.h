@@ -58,6 +58,11 @@ int tsunagu_sqlite_rows(tsunagu_sqlite *sq, sqlite3_stmt *st, tsunagu_sqlite_row
 void *tsunagu_sqlite_conversation_row(sqlite3_stmt *st);
 /* tsunagu_sqlite_message_from_row(st), as a row function. */
 void *tsunagu_sqlite_message_row(sqlite3_stmt *st);
+/* The text of the first column of the first row of sql (a cached statement
+ * bound with id; *out g_free'd by the caller, NULL for SQL NULL): 0,
+ * -ENOENT when there is no row, or a negative errno (logged with what). */
+int tsunagu_sqlite_text_of(tsunagu_sqlite *sq, const char *sql, int64_t id, char **out,
+			   const char *what);
 /* The first column of the first row of sql (a cached statement bound with
  * a, and b when it has a second parameter): 0, `none` when there is no row,
  * or a negative errno (logged with what). */
@@ -133,6 +138,7 @@ int tsunagu_sqlite_staff_create(void *be, const char *login, const char *display
 				int64_t *id_out);
 int tsunagu_sqlite_staff_get(void *be, int64_t id, tsunagu_store_staff **out);
 int tsunagu_sqlite_staff_get_by_login(void *be, const char *login, tsunagu_store_staff **out);
+int tsunagu_sqlite_staff_login(void *be, int64_t staff_id, char **login_out);
 int tsunagu_sqlite_staff_list(void *be, GPtrArray **out);
 int tsunagu_sqlite_staff_count(void *be, int64_t *count);
 int tsunagu_sqlite_staff_update(void *be, int64_t id, const char *display_name,
@@ -202,7 +208,7 @@ int tsunagu_sqlite_conversation_list(void *be, tsunagu_conv_state state, int64_t
 				     unsigned limit, GPtrArray **out);
 int tsunagu_sqlite_conversation_set_state(void *be, int64_t id, tsunagu_conv_state s);
 int tsunagu_sqlite_conversation_assign(void *be, int64_t id, int64_t assignee_id,
-				       int64_t team_id);
+				       int64_t team_id, tsunagu_conv_state state);
 int tsunagu_sqlite_conversation_set_category(void *be, int64_t id, const char *category);
 int tsunagu_sqlite_conversation_tag(void *be, int64_t id, const char *tag, bool on);
 int tsunagu_sqlite_conversation_tags(void *be, int64_t id, GPtrArray **out);
@@ -283,7 +289,8 @@ int tsunagu_sqlite_call_create(void *be, int64_t conversation_id, const char *di
 int tsunagu_sqlite_call_get(void *be, int64_t id, tsunagu_store_call **out);
 int tsunagu_sqlite_call_of_conversation(void *be, int64_t conversation_id,
 					tsunagu_store_call **out);
-int tsunagu_sqlite_call_update(void *be, const tsunagu_store_call *c);
+int tsunagu_sqlite_call_update(void *be, const tsunagu_store_call *c, unsigned parts);
+int tsunagu_sqlite_call_channel(void *be, int64_t id, char **channel_out);
 int tsunagu_sqlite_call_by_provider(void *be, const char *provider_call_id,
 				    tsunagu_store_call **out);
 int tsunagu_sqlite_calls_waiting_count(void *be, int64_t *count_out);

@@ -36,6 +36,9 @@ static const char SQL_CALL_UPDATE[] =
 	" OR answered_at IS NOT nullif(?6, 0) OR ended_at IS NOT nullif(?7, 0)"
 	" OR acw_ended_at IS NOT nullif(?8, 0))";
 static const char SQL_CALL_EXISTS[] = "SELECT 1 FROM calls WHERE id = ?1";
+static const char SQL_CALL_CHANNEL[] =
+	"SELECT v.channel FROM calls JOIN conversations v ON v.id = calls.conversation_id"
+	" WHERE calls.id = ?1";
 /* Every update of an inbound call carries its origin: rewritten as is, the
  * row and its entry in call_origins_provider (keyed by a random Call-ID: a
  * page of its own per call) were written again at each step. */
@@ -193,9 +196,9 @@ static int call_exists(tsunagu_sqlite *sq, int64_t id)
 				       "looking up a call");
 }
 
-int tsunagu_sqlite_call_update(void *be, const tsunagu_store_call *c)
+/* The calls row of c (tsunagu_sqlite_call_update). */
+static int call_row_update(tsunagu_sqlite *sq, const tsunagu_store_call *c)
 {
-	tsunagu_sqlite *sq = be;
 	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_CALL_UPDATE);
 	int r;
 
@@ -213,9 +216,23 @@ int tsunagu_sqlite_call_update(void *be, const tsunagu_store_call *c)
 	r = tsunagu_sqlite_run(sq, st, "updating a call");
 	if (r == 0 && sqlite3_changes(sq->db) == 0)
 		r = call_exists(sq, c->id); /* unchanged, or no such call */
-	if (r < 0 || (!c->provider_call_id && !c->line && !c->disposition &&
-		      !c->linked_conversation_id && !c->ring_rounds))
+	return r;
+}
+
+int tsunagu_sqlite_call_update(void *be, const tsunagu_store_call *c, unsigned parts)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st;
+	int r = 0;
+
+	if (parts & TSUNAGU_STORE_CALL_STATE)
+		r = call_row_update(sq, c);
+	if (r < 0 || !(parts & TSUNAGU_STORE_CALL_ORIGIN))
 		return r;
+	if (!c->provider_call_id && !c->line && !c->disposition && !c->linked_conversation_id &&
+	    !c->ring_rounds)
+		/* nothing to keep; the call must exist all the same */
+		return parts & TSUNAGU_STORE_CALL_STATE ? 0 : call_exists(sq, c->id);
 	st = tsunagu_sqlite_stmt(sq, SQL_ORIGIN_PUT);
 	if (!st)
 		return -EIO;
@@ -316,6 +333,12 @@ int tsunagu_sqlite_offers_next(void *be, int64_t *deadline_us)
 {
 	return tsunagu_sqlite_int64_of(be, SQL_OFFERS_NEXT, 0, 0, deadline_us, -ENOENT,
 				       "reading the next offer deadline");
+}
+
+int tsunagu_sqlite_call_channel(void *be, int64_t id, char **channel_out)
+{
+	return tsunagu_sqlite_text_of(be, SQL_CALL_CHANNEL, id, channel_out,
+				      "reading a call's channel");
 }
 
 int tsunagu_sqlite_call_by_provider(void *be, const char *provider_call_id,

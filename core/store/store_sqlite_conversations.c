@@ -25,8 +25,11 @@ static const char SQL_OF_IDENTITY[] =
 	" (SELECT a.id FROM conversations a WHERE a.contact_id = i.contact_id"
 	"  AND a.channel = ?1 AND a.state <> 'closed' ORDER BY a.id DESC LIMIT 1)"
 	" WHERE i.channel = ?1 AND i.external_id = ?2";
+/* The contact's count (migration 15), less ?2 when it is theirs: one row
+ * whoever asks, 0 for an unknown contact. */
 static const char SQL_COUNT_FOR_CONTACT[] =
-	"SELECT count(*) FROM conversations WHERE contact_id = ?1 AND id <> ?2";
+	"SELECT coalesce((SELECT conversations FROM contact_counts WHERE contact_id = ?1), 0)"
+	" - EXISTS (SELECT 1 FROM conversations WHERE id = ?2 AND contact_id = ?1)";
 
 /* One statement per filter shape, so that each can use its index:
  * [state any | given][assignee any | given | none]. ?1 state, ?2 assignee. */
@@ -43,14 +46,21 @@ static const char SQL_LIST_ST_NONE[] =
 	"SELECT " CONV_COLUMNS " FROM conversations WHERE state = ?1 AND assignee_id IS NULL"
 	CONV_ORDER;
 
-static const char SQL_SET_STATE[] =
-	"UPDATE conversations SET state = ?2, updated_at = ?3,"
-	" closed_at = CASE WHEN ?2 = 'closed' THEN coalesce(closed_at, ?3) ELSE NULL END,"
+/* The columns a state change writes: ?2 state, ?3 the time. */
+#define SET_STATE                                                                         \
+	" state = ?2, updated_at = ?3,"                                                    \
+	" closed_at = CASE WHEN ?2 = 'closed' THEN coalesce(closed_at, ?3) ELSE NULL END," \
 	" waiting_since = CASE WHEN ?2 = 'waiting' THEN coalesce(waiting_since, ?3) ELSE NULL END"
-	" WHERE id = ?1";
+#define SET_ASSIGNEE " assignee_id = ?4, team_id = CASE WHEN ?5 THEN team_id ELSE ?6 END"
+static const char SQL_SET_STATE[] = "UPDATE conversations SET" SET_STATE " WHERE id = ?1";
+/* Apart from SQL_ASSIGN_STATE: naming state in an UPDATE runs the
+ * waiting_admits trigger, whether the state changes or not. */
 static const char SQL_ASSIGN[] =
-	"UPDATE conversations SET assignee_id = ?2,"
-	" team_id = CASE WHEN ?3 THEN team_id ELSE ?4 END, updated_at = ?5 WHERE id = ?1";
+	"UPDATE conversations SET updated_at = ?3," SET_ASSIGNEE " WHERE id = ?1";
+/* One write where the router assigned and opened in two (issue 5): the
+ * row, its indexes and the triggers on conversations ran twice a call. */
+static const char SQL_ASSIGN_STATE[] =
+	"UPDATE conversations SET" SET_STATE "," SET_ASSIGNEE " WHERE id = ?1";
 static const char SQL_SET_CATEGORY[] =
 	"UPDATE conversations SET category = ?2, updated_at = ?3 WHERE id = ?1";
 static const char SQL_TAG_ADD[] =
@@ -247,20 +257,22 @@ int tsunagu_sqlite_conversation_set_state(void *be, int64_t id, tsunagu_conv_sta
 }
 
 int tsunagu_sqlite_conversation_assign(void *be, int64_t id, int64_t assignee_id,
-				       int64_t team_id)
+				       int64_t team_id, tsunagu_conv_state state)
 {
 	tsunagu_sqlite *sq = be;
-	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_ASSIGN);
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, state ? SQL_ASSIGN_STATE : SQL_ASSIGN);
 
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, id);
+	if (state)
+		sqlite3_bind_text(st, 2, tsunagu_conv_state_name(state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, tsunagu_sqlite_now_us());
 	if (assignee_id > 0)
-		sqlite3_bind_int64(st, 2, assignee_id);
-	sqlite3_bind_int(st, 3, team_id < 0);
+		sqlite3_bind_int64(st, 4, assignee_id);
+	sqlite3_bind_int(st, 5, team_id < 0);
 	if (team_id > 0)
-		sqlite3_bind_int64(st, 4, team_id);
-	sqlite3_bind_int64(st, 5, tsunagu_sqlite_now_us());
+		sqlite3_bind_int64(st, 6, team_id);
 	/* Unknown staff or team fail their foreign keys: -ENOENT as well. */
 	return run_changed(sq, st, "assigning a conversation");
 }

@@ -165,6 +165,55 @@ static const char MIGRATION_14_REPORTED_EVENTS[] =
 	"DROP INDEX IF EXISTS events_type;"
 	"CREATE INDEX events_type ON events(type, at) WHERE " TSUNAGU_SQLITE_EVENTS_REPORTED("") ";";
 
+/* 15: conversations per contact, kept by triggers (issue 5). The rules'
+ * view of every new conversation shows the contact's past conversations
+ * (c.contact.past_conversations), and counting them walked every
+ * conversation the contact ever had: a frequent caller's thousands, per
+ * call. Now one row read; the triggers keep the count in the writing
+ * transaction whatever code path inserts, deletes or moves a conversation.
+ * A table of its own, not a column of contacts, so that the migration is
+ * idempotent like 7 (applying it twice recounts, changes nothing). */
+static const char MIGRATION_15_CONTACT_COUNTS[] =
+	"CREATE TABLE IF NOT EXISTS contact_counts ("
+	"  contact_id INTEGER PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,"
+	"  conversations INTEGER NOT NULL);"
+	"DELETE FROM contact_counts;"
+	"INSERT INTO contact_counts (contact_id, conversations)"
+	"  SELECT contact_id, count(*) FROM conversations GROUP BY contact_id;"
+	"CREATE TRIGGER IF NOT EXISTS contact_counts_insert AFTER INSERT ON conversations BEGIN"
+	"  INSERT INTO contact_counts (contact_id, conversations) VALUES (NEW.contact_id, 1)"
+	"  ON CONFLICT (contact_id) DO UPDATE SET conversations = conversations + 1; END;"
+	"CREATE TRIGGER IF NOT EXISTS contact_counts_delete AFTER DELETE ON conversations BEGIN"
+	"  UPDATE contact_counts SET conversations = conversations - 1"
+	"  WHERE contact_id = OLD.contact_id; END;"
+	"CREATE TRIGGER IF NOT EXISTS contact_counts_move AFTER UPDATE OF contact_id"
+	"  ON conversations WHEN OLD.contact_id IS NOT NEW.contact_id BEGIN"
+	"  UPDATE contact_counts SET conversations = conversations - 1"
+	"  WHERE contact_id = OLD.contact_id;"
+	"  INSERT INTO contact_counts (contact_id, conversations) VALUES (NEW.contact_id, 1)"
+	"  ON CONFLICT (contact_id) DO UPDATE SET conversations = conversations + 1; END;";
+
+/* 16: settings as a rowid table (issue 5). WITHOUT ROWID kept each value
+ * inside the primary key's b-tree, and a seek compares the key with whole
+ * cells: a cell whose value overflows its page (the SIP channel's
+ * extensions and trunks, tens of KiB with 300 operators) was copied out in
+ * full at every comparison that reached it — most of each call's read of
+ * the call queue's limit. Now the unique index holds the keys alone and
+ * only the row found is read. Rebuilt keeping every row; idempotent like
+ * 11 (applied again it copies again). */
+static const char MIGRATION_16_SETTINGS_ROWS[] =
+	"CREATE TABLE settings_16 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  namespace TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  UNIQUE (namespace, key));"
+	"INSERT INTO settings_16 (namespace, key, value, updated_at)"
+	"  SELECT namespace, key, value, updated_at FROM settings ORDER BY namespace, key;"
+	"DROP TABLE settings;"
+	"ALTER TABLE settings_16 RENAME TO settings;";
+
 static const char *const migrations[] = {
 	/* 1: the foundation schema. Enum-like columns hold the names of
 	 * store.h's enums (tsunagu_*_name) so the database reads well in SQL
@@ -578,6 +627,8 @@ static const char *const migrations[] = {
 	MIGRATION_12_CALLS_ACW,
 	MIGRATION_13_CALL_INDEXES,
 	MIGRATION_14_REPORTED_EVENTS,
+	MIGRATION_15_CONTACT_COUNTS,
+	MIGRATION_16_SETTINGS_ROWS,
 };
 
 int tsunagu_sqlite_migrations_latest(void)

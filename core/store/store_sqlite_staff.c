@@ -31,6 +31,8 @@ static const char SQL_STAFF_INSERT[] =
 	"INSERT INTO staff (login, display_name, email, role, password_hash, created_at,"
 	" status_since, idle_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6)";
 static const char SQL_STAFF_ID_BY_LOGIN[] = "SELECT id FROM staff WHERE login = ?1";
+/* what a view shows of an operator, without STAFF_COLUMNS' subqueries */
+static const char SQL_STAFF_LOGIN[] = "SELECT login FROM staff WHERE id = ?1";
 static const char SQL_STAFF_GET[] = "SELECT " STAFF_COLUMNS STAFF_FROM " WHERE s.id = ?1";
 static const char SQL_STAFF_GET_LOGIN[] =
 	"SELECT " STAFF_COLUMNS STAFF_FROM " WHERE s.login = ?1";
@@ -422,17 +424,12 @@ int tsunagu_sqlite_team_list(void *be, GPtrArray **out)
 
 int tsunagu_sqlite_team_name(void *be, int64_t team_id, char **name_out)
 {
-	tsunagu_sqlite *sq = be;
-	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_TEAM_NAME);
-	int r;
+	return tsunagu_sqlite_text_of(be, SQL_TEAM_NAME, team_id, name_out,
+				      "reading a team's name");
+}
 
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, team_id);
-	r = tsunagu_sqlite_step_row(sq, st, "reading a team's name");
-	if (r <= 0)
-		return r < 0 ? r : -ENOENT;
-	*name_out = tsunagu_sqlite_column_dup(st, 0);
-	tsunagu_sqlite_done(st);
-	return 0;
+int tsunagu_sqlite_staff_login(void *be, int64_t staff_id, char **login_out)
+{
+	return tsunagu_sqlite_text_of(be, SQL_STAFF_LOGIN, staff_id, login_out,
+				      "reading a login");
 }

@@ -370,6 +370,50 @@ static void test_inbound_visitor(fixture *f, gconstpointer data)
 	g_assert_cmpint(f->acks, ==, acks);
 }
 
+/* The view of a conversation just opened skips the reads of what it cannot
+ * have yet (tags, a call): the same view as the full one, returning
+ * customer and all (past conversations, last operator). */
+static void test_view_of_new_conversation(fixture *f, gconstpointer data)
+{
+	tsunagu_store *store = f->core.store;
+	int64_t staff = 0, contact = 0, before = 0, id = 0;
+	g_assert_cmpint(tsunagu_store_staff_create(store, "amelia", "Amelia", NULL,
+						   TSUNAGU_ROLE_OPERATOR, "x", &staff), ==, 0);
+	g_assert_cmpint(tsunagu_store_contact_create(store, "Ann", &contact), ==, 0);
+	g_assert_cmpint(tsunagu_store_contact_tag(store, contact, "vip", true), ==, 0);
+	g_assert_cmpint(tsunagu_store_conversation_create(store, "phone", contact, &before), ==, 0);
+	g_assert_cmpint(tsunagu_store_conversation_assign(store, before, staff, -1), ==, 0);
+	g_assert_cmpint(tsunagu_store_conversation_tag(store, before, "claim", true), ==, 0);
+	g_assert_cmpint(tsunagu_store_call_create(store, before, "inbound", NULL), ==, 0);
+	g_assert_cmpint(tsunagu_store_conversation_create(store, "phone", contact, &id), ==, 0);
+	g_assert_cmpint(tsunagu_store_conversation_set_visitor(store, id, "{\"browser\":\"x\"}"),
+			==, 0);
+	spin();
+	tsunagu_store_conversation *c = NULL;
+	g_assert_cmpint(tsunagu_store_conversation_get(store, id, &c), ==, 0);
+	json_t *full = tsunagu_conversation_view(&f->core, c);
+	json_t *fresh = tsunagu_conversation_view_new(&f->core, c);
+	g_assert_true(json_equal(full, fresh));
+	json_t *who = json_object_get(fresh, "contact");
+	g_assert_cmpint(json_integer_value(json_object_get(who, "past_conversations")), ==, 1);
+	g_assert_cmpstr(json_string_value(json_object_get(who, "last_operator")), ==, "amelia");
+	g_assert_true(json_is_true(json_object_get(json_object_get(who, "tags"), "vip")));
+	json_decref(full);
+	json_decref(fresh);
+	tsunagu_store_conversation_free(c);
+	/* the older one: its tags, call and assignee read in full */
+	g_assert_cmpint(tsunagu_store_conversation_get(store, before, &c), ==, 0);
+	full = tsunagu_conversation_view(&f->core, c);
+	g_assert_cmpstr(json_string_value(json_object_get(full, "assignee")), ==, "amelia");
+	g_assert_true(json_is_true(json_object_get(json_object_get(full, "tags"), "claim")));
+	g_assert_cmpstr(json_string_value(json_object_get(json_object_get(full, "call"), "state")),
+			==, "queued");
+	g_assert_cmpint(json_integer_value(json_object_get(json_object_get(full, "contact"),
+							   "past_conversations")), ==, 1);
+	json_decref(full);
+	tsunagu_store_conversation_free(c);
+}
+
 static void test_channel_registry(fixture *f, gconstpointer data)
 {
 	int other = 0;
@@ -413,6 +457,7 @@ int main(int argc, char **argv)
 	ADD("/domain/notes-never-reach-the-channel", test_notes_never_reach_the_channel);
 	ADD("/domain/channel-registry", test_channel_registry);
 	ADD("/domain/inbound-visitor", test_inbound_visitor);
+	ADD("/domain/view-of-new-conversation", test_view_of_new_conversation);
 	ADD("/domain/message-event-payloads", test_message_event_payloads);
 	return g_test_run();
 }
