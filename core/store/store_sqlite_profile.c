@@ -3,7 +3,8 @@
  * loop's connection runs is counted with its time (SQLite's own
  * SQLITE_TRACE_PROFILE clock, microsecond resolution, wall time including
  * I/O waits) and the table is written to FILE when the store closes: one
- * line per statement text, "count total_us sql", most time first.
+ * line per statement text, "count total_us sql", most time first, and a
+ * last line "pages 0 -- pages written" with the pages the connection wrote.
  *
  * Why: a benchmark's CPU per call or per message tells how much, not which
  * statements; the counts per call are what a change of the store's
@@ -101,6 +102,13 @@ void tsunagu_sqlite_profile_stop(tsunagu_sqlite *sq)
 			fprintf(f, "%10" G_GUINT64_FORMAT " %12.1f %s\n", e->count, e->ns / 1000.0, one);
 			g_free(one);
 		}
+		/* The pages this connection wrote to the WAL, in the same
+		 * two-number shape (0 µs), last because it has no time. */
+		int pages = 0, unused = 0;
+		if (sq->db && sqlite3_db_status(sq->db, SQLITE_DBSTATUS_CACHE_WRITE, &pages, &unused,
+						0) == SQLITE_OK)
+			fprintf(f, "%10d %12.1f -- pages written (SQLITE_DBSTATUS_CACHE_WRITE)\n", pages,
+				0.0);
 		fclose(f);
 	}
 	g_ptr_array_free(all, TRUE);

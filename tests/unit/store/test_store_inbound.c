@@ -317,6 +317,7 @@ static void test_statement_profile(store_fixture *fx, gconstpointer data)
 	fx->store = NULL;
 	g_assert_true(g_file_get_contents(file, &text, NULL, NULL));
 	g_assert_cmpint(profile_count(text, "INSERT INTO conversations "), ==, 3);
+	g_assert_cmpint(profile_count(text, "-- pages written"), >, 0);
 	g_free(text);
 	g_free(file);
 
