@@ -23,6 +23,12 @@ struct tsunagu_events {
 	unsigned next_id;
 	unsigned delivering;    /* depth of delivery; unsubscribe compacts only at 0 */
 	bool *alive;            /* cleared by free() during a delivery */
+	/* The event being delivered and its payload, parsed by the first
+	 * subscriber that asks (tsunagu_events_payload) and shared by the
+	 * others: one json_loads per event instead of one per subscriber. */
+	const tsunagu_store_event *current;
+	json_t *current_payload;
+	bool current_parsed;
 };
 
 int tsunagu_events_new(tsunagu_store *store, tsunagu_events **out)
@@ -45,6 +51,7 @@ void tsunagu_events_free(tsunagu_events *events)
 		tlog_error("freed with a commit callback armed: flush the store first");
 	if (events->alive)
 		*events->alive = false;
+	json_decref(events->current_payload);
 	g_ptr_array_unref(events->pending);
 	g_array_unref(events->subscribers);
 	g_free(events);
@@ -75,9 +82,15 @@ static void on_commit(int status, void *user_data)
 	bool *outer_alive = events->alive;
 	events->alive = &alive;
 	events->delivering++;
+	const tsunagu_store_event *outer_current = events->current;
+	json_t *outer_payload = events->current_payload;
+	bool outer_parsed = events->current_parsed;
 	for (unsigned i = 0; i < batch->len && alive; i++) {
 		const tsunagu_store_event *e = batch->pdata[i];
 		events->committed_seq = e->seq;
+		events->current = e;
+		events->current_payload = NULL;
+		events->current_parsed = false;
 		/* Subscribers added during this delivery start with the next
 		 * event: they replayed up to committed_seq already. */
 		unsigned n = events->subscribers->len;
@@ -86,8 +99,16 @@ static void on_commit(int status, void *user_data)
 			if (sub.id)
 				sub.fn(e, sub.user_data);
 		}
+		/* After free() the payload went with it (see tsunagu_events_free). */
+		if (alive)
+			json_decref(events->current_payload);
 	}
 	if (alive) {
+		/* A delivery nested in a subscriber (its write committed at once)
+		 * gives the outer event its parsed payload back. */
+		events->current = outer_current;
+		events->current_payload = outer_payload;
+		events->current_parsed = outer_parsed;
 		events->delivering--;
 		events->alive = outer_alive;
 		if (!events->delivering)
@@ -159,6 +180,18 @@ void tsunagu_events_rollback_to(tsunagu_events *events, unsigned mark)
 {
 	if (mark < events->pending->len)
 		g_ptr_array_set_size(events->pending, mark);
+}
+
+json_t *tsunagu_events_payload(tsunagu_events *events, const tsunagu_store_event *ev)
+{
+	if (!ev || ev != events->current)
+		return NULL;
+	if (!events->current_parsed) {
+		events->current_parsed = true;
+		events->current_payload =
+			json_loads(ev->payload_json ? ev->payload_json : "{}", 0, NULL);
+	}
+	return events->current_payload;
 }
 
 int64_t tsunagu_events_committed_seq(const tsunagu_events *events)

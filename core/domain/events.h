@@ -62,6 +62,14 @@ int64_t tsunagu_events_committed_seq(const tsunagu_events *events);
 unsigned tsunagu_events_subscribe(tsunagu_events *events, tsunagu_event_fn fn, void *user_data);
 void tsunagu_events_unsubscribe(tsunagu_events *events, unsigned id);
 
+/* For a subscriber, during the call for ev: ev's payload parsed, or NULL if
+ * it does not parse (or ev is not the event being delivered). Parsed once
+ * per event, by the first subscriber that asks, and shared by the others:
+ * borrowed, valid until the subscriber returns; do not modify it (the next
+ * subscriber reads the same object) — json_deep_copy() to keep or change it.
+ * Loop thread. */
+json_t *tsunagu_events_payload(tsunagu_events *events, const tsunagu_store_event *ev);
+
 /* The same JSON as tsunagu_event_to_json, as compact text, composed without
  * parsing the payload (the store keeps only valid JSON objects): the
  * events WebSocket sends one of these per event and client. g_free(). */

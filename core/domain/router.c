@@ -383,7 +383,7 @@ static void on_event(const tsunagu_store_event *ev, void *user_data)
 	    strcmp(t, "staff.capacity_changed") && strcmp(t, "staff.routing_changed") &&
 	    strcmp(t, "call.ended") && strcmp(t, "call.acw_ended") && strcmp(t, "call.missed"))
 		return;
-	json_t *p = json_loads(ev->payload_json, 0, NULL);
+	json_t *p = tsunagu_events_payload(r->core->events, ev); /* borrowed */
 	if (!strcmp(t, "conversation.closed") || !strcmp(t, "conversation.snoozed")) {
 		tsunagu_store_conversation *conv = NULL;
 		if (tsunagu_store_conversation_get(r->core->store, ev->conversation_id, &conv) == 0)
@@ -404,7 +404,6 @@ static void on_event(const tsunagu_store_event *ev, void *user_data)
 	} else {
 		who = payload_int(p, "staff");
 	}
-	json_decref(p);
 	if (who > 0)
 		tsunagu_router_offer(r, who, NULL);
 	else

@@ -262,12 +262,9 @@ static void on_event(const tsunagu_store_event *ev, void *user_data)
 	if (!ev->conversation_id || !is_trigger(ev->type) ||
 	    !tsunagu_rules_listens(w->core->rules, ev->type))
 		return;
-	json_error_t jerr;
-	json_t *payload = json_loads(ev->payload_json, 0, &jerr);
+	json_t *payload = tsunagu_events_payload(w->core->events, ev); /* borrowed */
 	/* Events caused by a workflow do not start workflows: no loops. */
-	bool from_workflow = payload && json_object_get(payload, "workflow");
-	json_decref(payload);
-	if (from_workflow)
+	if (payload && json_object_get(payload, "workflow"))
 		return;
 
 	tsunagu_store_conversation *conv = NULL;

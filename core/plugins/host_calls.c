@@ -322,11 +322,11 @@ static void on_event(const tsunagu_store_event *ev, void *user_data)
 			kind = map[i].kind;
 	if (!kind)
 		return;
-	json_t *payload = json_loads(ev->payload_json ? ev->payload_json : "{}", 0, NULL);
+	json_t *payload = tsunagu_events_payload(p->core->events, ev); /* borrowed */
 	const char *by = json_string_value(json_object_get(payload, "by"));
 	/* the channel reported this miss itself: nothing to ask of it */
 	if (kind == TSUNAGU_PLUGIN_CALL_EV_MISSED && (!by || strcmp(by, "engine") != 0))
-		goto out;
+		return;
 	call_request *q = g_new0(call_request, 1);
 	q->kind = kind;
 	q->call_id = payload_int(payload, "call");
@@ -335,13 +335,17 @@ static void on_event(const tsunagu_store_event *ev, void *user_data)
 	g_queue_push_tail(p->call_requests, q);
 	if (!p->calls_idle) {
 		GSource *src = g_idle_source_new();
+		/* The store's group commit (which delivers these events) runs
+		 * at DEFAULT: at the idle priority the hand-over waited for an
+		 * iteration of its own (~15 us of prepare/check/poll, a few
+		 * per call); at DEFAULT it shares the next one. Still a later
+		 * iteration than the commit, so the order above holds. */
+		g_source_set_priority(src, G_PRIORITY_DEFAULT);
 		g_source_set_callback(src, dispatch_queued, p, NULL);
 		g_source_set_static_name(src, "tsunagu-call-events");
 		p->calls_idle = g_source_attach(src, p->core->context);
 		g_source_unref(src);
 	}
-out:
-	json_decref(payload);
 }
 
 void tsunagu_host_calls_subscribe(tsunagu_plugins *p)
