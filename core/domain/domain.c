@@ -143,14 +143,20 @@ int domain_open_conversation(tsunagu_domain *d, const char *channel, int64_t con
 			     tsunagu_store_conversation **conv_out)
 {
 	tsunagu_store *store = d->core->store;
-	int ret = tsunagu_store_conversation_create(store, channel, contact_id, conv_id);
-	if (ret < 0)
-		return ret;
-	if (visitor_json)
-		ret = tsunagu_store_conversation_set_visitor(store, *conv_id, visitor_json);
-	if (ret < 0)
-		return ret;
-	ret = tsunagu_store_conversation_get(store, *conv_id, conv_out);
+	int ret;
+
+	/* Writing a visitor changes the row again (updated_at): read it back. */
+	if (visitor_json) {
+		ret = tsunagu_store_conversation_create(store, channel, contact_id, conv_id);
+		if (ret == 0)
+			ret = tsunagu_store_conversation_set_visitor(store, *conv_id, visitor_json);
+		if (ret == 0)
+			ret = tsunagu_store_conversation_get(store, *conv_id, conv_out);
+	} else {
+		ret = tsunagu_store_conversation_open(store, channel, contact_id, conv_out);
+		if (ret == 0)
+			*conv_id = (*conv_out)->id;
+	}
 	if (ret < 0)
 		return ret;
 	json_t *payload = json_pack("{s:s, s:s}", "conversation", (*conv_out)->public_id,

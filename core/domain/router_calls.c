@@ -86,11 +86,12 @@ static int stop_ringing(tsunagu_router *r, int64_t conversation_id, const tsunag
 	return ret;
 }
 
-int router_ring(tsunagu_router *r, const tsunagu_store_conversation *conv,
-		int64_t only_staff, unsigned *rung_out)
+/* router_ring() with conv's newest call c already read (borrowed: its
+ * state and times are updated in place, the caller frees it). */
+static int ring_call(tsunagu_router *r, const tsunagu_store_conversation *conv,
+		     tsunagu_store_call *c, int64_t only_staff, unsigned *rung_out)
 {
 	tsunagu_store *store = r->core->store;
-	tsunagu_store_call *c = NULL;
 	router_route *route = NULL;
 	GArray *tried = NULL;
 	GPtrArray *offers = NULL;
@@ -99,10 +100,9 @@ int router_ring(tsunagu_router *r, const tsunagu_store_conversation *conv,
 	bool give_up = false;
 	int ret;
 
-	ret = tsunagu_store_call_of_conversation(store, conv->id, &c);
-	if (ret < 0 || (strcmp(c->state, "queued") && strcmp(c->state, "ringing")) ||
-	    !rung_by_engine(c))
-		goto out; /* no call yet, answered, over, or decided missed */
+	ret = 0;
+	if ((strcmp(c->state, "queued") && strcmp(c->state, "ringing")) || !rung_by_engine(c))
+		goto out; /* answered, over, or decided missed */
 	ret = tsunagu_store_offers_of(store, conv->id, &offers);
 	if (ret < 0)
 		goto out;
@@ -180,8 +180,21 @@ out:
 	if (tried)
 		g_array_unref(tried);
 	router_route_free(route);
-	tsunagu_store_call_free(c);
 	return ret == -ENOENT ? 0 : ret;
+}
+
+int router_ring(tsunagu_router *r, const tsunagu_store_conversation *conv,
+		int64_t only_staff, unsigned *rung_out)
+{
+	tsunagu_store_call *c = NULL;
+	int ret = tsunagu_store_call_of_conversation(r->core->store, conv->id, &c);
+
+	if (ret == 0)
+		ret = ring_call(r, conv, c, only_staff, rung_out);
+	else if (rung_out)
+		*rung_out = 0;
+	tsunagu_store_call_free(c);
+	return ret == -ENOENT ? 0 : ret; /* -ENOENT: no call yet */
 }
 
 /* ---- the API ----------------------------------------------------------------------- */
@@ -248,8 +261,17 @@ static int create(tsunagu_router *r, tsunagu_store_conversation *conv, const cha
 {
 	int64_t id = 0;
 	int ret = tsunagu_store_call_create(r->core->store, conv->id, direction, &id);
-	if (ret == 0)
-		ret = tsunagu_store_call_get(r->core->store, id, c);
+	if (ret == 0) {
+		/* What the insert wrote, without reading it back (once a call):
+		 * a new call has no origin yet and only its queued time, which no
+		 * step writes again (tsunagu_store_call_write leaves it). */
+		*c = g_new0(tsunagu_store_call, 1);
+		(*c)->id = id;
+		(*c)->conversation_id = conv->id;
+		(*c)->direction = g_strdup(direction);
+		(*c)->state = g_strdup("queued");
+		(*c)->queued_at_us = tsunagu_core_now_us();
+	}
 	if (ret == 0) {
 		json_t *p = call_payload(*c);
 		json_object_set_new(p, "direction", json_string(direction));
@@ -301,7 +323,7 @@ static int incoming_step(tsunagu_router *r, tsunagu_store_conversation *conv, vo
 	if (ret == 0 && rung_by_engine(c) && router_route_nobody(route))
 		ret = missed_step(r, conv, c, "noOperator");
 	else if (ret == 0)
-		ret = router_ring(r, conv, 0, NULL);
+		ret = ring_call(r, conv, c, 0, NULL); /* c is the newest call: no read */
 	router_route_free(route);
 	tsunagu_store_call_free(c);
 	return ret;

@@ -129,6 +129,24 @@ static int head(router_waiting_walk *w, admits_list *l, const tsunagu_store_wait
 	}
 }
 
+/* Whether any list of the kind has a candidate (*any). The batches read
+ * stay for router_waiting_walk_next(): probing costs no extra statement. */
+static int walk_any(router_waiting_walk *w, bool phone, bool *any)
+{
+	*any = false;
+	for (guint i = 0; i < w->lists->len && !*any; i++) {
+		admits_list *l = &g_array_index(w->lists, admits_list, i);
+		const tsunagu_store_waiting_pos *p = NULL;
+		if (l->phone != phone)
+			continue;
+		int ret = head(w, l, &p);
+		if (ret < 0)
+			return ret;
+		*any = p != NULL;
+	}
+	return 0;
+}
+
 int router_waiting_walk_next(router_waiting_walk *w, int64_t *conversation_id)
 {
 	const tsunagu_store_waiting_pos *best = NULL;
@@ -212,15 +230,21 @@ int tsunagu_router_offer(tsunagu_router *router, int64_t staff_id, unsigned *ass
 
 	/* No read of the operator: every time capacity frees runs this (three
 	 * times a call), and the eligibility checks read what it needs — someone
-	 * unknown is eligible for nothing. */
-	chat_ok = router_eligible(router, staff_id, false);
+	 * unknown is eligible for nothing. The chat check comes only when a
+	 * chat this operator may take is waiting: the probe reads the batches
+	 * the walk reads anyway, and a call centre's freed operator usually
+	 * has none waiting (one statement fewer per offer, 3.5 a call). */
 	phone_ok = router_eligible(router, staff_id, true);
-	if (!chat_ok && !phone_ok)
-		goto out;
 	ret = tsunagu_store_staff_teams(store, staff_id, &teams);
 	if (ret < 0)
 		goto out;
-	walk = router_waiting_walk_new(store, staff_id, teams, chat_ok, phone_ok);
+	walk = router_waiting_walk_new(store, staff_id, teams, true, phone_ok);
+	ret = walk_any(walk, false, &chat_ok);
+	if (ret < 0)
+		goto out;
+	chat_ok = chat_ok && router_eligible(router, staff_id, false);
+	if (!chat_ok)
+		router_waiting_walk_stop(walk, false);
 	while ((chat_ok || phone_ok) && (ret = router_waiting_walk_next(walk, &id)) == 0) {
 		bool took = false, phone = false;
 		ret = offer_candidate(router, id, staff_id, teams, &took, &phone);

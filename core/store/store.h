@@ -268,6 +268,10 @@ void tsunagu_store_conversation_free(tsunagu_store_conversation *c);
 
 int tsunagu_store_conversation_create(tsunagu_store *store, const char *channel,
 				      int64_t contact_id, int64_t *id_out);
+/* The same, *out the conversation as written (the caller frees it): one
+ * statement where create then get took two (a call's conversation). */
+int tsunagu_store_conversation_open(tsunagu_store *store, const char *channel,
+				    int64_t contact_id, tsunagu_store_conversation **out);
 int tsunagu_store_conversation_get(tsunagu_store *store, int64_t id,
 				   tsunagu_store_conversation **out);
 int tsunagu_store_conversation_get_by_public_id(tsunagu_store *store, const char *public_id,

@@ -114,8 +114,9 @@ typedef struct tsunagu_store_backend_ops {
 	int (*contact_conversation_count)(void *be, int64_t contact_id,
 					  int64_t exclude_conversation_id, int64_t *count);
 
+	/* out, when not NULL, receives the row written (id_out may be NULL) */
 	int (*conversation_create)(void *be, const char *channel, int64_t contact_id,
-				   int64_t *id_out);
+				   int64_t *id_out, tsunagu_store_conversation **out);
 	int (*conversation_get)(void *be, int64_t id, tsunagu_store_conversation **out);
 	int (*conversation_get_by_public_id)(void *be, const char *public_id,
 					     tsunagu_store_conversation **out);

@@ -282,7 +282,16 @@ int tsunagu_store_conversation_create(tsunagu_store *store, const char *channel,
 	if (!store || !channel || !*channel || contact_id <= 0)
 		return -EINVAL;
 	TSUNAGU_STORE_WRITE(store, false, store->ops->conversation_create(store->be, channel,
-			    contact_id, id_out));
+			    contact_id, id_out, NULL));
+}
+
+int tsunagu_store_conversation_open(tsunagu_store *store, const char *channel,
+				    int64_t contact_id, tsunagu_store_conversation **out)
+{
+	if (!store || !channel || !*channel || contact_id <= 0 || !out)
+		return -EINVAL;
+	TSUNAGU_STORE_WRITE(store, false, store->ops->conversation_create(store->be, channel,
+			    contact_id, NULL, out));
 }
 
 int tsunagu_store_conversation_get(tsunagu_store *store, int64_t id,

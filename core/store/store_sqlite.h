@@ -195,7 +195,7 @@ int tsunagu_sqlite_contact_identity_get(void *be, int64_t contact_id, const char
 int tsunagu_sqlite_contact_conversation_count(void *be, int64_t contact_id,
 					      int64_t exclude_conversation_id, int64_t *count);
 int tsunagu_sqlite_conversation_create(void *be, const char *channel, int64_t contact_id,
-				       int64_t *id_out);
+				       int64_t *id_out, tsunagu_store_conversation **out);
 int tsunagu_sqlite_conversation_get(void *be, int64_t id, tsunagu_store_conversation **out);
 int tsunagu_sqlite_conversation_get_by_public_id(void *be, const char *public_id,
 						 tsunagu_store_conversation **out);

@@ -8,9 +8,11 @@
 #define CONV_COLUMNS TSUNAGU_SQLITE_CONV_COLUMNS("")
 #define CONV_ORDER " ORDER BY updated_at DESC, id DESC LIMIT ?3"
 
-static const char SQL_INSERT[] =
-	"INSERT INTO conversations (public_id, channel, contact_id, state, created_at, updated_at,"
-	" waiting_since) VALUES (?1, ?2, ?3, 'waiting', ?4, ?4, ?4)";
+#define INSERT                                                                              \
+	"INSERT INTO conversations (public_id, channel, contact_id, state, created_at, updated_at," \
+	" waiting_since) VALUES (?1, ?2, ?3, 'waiting', ?4, ?4, ?4)"
+static const char SQL_INSERT[] = INSERT;
+static const char SQL_INSERT_RETURNING[] = INSERT " RETURNING " CONV_COLUMNS;
 static const char SQL_GET[] = "SELECT " CONV_COLUMNS " FROM conversations WHERE id = ?1";
 static const char SQL_GET_PUBLIC[] =
 	"SELECT " CONV_COLUMNS " FROM conversations WHERE public_id = ?1";
@@ -112,31 +114,6 @@ static int run_changed(tsunagu_sqlite *sq, sqlite3_stmt *st, const char *what)
 	return r;
 }
 
-int tsunagu_sqlite_conversation_create(void *be, const char *channel, int64_t contact_id,
-				       int64_t *id_out)
-{
-	tsunagu_sqlite *sq = be;
-	sqlite3_stmt *st;
-	char public_id[33];
-	int r;
-
-	r = tsunagu_sqlite_random_public_id(public_id);
-	if (r < 0)
-		return r;
-	st = tsunagu_sqlite_stmt(sq, SQL_INSERT);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, public_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, channel, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, contact_id);
-	sqlite3_bind_int64(st, 4, tsunagu_sqlite_now_us());
-	/* An unknown contact fails the foreign key: -ENOENT. */
-	r = tsunagu_sqlite_run(sq, st, "creating a conversation");
-	if (r == 0 && id_out)
-		*id_out = sqlite3_last_insert_rowid(sq->db);
-	return r;
-}
-
 static int conv_get_one(tsunagu_sqlite *sq, sqlite3_stmt *st, tsunagu_store_conversation **out)
 {
 	int r = tsunagu_sqlite_step_row(sq, st, "reading a conversation");
@@ -146,6 +123,33 @@ static int conv_get_one(tsunagu_sqlite *sq, sqlite3_stmt *st, tsunagu_store_conv
 	*out = tsunagu_sqlite_conversation_from_row(st, 0);
 	tsunagu_sqlite_done(st);
 	return 0;
+}
+
+int tsunagu_sqlite_conversation_create(void *be, const char *channel, int64_t contact_id,
+				       int64_t *id_out, tsunagu_store_conversation **out)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st;
+	char public_id[33];
+	int r;
+
+	r = tsunagu_sqlite_random_public_id(public_id);
+	if (r < 0)
+		return r;
+	st = tsunagu_sqlite_stmt(sq, out ? SQL_INSERT_RETURNING : SQL_INSERT);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, public_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, channel, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, contact_id);
+	sqlite3_bind_int64(st, 4, tsunagu_sqlite_now_us());
+	/* An unknown contact fails the foreign key: -ENOENT. */
+	if (out)
+		return conv_get_one(sq, st, out);
+	r = tsunagu_sqlite_run(sq, st, "creating a conversation");
+	if (r == 0 && id_out)
+		*id_out = sqlite3_last_insert_rowid(sq->db);
+	return r;
 }
 
 int tsunagu_sqlite_conversation_get(void *be, int64_t id, tsunagu_store_conversation **out)

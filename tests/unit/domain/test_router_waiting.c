@@ -231,6 +231,31 @@ static void test_offer_oldest_admitted(fixture *f, gconstpointer data)
 	g_rand_free(rng);
 }
 
+/* The chat check comes after the chat lists are read (router_waiting.c):
+ * a waiting chat still goes only to an operator who may take chats. */
+static void test_offer_chat_needs_chat(fixture *f, gconstpointer data)
+{
+	tsunagu_store_staff_routing phone = { TSUNAGU_INQUIRY_PHONE, -1, -1, -1 };
+	tsunagu_store_staff_routing both = { TSUNAGU_INQUIRY_BOTH, -1, -1, -1 };
+	int64_t op = operator(f, "a", TSUNAGU_ROLE_OPERATOR);
+	unsigned assigned = 9;
+
+	available(f, op, 0);
+	int64_t chat = place(f, 0, NULL, NULL);
+	g_assert_cmpint(assignee(f, chat), ==, 0);
+	g_assert_cmpint(tsunagu_store_staff_set_routing(f->core.store, op, &phone), ==, 0);
+	g_assert_cmpint(tsunagu_store_staff_set_capacity(f->core.store, op, 3), ==, 0);
+	g_assert_cmpint(tsunagu_router_offer(f->core.router, op, &assigned), ==, 0);
+	spin();
+	g_assert_cmpuint(assigned, ==, 0);
+	g_assert_cmpint(assignee(f, chat), ==, 0);
+	g_assert_cmpint(tsunagu_store_staff_set_routing(f->core.store, op, &both), ==, 0);
+	g_assert_cmpint(tsunagu_router_offer(f->core.router, op, &assigned), ==, 0);
+	spin();
+	g_assert_cmpuint(assigned, ==, 1);
+	g_assert_cmpint(assignee(f, chat), ==, op);
+}
+
 int main(int argc, char **argv)
 {
 	tsunagu_core_set_clock(fake_clock);
@@ -238,5 +263,6 @@ int main(int argc, char **argv)
 #define ADD(name, fn) g_test_add(name, fixture, NULL, setup, fn, teardown)
 	ADD("/router/waiting/same-order-as-the-list", test_same_order);
 	ADD("/router/waiting/offer-oldest-admitted", test_offer_oldest_admitted);
+	ADD("/router/waiting/offer-chat-needs-chat", test_offer_chat_needs_chat);
 	return g_test_run();
 }

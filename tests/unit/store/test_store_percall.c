@@ -350,6 +350,47 @@ static void test_settings_rows(store_fixture *fx, gconstpointer data)
 	g_string_free(big, TRUE);
 }
 
+/* Opening returns the row as written, field for field what a read gives
+ * (the insert's triggers ran: the waiting index holds it); an unknown
+ * contact writes nothing. */
+static void test_conversation_open(store_fixture *fx, gconstpointer data)
+{
+	tsunagu_store_conversation *made = NULL, *read = NULL;
+	int64_t contact = 0;
+
+	g_assert_cmpint(tsunagu_store_contact_create(fx->store, "Caller", &contact), ==, 0);
+	fake_now += 7;
+	g_assert_cmpint(tsunagu_store_conversation_open(fx->store, "phone", contact, &made), ==, 0);
+	g_assert_cmpint(tsunagu_store_conversation_get(fx->store, made->id, &read), ==, 0);
+	g_assert_cmpint(made->id, >, 0);
+	g_assert_cmpstr(made->public_id, ==, read->public_id);
+	g_assert_cmpuint(strlen(made->public_id), ==, 32);
+	g_assert_cmpstr(made->channel, ==, "phone");
+	g_assert_cmpint(made->contact_id, ==, contact);
+	g_assert_cmpint(made->state, ==, TSUNAGU_CONV_WAITING);
+	g_assert_cmpint(made->state, ==, read->state);
+	g_assert_cmpint(made->created_at_us, ==, fake_now);
+	g_assert_cmpint(made->updated_at_us, ==, read->updated_at_us);
+	g_assert_cmpint(made->waiting_since_us, ==, fake_now);
+	g_assert_cmpint(made->assignee_id, ==, 0);
+	g_assert_null(made->visitor_json);
+	g_assert_null(made->route_json);
+	g_assert_cmpint(int_of(fx, "SELECT count(*) FROM waiting_admits WHERE conversation_id = ?1",
+			       made->id), ==, 1);
+	tsunagu_store_conversation_free(made);
+	tsunagu_store_conversation_free(read);
+
+	made = NULL;
+	int64_t before = int_of(fx, "SELECT count(*) + ?1 FROM conversations", 0);
+	g_assert_cmpint(tsunagu_store_conversation_open(fx->store, "phone", contact + 100, &made),
+			==, -ENOENT);
+	g_assert_null(made);
+	g_assert_cmpint(tsunagu_store_conversation_open(fx->store, "phone", contact, NULL), ==,
+			-EINVAL);
+	g_assert_cmpint(tsunagu_store_flush(fx->store), ==, 0);
+	g_assert_cmpint(int_of(fx, "SELECT count(*) + ?1 FROM conversations", 0), ==, before);
+}
+
 int main(int argc, char **argv)
 {
 	tsunagu_core_set_clock(fake_clock);
@@ -362,5 +403,6 @@ int main(int argc, char **argv)
 	ADD("/store/percall/guidance-resolve", test_guidance_resolve);
 	ADD("/store/percall/offers-generation", test_offers_generation);
 	ADD("/store/percall/settings-rows", test_settings_rows);
+	ADD("/store/percall/conversation-open", test_conversation_open);
 	return g_test_run();
 }
