@@ -259,26 +259,14 @@ static bool unanswered(const tsunagu_store_call *c)
 static int create(tsunagu_router *r, tsunagu_store_conversation *conv, const char *direction,
 		  tsunagu_store_call **c, int64_t *out)
 {
-	int64_t id = 0;
-	int ret = tsunagu_store_call_create(r->core->store, conv->id, direction, &id);
-	if (ret == 0) {
-		/* What the insert wrote, without reading it back (once a call):
-		 * a new call has no origin yet and only its queued time, which no
-		 * step writes again (tsunagu_store_call_write leaves it). */
-		*c = g_new0(tsunagu_store_call, 1);
-		(*c)->id = id;
-		(*c)->conversation_id = conv->id;
-		(*c)->direction = g_strdup(direction);
-		(*c)->state = g_strdup("queued");
-		(*c)->queued_at_us = tsunagu_core_now_us();
-	}
+	int ret = tsunagu_store_call_open(r->core->store, conv->id, direction, c);
 	if (ret == 0) {
 		json_t *p = call_payload(*c);
 		json_object_set_new(p, "direction", json_string(direction));
 		ret = router_emit(r, "call.incoming", conv->id, 0, p);
 	}
 	if (ret == 0 && out)
-		*out = id;
+		*out = (*c)->id;
 	return ret;
 }
 

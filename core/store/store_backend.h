@@ -202,8 +202,9 @@ typedef struct tsunagu_store_backend_ops {
 				     int position, int64_t *id_out);
 	int (*status_subtype_update)(void *be, int64_t id, const char *name, int position);
 	int (*status_subtype_delete)(void *be, int64_t id, GArray **moved_out);
+	/* call_out (may be NULL): the new call as written, caller owns it. */
 	int (*call_create)(void *be, int64_t conversation_id, const char *direction,
-			   int64_t *id_out);
+			   int64_t *id_out, tsunagu_store_call **call_out);
 	int (*call_get)(void *be, int64_t id, tsunagu_store_call **out);
 	int (*call_of_conversation)(void *be, int64_t conversation_id, tsunagu_store_call **out);
 	/* parts: a mask of tsunagu_store_call_parts, never 0 */

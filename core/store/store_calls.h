@@ -41,6 +41,10 @@ void tsunagu_store_call_free(tsunagu_store_call *c);
 /* A new call (state queued, queued_at now). */
 int tsunagu_store_call_create(tsunagu_store *store, int64_t conversation_id,
 			      const char *direction, int64_t *id_out);
+/* The same, and the new call as written (*out, caller owns it) without
+ * reading it back: once per call (issue 5). */
+int tsunagu_store_call_open(tsunagu_store *store, int64_t conversation_id, const char *direction,
+			    tsunagu_store_call **out);
 int tsunagu_store_call_get(tsunagu_store *store, int64_t id, tsunagu_store_call **out);
 /* The newest call of a conversation; -ENOENT when none. */
 int tsunagu_store_call_of_conversation(tsunagu_store *store, int64_t conversation_id,

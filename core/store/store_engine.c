@@ -117,7 +117,19 @@ int tsunagu_store_call_create(tsunagu_store *store, int64_t conversation_id,
 	    (strcmp(direction, "inbound") != 0 && strcmp(direction, "outbound") != 0))
 		return -EINVAL;
 	TSUNAGU_STORE_WRITE(store, false,
-			    OPS(store)->call_create(BE(store), conversation_id, direction, id_out));
+			    OPS(store)->call_create(BE(store), conversation_id, direction, id_out,
+						    NULL));
+}
+
+int tsunagu_store_call_open(tsunagu_store *store, int64_t conversation_id, const char *direction,
+			    tsunagu_store_call **out)
+{
+	if (!store || !out || !direction ||
+	    (strcmp(direction, "inbound") != 0 && strcmp(direction, "outbound") != 0))
+		return -EINVAL;
+	TSUNAGU_STORE_WRITE(store, false,
+			    OPS(store)->call_create(BE(store), conversation_id, direction, NULL,
+						    out));
 }
 
 int tsunagu_store_call_get(tsunagu_store *store, int64_t id, tsunagu_store_call **out)

@@ -285,7 +285,7 @@ int tsunagu_sqlite_status_subtype_create(void *be, tsunagu_staff_status kind, co
 int tsunagu_sqlite_status_subtype_update(void *be, int64_t id, const char *name, int position);
 int tsunagu_sqlite_status_subtype_delete(void *be, int64_t id, GArray **moved_out);
 int tsunagu_sqlite_call_create(void *be, int64_t conversation_id, const char *direction,
-			       int64_t *id_out);
+			       int64_t *id_out, tsunagu_store_call **call_out);
 int tsunagu_sqlite_call_get(void *be, int64_t id, tsunagu_store_call **out);
 int tsunagu_sqlite_call_of_conversation(void *be, int64_t conversation_id,
 					tsunagu_store_call **out);

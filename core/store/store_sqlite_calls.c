@@ -138,22 +138,35 @@ static void *offer_row(sqlite3_stmt *st)
 }
 
 int tsunagu_sqlite_call_create(void *be, int64_t conversation_id, const char *direction,
-			       int64_t *id_out)
+			       int64_t *id_out, tsunagu_store_call **call_out)
 {
 	tsunagu_sqlite *sq = be;
 	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_CALL_INSERT);
+	int64_t now = tsunagu_sqlite_now_us();
 	int r;
 
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, conversation_id);
 	sqlite3_bind_text(st, 2, direction, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, tsunagu_sqlite_now_us());
+	sqlite3_bind_int64(st, 3, now);
 	/* An unknown conversation fails the foreign key: -ENOENT. */
 	r = tsunagu_sqlite_run(sq, st, "creating a call");
-	if (r == 0 && id_out)
+	if (r < 0)
+		return r;
+	if (id_out)
 		*id_out = sqlite3_last_insert_rowid(sq->db);
-	return r;
+	if (call_out) {
+		/* The row as SQL_CALL_INSERT wrote it: queued, no origin yet. */
+		tsunagu_store_call *c = g_new0(tsunagu_store_call, 1);
+		c->id = sqlite3_last_insert_rowid(sq->db);
+		c->conversation_id = conversation_id;
+		c->direction = g_strdup(direction);
+		c->state = g_strdup("queued");
+		c->queued_at_us = now;
+		*call_out = c;
+	}
+	return 0;
 }
 
 /* The one call row of st (its parameters bound): -ENOENT when none. */
