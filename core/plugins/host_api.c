@@ -369,6 +369,7 @@ const tsunagu_host_api *tsunagu_host_api_table(void)
 		tsunagu_host_customers_fill(&table);
 		tsunagu_host_calls_fill(&table);
 		tsunagu_host_guidance_fill(&table);
+		tsunagu_host_files_fill(&table);
 		g_once_init_leave(&done, 1);
 	}
 	return &table;
@@ -440,5 +441,6 @@ void tsunagu_host_free(tsunagu_host *h)
 	g_free(h->name);
 	g_free(h->path);
 	g_free(h->section);
+	g_free(h->data_dir);
 	g_free(h);
 }

@@ -26,6 +26,7 @@ struct tsunagu_host {
 	char *name;          /* desc->name, copied */
 	char *path;          /* the .so file */
 	char *section;       /* "plugin.<name>" */
+	char *data_dir;      /* the plugin's directory once data_dir() made it, owned */
 	void *dl;            /* dlopen handle, NULL once closed */
 	tsunagu_plugin_desc desc; /* copy of the plugin's, fields past its struct_size zeroed */
 	void *state;         /* the plugin's own */
@@ -92,6 +93,9 @@ void tsunagu_host_calls_subscribe(tsunagu_plugins *p);
 void tsunagu_host_calls_unsubscribe(tsunagu_plugins *p);
 /* host_guidance.c (ABI 1.2): guidance_path. */
 void tsunagu_host_guidance_fill(tsunagu_host_api *api);
+
+/* host_files.c: data_dir() (ABI 1.3). */
+void tsunagu_host_files_fill(tsunagu_host_api *api);
 
 /* host_http.c: the HTTP/WebSocket functions of the table and their cleanup. */
 void tsunagu_host_http_fill(tsunagu_host_api *api);

@@ -30,6 +30,7 @@
  * visitor_json field of tsunagu_plugin_inbound.
  * 1.2 added the call engine (call_incoming ... call_missed), staff_find and
  * guidance_path, for channels with TSUNAGU_PLUGIN_CAP_CALLS.
+ * 1.3 added data_dir.
  */
 #ifndef TSUNAGU_SDK_HOST_H
 #define TSUNAGU_SDK_HOST_H
@@ -334,7 +335,17 @@ typedef struct tsunagu_host_api {
 	 * nothing, or a tone). */
 	int (*guidance_path)(tsunagu_host *host, const char *line, int kind, char **path_out);
 
-	void *reserved[18];
+	/* ---- 1.3 ---- */
+	/* The plugin's own directory for the files it keeps (keys, caches,
+	 * spools): <server.data_dir>/plugins/<plugin name>, created with mode
+	 * 0700 on the first call (a directory that exists keeps its mode).
+	 * *path_out is the host's (absolute), valid until destroy() returns.
+	 * -ENODEV the host runs without a data directory (a unit test);
+	 * -ENOTDIR the path exists and is not a directory; another negative
+	 * errno when it cannot be created. Loop thread. */
+	int (*data_dir)(tsunagu_host *host, const char **path_out);
+
+	void *reserved[17];
 } tsunagu_host_api;
 
 /* True when the host's table has the function `field` (a plugin built against

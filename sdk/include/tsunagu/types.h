@@ -26,7 +26,7 @@ extern "C" {
  * when M < N it must check api->abi_minor / api->struct_size before using what
  * 1.N added (TSUNAGU_HOST_HAS()). */
 #define TSUNAGU_PLUGIN_ABI_MAJOR 1u
-#define TSUNAGU_PLUGIN_ABI_MINOR 2u
+#define TSUNAGU_PLUGIN_ABI_MINOR 3u
 
 /* Marks the one symbol a plugin exports. Build plugins with
  * -fvisibility=hidden (the pkg-config Cflags add it) so nothing else leaks. */

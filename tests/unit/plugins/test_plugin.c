@@ -84,6 +84,13 @@ static int tp_init(tsunagu_host *host, const tsunagu_host_api *api, void **state
 		 api->config_string(host, "greeting"), (long long)count, loud, (long long)every,
 		 enabled, api->config_string(host, "nope") ? "present" : "null",
 		 api->config_int(host, "greeting", &count));
+	if (TSUNAGU_HOST_HAS(api, data_dir)) {
+		const char *dir = NULL, *again = NULL;
+		int rc = api->data_dir(host, &dir);
+		int rc2 = api->data_dir(host, &again);
+		api->log(host, TSUNAGU_PLUGIN_LOG_INFO, "data_dir rc=%d path=%s same=%d", rc,
+			 dir ? dir : "(none)", rc2 == rc && dir == again);
+	}
 	*state = &st;
 	return 0;
 }

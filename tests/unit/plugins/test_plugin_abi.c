@@ -1,9 +1,9 @@
 /* The plugin ABI must not change by accident: a built plugin reads these
  * structs at fixed offsets. The layout of every SDK struct is written out
  * field by field and compared with the recorded layout of this minor
- * (abi-1.2-lp64.txt); a difference fails with the differing lines. An
+ * (abi-1.3-lp64.txt); a difference fails with the differing lines. An
  * intended change appends fields (minor) and records a new file, or bumps
- * the major. Every earlier record (abi-1.0, abi-1.1) must still hold for
+ * the major. Every earlier record (abi-1.0 ... abi-1.2) must still hold for
  * every field it names but `reserved` (which growth shrinks): that is what
  * lets a plugin built against 1.0 run in this host.
  * Re-record: TSUNAGU_ABI_RECORD=1 ./test_plugin_abi */
@@ -23,7 +23,8 @@ _Static_assert(sizeof(tsunagu_plugin_desc) == 216, "tsunagu_plugin_desc size (LP
 _Static_assert(offsetof(tsunagu_plugin_desc, deliver) == 80, "deliver (LP64)");
 _Static_assert(offsetof(tsunagu_plugin_desc, call_event) == 88, "1.2 call_event took reserved[0]");
 _Static_assert(sizeof(tsunagu_host_api) == 512, "tsunagu_host_api size (LP64)");
-_Static_assert(offsetof(tsunagu_host_api, reserved) == 368, "host reserved (LP64, 1.2)");
+_Static_assert(offsetof(tsunagu_host_api, reserved) == 376, "host reserved (LP64, 1.3)");
+_Static_assert(offsetof(tsunagu_host_api, data_dir) == 368, "1.3 starts where 1.2 reserved began");
 _Static_assert(offsetof(tsunagu_host_api, history) == 256, "1.1 starts where 1.0 reserved began");
 _Static_assert(offsetof(tsunagu_host_api, call_incoming) == 312, "1.2 starts where 1.1 reserved began");
 _Static_assert(sizeof(tsunagu_plugin_inbound) == 80, "inbound size (LP64)");
@@ -78,6 +79,7 @@ static void describe(GString *out)
 	F(tsunagu_host_api, call_rejected); F(tsunagu_host_api, call_ended);
 	F(tsunagu_host_api, call_missed); F(tsunagu_host_api, staff_find);
 	F(tsunagu_host_api, guidance_path);
+	F(tsunagu_host_api, data_dir);
 	F(tsunagu_host_api, reserved);
 
 	S(tsunagu_host_ws_handlers);
@@ -153,7 +155,7 @@ static void test_layout_recorded(void)
 	}
 	const char *src = g_getenv("TSUNAGU_SOURCE_ROOT");
 	g_assert_nonnull(src);
-	char *path = g_build_filename(src, "tests", "unit", "plugins", "abi-1.2-lp64.txt", NULL);
+	char *path = g_build_filename(src, "tests", "unit", "plugins", "abi-1.3-lp64.txt", NULL);
 	GString *now = g_string_new(NULL);
 	describe(now);
 	if (g_getenv("TSUNAGU_ABI_RECORD")) {
@@ -242,7 +244,7 @@ static void test_reserved_last(void)
 				 sizeof(((tsunagu_plugin_outbound *)0)->reserved),
 			 ==, sizeof(tsunagu_plugin_outbound));
 	g_assert_cmpuint(G_N_ELEMENTS(((tsunagu_plugin_desc *)0)->reserved), ==, 15);
-	g_assert_cmpuint(G_N_ELEMENTS(((tsunagu_host_api *)0)->reserved), ==, 18);
+	g_assert_cmpuint(G_N_ELEMENTS(((tsunagu_host_api *)0)->reserved), ==, 17);
 	g_assert_cmpuint(offsetof(tsunagu_plugin_call_in, reserved) +
 				 sizeof(((tsunagu_plugin_call_in *)0)->reserved),
 			 ==, sizeof(tsunagu_plugin_call_in));
@@ -262,6 +264,8 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/plugins/abi/compatible-with-1.0", "abi-1.0-lp64.txt",
 			     (GTestDataFunc)check_compatible);
 	g_test_add_data_func("/plugins/abi/compatible-with-1.1", "abi-1.1-lp64.txt",
+			     (GTestDataFunc)check_compatible);
+	g_test_add_data_func("/plugins/abi/compatible-with-1.2", "abi-1.2-lp64.txt",
 			     (GTestDataFunc)check_compatible);
 	return g_test_run();
 }

@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -303,6 +304,8 @@ static void test_good_lifecycle(fixture *f, gconstpointer data)
 	g_assert_cmpuint(count_matching(lines, "good: init greeting=hi there count=3072 loud=1 "
 					       "every=10 enabled=1 unknown=null int_of_string=-22"),
 			 ==, 1);
+	/* a host without a data directory (this fixture) says so */
+	g_assert_cmpuint(count_matching(lines, "good: data_dir rc=-19 path=(none) same=1"), ==, 1);
 	g_assert_cmpuint(count_matching(lines, "good: started timer=yes"), ==, 1);
 	g_assert_cmpuint(count_matching(lines, "good: worker posted rc=0"), ==, 1);
 	g_assert_cmpuint(count_matching(lines, "good: posted fn ran on loop thread"), ==, 1);
@@ -382,6 +385,52 @@ static void test_check_config(fixture *f, gconstpointer data)
 	g_strfreev(lines);
 }
 
+/* data_dir() (ABI 1.3): <data_dir>/plugins/<name>, made 0700 on the first
+ * call, the same path on the next; a file in its place is refused. */
+static void test_data_dir(fixture *f, gconstpointer data)
+{
+	char *p = plugin_path("good");
+	char *data_dir = g_build_filename(f->tmp, "data", NULL);
+	char *plugins_dir = g_build_filename(data_dir, "plugins", NULL);
+	char *mine = g_build_filename(plugins_dir, "good", NULL);
+	const tcase *tc = data;
+	bool as_file = tc && tc->expect; /* a file stands where the directory goes */
+	if (as_file) {
+		g_assert_cmpint(g_mkdir_with_parents(plugins_dir, 0700), ==, 0);
+		g_assert_true(g_file_set_contents(mine, "not a directory", -1, NULL));
+	}
+	f->core.data_dir = data_dir;
+	capture_start(f);
+	g_assert_cmpint(tsunagu_plugins_load_file(f->plugins, p), ==, 0);
+	tsunagu_plugins_destroy_all(f->plugins);
+	char **lines = capture_end(f);
+	f->core.data_dir = NULL;
+
+	char *want = as_file ? g_strdup("good: data_dir rc=-20 path=(none) same=1")
+			     : g_strdup_printf("good: data_dir rc=0 path=%s same=1", mine);
+	g_assert_cmpuint(count_matching(lines, want), ==, 1);
+	GStatBuf st;
+	g_assert_cmpint(g_stat(mine, &st), ==, 0);
+	if (as_file) {
+		g_assert_true(S_ISREG(st.st_mode));
+		/* one error line per failed call (the plugin asks twice) */
+		g_assert_cmpuint(count_matching(lines, "cannot create its data directory"), ==, 2);
+		g_assert_cmpint(g_unlink(mine), ==, 0);
+	} else {
+		g_assert_true(S_ISDIR(st.st_mode));
+		g_assert_cmpuint(st.st_mode & 0777, ==, 0700);
+		g_assert_cmpint(g_rmdir(mine), ==, 0);
+	}
+	g_assert_cmpint(g_rmdir(plugins_dir), ==, 0);
+	g_assert_cmpint(g_rmdir(data_dir), ==, 0);
+	g_strfreev(lines);
+	g_free(want);
+	g_free(mine);
+	g_free(plugins_dir);
+	g_free(data_dir);
+	g_free(p);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -402,6 +451,7 @@ int main(int argc, char **argv)
 	g_snprintf(check_bad_text, sizeof check_bad_text,
 		   "[plugins]\ndir = %s\n[plugin.good]\ncount = 7\nloud = maybe\n", plugin_dir());
 	static tcase check_ok = {check_ok_text, NULL};
+	static tcase data_dir_file = {NULL, "file"};
 	static tcase check_bad = {check_bad_text, "tsunagu.conf:5: plugin.good.loud must be"};
 
 #define ADD(name, fn, data) g_test_add(name, fixture, data, setup, fn, teardown)
@@ -421,6 +471,8 @@ int main(int argc, char **argv)
 	ADD("/plugins/skip/enabled-false", test_disabled, &enabled_false);
 	ADD("/plugins/lifecycle/good", test_good_lifecycle, &good_conf);
 	ADD("/plugins/lifecycle/start-fails", test_start_fails, NULL);
+	ADD("/plugins/data-dir/made", test_data_dir, NULL);
+	ADD("/plugins/data-dir/not-a-directory", test_data_dir, &data_dir_file);
 	ADD("/plugins/load-all", test_load_all, &load_all);
 	ADD("/plugins/check-config/ok", test_check_config, &check_ok);
 	ADD("/plugins/check-config/bad", test_check_config, &check_bad);
