@@ -149,19 +149,27 @@ static int emit_waiting(tsunagu_router *r, const tsunagu_store_conversation *con
 								: "no_available_operator"));
 }
 
+/* Keeps route with conv (inside the caller's unit). */
+static int keep_route(tsunagu_router *r, const tsunagu_store_conversation *conv,
+		      const router_route *route)
+{
+	char *text = router_route_to_json(route);
+	int ret = tsunagu_store_conversation_set_route(r->core->store, conv->id, text);
+	g_free(text);
+	for (guint i = 0; ret == 0 && i < route->notes->len; i++)
+		tlog_warn("conversation %s: route: %s", conv->public_id,
+			  (char *)route->notes->pdata[i]);
+	return ret;
+}
+
 int router_place_route(tsunagu_router *r, const tsunagu_store_conversation *conv,
 		       router_route *route, const GArray *exclude, bool tried,
 		       int64_t *assignee_out)
 {
 	int64_t staff_id = 0;
-	char *text = router_route_to_json(route);
-	int ret = tsunagu_store_conversation_set_route(r->core->store, conv->id, text);
-	g_free(text);
+	int ret = keep_route(r, conv, route);
 	if (ret < 0)
 		return ret;
-	for (guint i = 0; i < route->notes->len; i++)
-		tlog_warn("conversation %s: route: %s", conv->public_id,
-			  (char *)route->notes->pdata[i]);
 	/* A call is rung, not assigned: it waits until its call comes in
 	 * (tsunagu_router_call_incoming) and someone answers. */
 	if (router_is_phone(conv)) {
@@ -198,7 +206,16 @@ int tsunagu_router_place(tsunagu_router *router, const tsunagu_store_conversatio
 	if (!router || !conv)
 		return -EINVAL;
 	router_route *route = router_route_resolve(router->core, conv, target, method);
-	int ret = router_place_route(router, conv, route, NULL, false, assignee_out);
+	int ret;
+	/* A phone conversation just created has no call yet to ring (it comes with
+	 * tsunagu_router_call_arrive): its route is kept, nothing read. */
+	if (router_is_phone(conv)) {
+		ret = keep_route(router, conv, route);
+		if (ret == 0 && assignee_out)
+			*assignee_out = 0;
+	} else {
+		ret = router_place_route(router, conv, route, NULL, false, assignee_out);
+	}
 	router_route_free(route);
 	return ret;
 }
@@ -374,21 +391,25 @@ static void on_event(const tsunagu_store_event *ev, void *user_data)
 {
 	tsunagu_router *r = user_data;
 	const char *t = ev->type;
+	tsunagu_store_conversation *conv = NULL;
 	int64_t who = 0;
 
-	router_offers_on_event(r, ev);
-	router_calls_on_event(r, ev);
-	if (strcmp(t, "conversation.closed") && strcmp(t, "conversation.snoozed") &&
-	    strcmp(t, "conversation.assigned") && strcmp(t, "staff.status_changed") &&
+	/* A close or snooze needs its conversation (who held it); read once,
+	 * first, it tells the two handlers below which of their reads to skip
+	 * (nothing they write changes who held it). */
+	bool ending = !strcmp(t, "conversation.closed") || !strcmp(t, "conversation.snoozed");
+	if (ending && ev->conversation_id &&
+	    tsunagu_store_conversation_get(r->core->store, ev->conversation_id, &conv) < 0)
+		conv = NULL;
+	router_offers_on_event(r, ev, conv);
+	router_calls_on_event(r, ev, conv);
+	if (!ending && strcmp(t, "conversation.assigned") && strcmp(t, "staff.status_changed") &&
 	    strcmp(t, "staff.capacity_changed") && strcmp(t, "staff.routing_changed") &&
 	    strcmp(t, "call.ended") && strcmp(t, "call.acw_ended") && strcmp(t, "call.missed"))
 		return;
 	json_t *p = tsunagu_events_payload(r->core->events, ev); /* borrowed */
-	if (!strcmp(t, "conversation.closed") || !strcmp(t, "conversation.snoozed")) {
-		tsunagu_store_conversation *conv = NULL;
-		if (tsunagu_store_conversation_get(r->core->store, ev->conversation_id, &conv) == 0)
-			who = conv->assignee_id;
-		tsunagu_store_conversation_free(conv);
+	if (ending) {
+		who = conv ? conv->assignee_id : 0;
 	} else if (!strcmp(t, "conversation.assigned")) {
 		who = payload_int(p, "from");
 	} else if (!strcmp(t, "staff.status_changed")) {
@@ -404,6 +425,7 @@ static void on_event(const tsunagu_store_event *ev, void *user_data)
 	} else {
 		who = payload_int(p, "staff");
 	}
+	tsunagu_store_conversation_free(conv);
 	if (who > 0)
 		tsunagu_router_offer(r, who, NULL);
 	else

@@ -70,12 +70,21 @@ int router_ring_stopped(tsunagu_router *r, int64_t conversation_id, int64_t call
 }
 
 /* call.ring_stopped for every phone that rings for c, except staff
- * except_id (inside the caller's unit, before the offers are forgotten). */
+ * except_id (inside the caller's unit, before the offers are forgotten).
+ * answering: except_id answers — -EPERM, nothing emitted, unless their
+ * phone rings (the one read of the offers tells both). */
 static int stop_ringing(tsunagu_router *r, int64_t conversation_id, const tsunagu_store_call *c,
-			int64_t except_id, const char *reason)
+			int64_t except_id, const char *reason, bool answering)
 {
 	GPtrArray *offers = NULL;
+	bool rings = false;
 	int ret = tsunagu_store_offers_of(r->core->store, conversation_id, &offers);
+	for (guint i = 0; ret == 0 && i < offers->len; i++) {
+		tsunagu_store_offer *o = offers->pdata[i];
+		rings |= o->staff_id == except_id && strcmp(o->state, "pending") == 0;
+	}
+	if (ret == 0 && answering && !rings)
+		ret = -EPERM;
 	for (guint i = 0; ret == 0 && i < offers->len; i++) {
 		tsunagu_store_offer *o = offers->pdata[i];
 		if (pending(o) && o->staff_id != except_id)
@@ -87,12 +96,16 @@ static int stop_ringing(tsunagu_router *r, int64_t conversation_id, const tsunag
 }
 
 /* router_ring() with conv's newest call c already read (borrowed: its
- * state and times are updated in place, the caller frees it). */
+ * state and times are updated in place, the caller frees it). What the
+ * caller has is handed down, not read again: route (borrowed; NULL: parsed
+ * here from conv) and cleared — conv has no offer (the caller's unit
+ * cleared them): nobody was tried and nothing rings. */
 static int ring_call(tsunagu_router *r, const tsunagu_store_conversation *conv,
-		     tsunagu_store_call *c, int64_t only_staff, unsigned *rung_out)
+		     tsunagu_store_call *c, const router_route *route, bool cleared,
+		     int64_t only_staff, unsigned *rung_out)
 {
 	tsunagu_store *store = r->core->store;
-	router_route *route = NULL;
+	router_route *parsed = NULL;
 	GArray *tried = NULL;
 	GPtrArray *offers = NULL;
 	unsigned rung = 0, ringing = 0;
@@ -103,7 +116,10 @@ static int ring_call(tsunagu_router *r, const tsunagu_store_conversation *conv,
 	ret = 0;
 	if ((strcmp(c->state, "queued") && strcmp(c->state, "ringing")) || !rung_by_engine(c))
 		goto out; /* answered, over, or decided missed */
-	ret = tsunagu_store_offers_of(store, conv->id, &offers);
+	if (cleared)
+		offers = g_ptr_array_new();
+	else
+		ret = tsunagu_store_offers_of(store, conv->id, &offers);
 	if (ret < 0)
 		goto out;
 	tried = g_array_new(FALSE, FALSE, sizeof(int64_t));
@@ -112,7 +128,8 @@ static int ring_call(tsunagu_router *r, const tsunagu_store_conversation *conv,
 		g_array_append_val(tried, o->staff_id);
 		ringing += pending(o);
 	}
-	route = router_route_parse(conv->route_json);
+	if (!route)
+		route = parsed = router_route_parse(conv->route_json);
 	bool all = strcmp(route->method, "ring_all") == 0;
 	if (only_staff) {
 		/* from the waiting list: that operator, if not tried already */
@@ -179,7 +196,7 @@ out:
 		g_ptr_array_unref(offers);
 	if (tried)
 		g_array_unref(tried);
-	router_route_free(route);
+	router_route_free(parsed);
 	return ret == -ENOENT ? 0 : ret;
 }
 
@@ -190,7 +207,7 @@ int router_ring(tsunagu_router *r, const tsunagu_store_conversation *conv,
 	int ret = tsunagu_store_call_of_conversation(r->core->store, conv->id, &c);
 
 	if (ret == 0)
-		ret = ring_call(r, conv, c, only_staff, rung_out);
+		ret = ring_call(r, conv, c, NULL, false, only_staff, rung_out);
 	else if (rung_out)
 		*rung_out = 0;
 	tsunagu_store_call_free(c);
@@ -311,7 +328,8 @@ static int incoming_step(tsunagu_router *r, tsunagu_store_conversation *conv, vo
 	if (ret == 0 && rung_by_engine(c) && router_route_nobody(route))
 		ret = missed_step(r, conv, c, "noOperator");
 	else if (ret == 0)
-		ret = ring_call(r, conv, c, 0, NULL); /* c is the newest call: no read */
+		/* c is the newest call and the offers were cleared above: no read */
+		ret = ring_call(r, conv, c, route, true, 0, NULL);
 	router_route_free(route);
 	tsunagu_store_call_free(c);
 	return ret;
@@ -395,12 +413,9 @@ static int answered_step(tsunagu_router *r, tsunagu_store_conversation *conv,
 	if (outbound && c->staff_id != staff_id)
 		return -EPERM;
 	if (!outbound) {
-		/* only a phone that rings may answer; the others stop ringing */
-		ret = tsunagu_store_offer_end(store, conv->id, staff_id, NULL);
-		if (ret == -ENOENT)
-			ret = -EPERM;
-		if (ret == 0)
-			ret = stop_ringing(r, conv->id, c, staff_id, "answered");
+		/* only a phone that rings may answer; the others stop ringing.
+		 * Its offer goes with the others (offers_clear), not alone first. */
+		ret = stop_ringing(r, conv->id, c, staff_id, "answered", true);
 		if (ret == 0)
 			ret = tsunagu_store_offers_clear(store, conv->id);
 		if (ret == 0)
@@ -478,7 +493,7 @@ static int missed_step(tsunagu_router *r, tsunagu_store_conversation *conv,
 
 	if (!unanswered(c))
 		return -EPIPE;
-	ret = stop_ringing(r, conv->id, c, 0, "missed");
+	ret = stop_ringing(r, conv->id, c, 0, "missed", false);
 	if (ret == 0)
 		ret = tsunagu_store_offers_clear(store, conv->id);
 	if (ret == 0) {
@@ -652,7 +667,7 @@ static int take_step(tsunagu_router *r, tsunagu_store_conversation *conv,
 	ret = hangup_current(r, staff_id);
 	/* only their phone rings now */
 	if (ret == 0)
-		ret = stop_ringing(r, conv->id, c, staff_id, "taken");
+		ret = stop_ringing(r, conv->id, c, staff_id, "taken", false);
 	if (ret == 0 && rings_for(r, conv->id, staff_id))
 		return 0;
 	if (ret == 0)
@@ -712,13 +727,17 @@ static int acw_end_writes(tsunagu_router *r, int64_t conversation_id, tsunagu_st
 	return ret;
 }
 
-void router_calls_on_event(tsunagu_router *r, const tsunagu_store_event *ev)
+void router_calls_on_event(tsunagu_router *r, const tsunagu_store_event *ev,
+			   const tsunagu_store_conversation *conv)
 {
 	tsunagu_store_call *c = NULL;
 	unsigned mark;
 
-	if (!ev->conversation_id || (strcmp(ev->type, "conversation.closed") &&
-				     strcmp(ev->type, "conversation.snoozed")))
+	/* only a phone conversation has calls (create() checks): a chat's
+	 * close reads none */
+	if (!ev->conversation_id || (conv && !router_is_phone(conv)) ||
+	    (strcmp(ev->type, "conversation.closed") &&
+	     strcmp(ev->type, "conversation.snoozed")))
 		return;
 	if (tsunagu_store_call_of_conversation(r->core->store, ev->conversation_id, &c) < 0)
 		return;

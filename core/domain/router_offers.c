@@ -259,9 +259,14 @@ int tsunagu_router_accept(tsunagu_router *router, int64_t conversation_id, int64
 	return router_unit_end(router, mark, ret);
 }
 
-void router_offers_on_event(tsunagu_router *r, const tsunagu_store_event *ev)
+void router_offers_on_event(tsunagu_router *r, const tsunagu_store_event *ev,
+			    const tsunagu_store_conversation *conv)
 {
+	/* A call's events are a phone conversation's, whose offers are rings
+	 * (kind call), which no action accepts: an answer does. No read for
+	 * them (call.answered carries its operator: one read a call). */
 	if (!ev->conversation_id || ev->actor_staff_id <= 0 ||
+	    strncmp(ev->type, "call.", 5) == 0 || (conv && router_is_phone(conv)) ||
 	    strcmp(ev->type, "conversation.assigned") == 0 ||
 	    strcmp(ev->type, "conversation.offered") == 0)
 		return;

@@ -109,8 +109,11 @@ int router_offer_writes(tsunagu_router *r, const tsunagu_store_conversation *con
 void router_arm_deadline(tsunagu_router *r);
 /* An event of a staff member on a conversation accepts a pending chat
  * offer made to them (joined, replied, noted...). Loop thread, from the
- * router's event subscriber after the commit; ev borrowed. */
-void router_offers_on_event(tsunagu_router *r, const tsunagu_store_event *ev);
+ * router's event subscriber after the commit; ev and conv borrowed: conv
+ * is the event's conversation if the subscriber read it, else NULL (a
+ * call's has only rings: with it, no offer is read). */
+void router_offers_on_event(tsunagu_router *r, const tsunagu_store_event *ev,
+			    const tsunagu_store_conversation *conv);
 /* staff_id left "available": their pending offers go on to the next
  * operator at once, not counted as missed (they were not there to take
  * them). Own units; failures are logged. */
@@ -127,5 +130,8 @@ int router_ring_stopped(tsunagu_router *r, int64_t conversation_id, int64_t call
 			int64_t staff_id, const char *reason);
 /* On conversation.closed / conversation.snoozed: the after-call work of
  * its answered, ended call ends (call.acw_ended). Loop thread, from the
- * router's event subscriber after the commit; ev borrowed. */
-void router_calls_on_event(tsunagu_router *r, const tsunagu_store_event *ev);
+ * router's event subscriber after the commit; ev and conv borrowed: conv is
+ * the event's conversation as the subscriber read it, NULL when not read
+ * (then nothing is skipped: a chat has no call to look for). */
+void router_calls_on_event(tsunagu_router *r, const tsunagu_store_event *ev,
+			   const tsunagu_store_conversation *conv);

@@ -552,6 +552,12 @@ typedef enum {
 	TSUNAGU_ADMITS_ALL = 1,   /* ref 0 */
 	TSUNAGU_ADMITS_STAFF = 2, /* ref: a staff id */
 	TSUNAGU_ADMITS_TEAM = 3,  /* ref: a team id */
+	/* ref: a staff id — every list that admits them (everyone, them, each
+	 * of their teams) at once, to learn whether any holds a conversation:
+	 * at most one position, any of them (not the oldest), and after_since,
+	 * after_id are ignored. One statement, where a walk reads their teams
+	 * and then each list. */
+	TSUNAGU_ADMITS_ANY_FOR_STAFF = 4,
 } tsunagu_admits_kind;
 /* A place in the waiting list. */
 typedef struct {

@@ -88,7 +88,7 @@ int tsunagu_store_waiting_admitted(tsunagu_store *store, tsunagu_admits_kind kin
 				   bool phone, int64_t after_since, int64_t after_id,
 				   unsigned limit, GArray **out)
 {
-	if (!store || !out || kind < TSUNAGU_ADMITS_ALL || kind > TSUNAGU_ADMITS_TEAM)
+	if (!store || !out || kind < TSUNAGU_ADMITS_ALL || kind > TSUNAGU_ADMITS_ANY_FOR_STAFF)
 		return -EINVAL;
 	return OPS(store)->waiting_admitted(BE(store), kind, ref, phone, after_since, after_id,
 					    limit ? limit : 100, out);

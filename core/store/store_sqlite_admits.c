@@ -13,6 +13,20 @@ static const char SQL_ADMITTED[] =
 	" AND (waiting_since, conversation_id) > (?4, ?5)"
 	" ORDER BY waiting_since, conversation_id LIMIT ?6";
 
+/* TSUNAGU_ADMITS_ANY_FOR_STAFF: a seek per list; the compound stops at its
+ * first row, so a list that holds something ends the read. CROSS JOIN
+ * keeps the operator's teams outermost: left to itself the planner walks
+ * every team entry of waiting_admits and looks each up in team_members. */
+static const char SQL_ANY_FOR_STAFF[] =
+	"SELECT waiting_since, conversation_id FROM waiting_admits"
+	" WHERE kind = 'all' AND ref = 0 AND phone = ?2"
+	" UNION ALL SELECT waiting_since, conversation_id FROM waiting_admits"
+	" WHERE kind = 'staff' AND ref = ?1 AND phone = ?2"
+	" UNION ALL SELECT w.waiting_since, w.conversation_id"
+	" FROM team_members tm CROSS JOIN waiting_admits w"
+	" ON w.kind = 'team' AND w.ref = tm.team_id AND w.phone = ?2"
+	" WHERE tm.staff_id = ?1 LIMIT 1";
+
 static const char *kind_name(tsunagu_admits_kind kind)
 {
 	switch (kind) {
@@ -22,6 +36,8 @@ static const char *kind_name(tsunagu_admits_kind kind)
 		return "staff";
 	case TSUNAGU_ADMITS_TEAM:
 		return "team";
+	case TSUNAGU_ADMITS_ANY_FOR_STAFF:
+		return "any";
 	}
 	return NULL;
 }
@@ -38,16 +54,24 @@ int tsunagu_sqlite_waiting_admitted(void *be, tsunagu_admits_kind kind, int64_t 
 
 	if (!name)
 		return -EINVAL;
-	st = tsunagu_sqlite_stmt(sq, SQL_ADMITTED);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, kind == TSUNAGU_ADMITS_ALL ? 0 : ref);
-	sqlite3_bind_int(st, 3, phone);
-	/* (0, 0): from the start, whatever the clock said */
-	sqlite3_bind_int64(st, 4, after_since || after_id ? after_since : INT64_MIN);
-	sqlite3_bind_int64(st, 5, after_id);
-	sqlite3_bind_int64(st, 6, limit);
+	if (kind == TSUNAGU_ADMITS_ANY_FOR_STAFF) {
+		st = tsunagu_sqlite_stmt(sq, SQL_ANY_FOR_STAFF);
+		if (!st)
+			return -EIO;
+		sqlite3_bind_int64(st, 1, ref);
+		sqlite3_bind_int(st, 2, phone);
+	} else {
+		st = tsunagu_sqlite_stmt(sq, SQL_ADMITTED);
+		if (!st)
+			return -EIO;
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, kind == TSUNAGU_ADMITS_ALL ? 0 : ref);
+		sqlite3_bind_int(st, 3, phone);
+		/* (0, 0): from the start, whatever the clock said */
+		sqlite3_bind_int64(st, 4, after_since || after_id ? after_since : INT64_MIN);
+		sqlite3_bind_int64(st, 5, after_id);
+		sqlite3_bind_int64(st, 6, limit);
+	}
 	list = g_array_new(FALSE, FALSE, sizeof(tsunagu_store_waiting_pos));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		tsunagu_store_waiting_pos p = {

@@ -256,6 +256,107 @@ static void test_offer_chat_needs_chat(fixture *f, gconstpointer data)
 	g_assert_cmpint(assignee(f, chat), ==, op);
 }
 
+/* Whether the probe (TSUNAGU_ADMITS_ANY_FOR_STAFF) finds a conversation of
+ * the kind for staff; checks what it returns is one the walk admits. */
+static bool probe(fixture *f, int64_t staff, bool phone, GArray *admitted)
+{
+	GArray *pos = NULL;
+	g_assert_cmpint(tsunagu_store_waiting_admitted(f->core.store,
+						       TSUNAGU_ADMITS_ANY_FOR_STAFF, staff, phone,
+						       0, 0, 1, &pos),
+			==, 0);
+	g_assert_cmpuint(pos->len, <=, 1);
+	bool found = pos->len == 1;
+	for (guint i = 0; found && i < admitted->len; i++)
+		if (g_array_index(admitted, int64_t, i) ==
+		    g_array_index(pos, tsunagu_store_waiting_pos, 0).conversation_id)
+			found = false; /* one the walk admits: checked */
+	g_assert_false(found);
+	found = pos->len == 1;
+	g_array_unref(pos);
+	return found;
+}
+
+/* The waiting conversations whose route admits everyone, chats and calls. */
+static GArray *everyones(fixture *f)
+{
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	for (int phone = 0; phone < 2; phone++) {
+		GArray *pos = NULL;
+		g_assert_cmpint(tsunagu_store_waiting_admitted(f->core.store, TSUNAGU_ADMITS_ALL, 0,
+							       phone, 0, 0, 1000, &pos),
+				==, 0);
+		for (guint i = 0; i < pos->len; i++)
+			g_array_append_val(
+				ids, g_array_index(pos, tsunagu_store_waiting_pos, i).conversation_id);
+		g_array_unref(pos);
+	}
+	return ids;
+}
+
+/* The probe tsunagu_router_offer() asks before it walks says "something"
+ * exactly when the walk finds something, for every operator and kind, as
+ * the waiting list empties (conversations leave it one by one) and as
+ * team memberships change. */
+static void test_probe_agrees(fixture *f, gconstpointer data)
+{
+	GRand *rng = g_rand_new_with_seed(907);
+	tsunagu_store *st = f->core.store;
+	GArray *left = NULL;
+	unsigned yes = 0, no = 0;
+	world w;
+
+	random_world(f, rng, &w, true);
+	for (int step = 0;; step++) {
+		for (int i = 0; i < NOPS; i++)
+			for (int phone = 0; phone < 2; phone++) {
+				GArray *want = old_walk(f, w.ops[i], !phone, phone);
+				bool any = probe(f, w.ops[i], phone, want);
+				g_assert_cmpint(any, ==, want->len > 0);
+				any ? yes++ : no++;
+				g_array_unref(want);
+			}
+		/* the next ten waiting conversations leave the list — those for
+		 * everyone first, so that for long only one operator's own lists
+		 * (them, their teams) decide; a member leaves a team or joins one */
+		if (left)
+			g_array_unref(left);
+		left = everyones(f);
+		if (left->len == 0) {
+			GPtrArray *page = NULL;
+			g_assert_cmpint(tsunagu_store_waiting_list(st, 0, 0, 1000, &page), ==, 0);
+			for (guint j = 0; j < page->len; j++)
+				g_array_append_val(
+					left, ((tsunagu_store_conversation *)page->pdata[j])->id);
+			g_ptr_array_unref(page);
+		}
+		if (left->len == 0)
+			break; /* nothing waits any more: checked above */
+		for (guint j = 0; j < 10 && left->len; j++) {
+			guint k = g_rand_int_range(rng, 0, left->len);
+			int64_t id = g_array_index(left, int64_t, k);
+			g_assert_cmpint(tsunagu_store_conversation_set_state(
+						st, id,
+						j % 2 ? TSUNAGU_CONV_OPEN : TSUNAGU_CONV_CLOSED),
+					==, 0);
+			g_array_remove_index_fast(left, k);
+		}
+		int64_t op = w.ops[step % NOPS], team = w.teams[step % NTEAMS];
+		/* either may find nothing to do (already in, already out) */
+		if (step % 2)
+			(void)tsunagu_store_team_remove_member(st, team, op);
+		else
+			(void)tsunagu_store_team_add_member(st, team, op);
+		g_assert_cmpint(tsunagu_store_flush(st), ==, 0);
+	}
+	/* both answers were asked for many times: not a probe that always says
+	 * the same */
+	g_assert_cmpuint(yes, >, 50);
+	g_assert_cmpuint(no, >, 10);
+	g_array_unref(left);
+	g_rand_free(rng);
+}
+
 int main(int argc, char **argv)
 {
 	tsunagu_core_set_clock(fake_clock);
@@ -264,5 +365,6 @@ int main(int argc, char **argv)
 	ADD("/router/waiting/same-order-as-the-list", test_same_order);
 	ADD("/router/waiting/offer-oldest-admitted", test_offer_oldest_admitted);
 	ADD("/router/waiting/offer-chat-needs-chat", test_offer_chat_needs_chat);
+	ADD("/router/waiting/probe-agrees-with-the-walk", test_probe_agrees);
 	return g_test_run();
 }
