@@ -117,6 +117,14 @@ int64_t tsunagu_sqlite_now_us(void);
 int tsunagu_sqlite_migrate(tsunagu_sqlite *sq, int *version_out);
 /* Number of the newest migration this binary knows. */
 int tsunagu_sqlite_migrations_latest(void);
+/* Runs sql (one or more statements, uncached): 0, -EBUSY, or -EIO with
+ * SQLite's message logged with what. */
+int tsunagu_sqlite_exec(tsunagu_sqlite *sq, const char *sql, const char *what);
+/* Runs a migration that edits the stored CREATE TABLE text (17,
+ * store_sqlite_checks.c) inside the migration's transaction:
+ * writable_schema around sql, schema_version moved on, the edited tables
+ * checked. 0 or a negative errno. */
+int tsunagu_sqlite_edit_schema_text(tsunagu_sqlite *sq, const char *sql);
 
 /* ---- events and timers (store_sqlite_events.c, store_sqlite_timers.c) ----------- */
 

@@ -12,7 +12,6 @@
 	"INSERT INTO conversations (public_id, channel, contact_id, state, created_at, updated_at," \
 	" waiting_since) VALUES (?1, ?2, ?3, 'waiting', ?4, ?4, ?4)"
 static const char SQL_INSERT[] = INSERT;
-static const char SQL_INSERT_RETURNING[] = INSERT " RETURNING " CONV_COLUMNS;
 static const char SQL_GET[] = "SELECT " CONV_COLUMNS " FROM conversations WHERE id = ?1";
 static const char SQL_GET_PUBLIC[] =
 	"SELECT " CONV_COLUMNS " FROM conversations WHERE public_id = ?1";
@@ -133,23 +132,41 @@ int tsunagu_sqlite_conversation_create(void *be, const char *channel, int64_t co
 	char public_id[33];
 	int r;
 
+	int64_t now = tsunagu_sqlite_now_us();
+	tsunagu_store_conversation *c;
+
 	r = tsunagu_sqlite_random_public_id(public_id);
 	if (r < 0)
 		return r;
-	st = tsunagu_sqlite_stmt(sq, out ? SQL_INSERT_RETURNING : SQL_INSERT);
+	st = tsunagu_sqlite_stmt(sq, SQL_INSERT);
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, public_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, channel, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, contact_id);
-	sqlite3_bind_int64(st, 4, tsunagu_sqlite_now_us());
+	sqlite3_bind_int64(st, 4, now);
 	/* An unknown contact fails the foreign key: -ENOENT. */
-	if (out)
-		return conv_get_one(sq, st, out);
 	r = tsunagu_sqlite_run(sq, st, "creating a conversation");
-	if (r == 0 && id_out)
+	if (r < 0)
+		return r;
+	if (id_out)
 		*id_out = sqlite3_last_insert_rowid(sq->db);
-	return r;
+	if (!out)
+		return 0;
+	/* The row as SQL_INSERT wrote it (no default or trigger changes a new
+	 * conversation's own columns), built here: RETURNING would have
+	 * materialised it in a temporary table at every call (issue 5). */
+	c = g_new0(tsunagu_store_conversation, 1);
+	c->id = sqlite3_last_insert_rowid(sq->db);
+	c->public_id = g_strdup(public_id);
+	c->channel = g_strdup(channel);
+	c->contact_id = contact_id;
+	c->state = TSUNAGU_CONV_WAITING;
+	c->created_at_us = now;
+	c->updated_at_us = now;
+	c->waiting_since_us = now;
+	*out = c;
+	return 0;
 }
 
 int tsunagu_sqlite_conversation_get(void *be, int64_t id, tsunagu_store_conversation **out)

@@ -7,6 +7,7 @@
 #define TSUNAGU_LOG_TOPIC "store"
 #include "log.h"
 #include "store_sqlite.h"
+#include "store_sqlite_checks.h"
 
 /* 6: the full-text index moves out of the store into <store>.search, kept
  * by an indexer thread (store_sqlite_search.c), which builds it from the
@@ -213,6 +214,21 @@ static const char MIGRATION_16_SETTINGS_ROWS[] =
 	"  SELECT namespace, key, value, updated_at FROM settings ORDER BY namespace, key;"
 	"DROP TABLE settings;"
 	"ALTER TABLE settings_16 RENAME TO settings;";
+
+/* 17: the writes of a call made cheaper (issue 5, CPU per call):
+ * - the CHECK constraints of the tables a call writes lose their IN lists
+ *   of three or more constants, edited in the stored schema text
+ *   (store_sqlite_checks.c: why, and why not a rebuild);
+ * - staff_idle (status, idle_since, id) goes: staff_idle_handled (7) is
+ *   the same order with two more columns, and the longest-idle pick walks
+ *   that one now (store_sqlite_status.c). Each assignment and each end of
+ *   after-call work moves the operator's idle_since, which rewrote an
+ *   entry of both, a page of the commit each.
+ * Idempotent (IF EXISTS; replace() finds nothing the second time); run by
+ * tsunagu_sqlite_edit_schema_text(). */
+static const char MIGRATION_17_CALL_WRITES[] =
+	"DROP INDEX IF EXISTS staff_idle;"
+	TSUNAGU_SQLITE_CHECKS_WITHOUT_IN;
 
 static const char *const migrations[] = {
 	/* 1: the foundation schema. Enum-like columns hold the names of
@@ -629,14 +645,18 @@ static const char *const migrations[] = {
 	MIGRATION_14_REPORTED_EVENTS,
 	MIGRATION_15_CONTACT_COUNTS,
 	MIGRATION_16_SETTINGS_ROWS,
+	MIGRATION_17_CALL_WRITES,
 };
+
+/* Migrations that edit the stored schema text instead of running DDL. */
+#define MIGRATION_EDITS_SCHEMA_TEXT(number) ((number) == 17)
 
 int tsunagu_sqlite_migrations_latest(void)
 {
 	return (int)G_N_ELEMENTS(migrations);
 }
 
-static int exec(tsunagu_sqlite *sq, const char *sql, const char *what)
+int tsunagu_sqlite_exec(tsunagu_sqlite *sq, const char *sql, const char *what)
 {
 	char *msg = NULL;
 	int rc = sqlite3_exec(sq->db, sql, NULL, NULL, &msg);
@@ -690,15 +710,15 @@ int tsunagu_sqlite_migrate(tsunagu_sqlite *sq, int *version_out)
 	int version = 0;
 	int r;
 
-	r = exec(sq, "CREATE TABLE IF NOT EXISTS schema_version ("
-		     "  version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-		 "creating schema_version");
+	r = tsunagu_sqlite_exec(sq, "CREATE TABLE IF NOT EXISTS schema_version ("
+				"  version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+				"creating schema_version");
 	if (r < 0)
 		return r;
 	for (;;) {
 		/* The version is read under the write lock, so two processes
 		 * opening one new file never apply a migration twice. */
-		r = exec(sq, "BEGIN IMMEDIATE", "starting a migration");
+		r = tsunagu_sqlite_exec(sq, "BEGIN IMMEDIATE", "starting a migration");
 		if (r < 0)
 			return r;
 		r = read_version(sq, &version);
@@ -712,7 +732,10 @@ int tsunagu_sqlite_migrate(tsunagu_sqlite *sq, int *version_out)
 		}
 		if (version == latest)
 			break;
-		r = exec(sq, migrations[version], "applying a migration");
+		if (MIGRATION_EDITS_SCHEMA_TEXT(version + 1))
+			r = tsunagu_sqlite_edit_schema_text(sq, migrations[version]);
+		else
+			r = tsunagu_sqlite_exec(sq, migrations[version], "applying a migration");
 		if (r < 0) {
 			tlog_error("migration %d failed; the database stays at version %d",
 				   version + 1, version);
@@ -721,18 +744,18 @@ int tsunagu_sqlite_migrate(tsunagu_sqlite *sq, int *version_out)
 		r = record_version(sq, version + 1);
 		if (r < 0)
 			goto fail;
-		r = exec(sq, "COMMIT", "committing a migration");
+		r = tsunagu_sqlite_exec(sq, "COMMIT", "committing a migration");
 		if (r < 0)
 			goto fail;
 		tlog_info("applied migration %d", version + 1);
 	}
-	r = exec(sq, "COMMIT", "ending the migration check");
+	r = tsunagu_sqlite_exec(sq, "COMMIT", "ending the migration check");
 	if (r < 0)
 		goto fail;
 	*version_out = version;
 	return 0;
 fail:
 	if (!sqlite3_get_autocommit(sq->db))
-		exec(sq, "ROLLBACK", "rolling back a migration");
+		tsunagu_sqlite_exec(sq, "ROLLBACK", "rolling back a migration");
 	return r;
 }

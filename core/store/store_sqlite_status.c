@@ -37,11 +37,12 @@ static const char SQL_WAITING[] =
  * the JSON id lists ?2 staff / ?3 teams), not excluded (?4). Every pick
  * walks an index in its order and stops at the first who qualifies, so the
  * eligibility subqueries run for few rows, never for everyone available:
- * longest idle walks staff_idle (status, idle_since, id); round robin the
+ * longest idle walks staff_idle_handled (status, idle_since, id, ...: the
+ * order of staff_idle, which migration 17 dropped); round robin the
  * ids (NOT INDEXED: the rowid) after ?5, then from the start; fewest
  * handled today (?5 the clock) is two walks of the same order — first
  * those with none today (0 before any count), by staff_idle_handled
- * (staff_idle with the day and count: SQLite tests them in the index,
+ * (that order with the day and count: SQLite tests them in the index,
  * before reading the row or running a subquery), then those with some,
  * by staff_fewest (status, handled_day, handled_today, idle_since, id). idle_since is max(last assignment, became available). */
 #define PICK_TARGET                                                                        \
@@ -52,7 +53,7 @@ static const char SQL_WAITING[] =
 #define PICK_FROM(from, eligible) "SELECT s.id FROM " from " WHERE " eligible PICK_TARGET
 #define PICK_CHAT(from) PICK_FROM(from, TSUNAGU_SQLITE_CHAT_ELIGIBLE)
 #define PICK_PHONE(from) PICK_FROM(from, TSUNAGU_SQLITE_PHONE_ELIGIBLE)
-#define BY_IDLE "staff s INDEXED BY staff_idle"
+#define BY_IDLE "staff s INDEXED BY staff_idle_handled"
 #define BY_IDLE_HANDLED "staff s INDEXED BY staff_idle_handled"
 #define BY_FEWEST "staff s INDEXED BY staff_fewest"
 #define BY_ID "staff s NOT INDEXED"

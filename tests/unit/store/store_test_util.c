@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "core.h"
+#include "store_sqlite.h"
 #include "store_test_util.h"
 
 static void remove_tree(const char *dir)
@@ -35,6 +36,17 @@ void fixture_open(store_fixture *fx, const tsunagu_store_options *opts)
 	r = tsunagu_store_open(&o, &fx->store);
 	g_assert_cmpint(r, ==, 0);
 	g_assert_nonnull(fx->store);
+}
+
+void fixture_reopen_latest(store_fixture *fx)
+{
+	tsunagu_store_options opts = { 0 };
+
+	tsunagu_store_close(fx->store);
+	fx->store = NULL;
+	fixture_open(fx, &opts);
+	g_assert_cmpint(tsunagu_store_schema_version(fx->store), ==,
+			tsunagu_sqlite_migrations_latest());
 }
 
 void fixture_setup(store_fixture *fx, gconstpointer data)

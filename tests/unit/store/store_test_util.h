@@ -16,6 +16,10 @@ typedef struct {
 /* Opens fx->store on fx->path with these options (path and context filled
  * in). Asserts success. */
 void fixture_open(store_fixture *fx, const tsunagu_store_options *opts);
+/* Closes fx->store and opens it again with the default options, which
+ * applies the migrations the database lacks; asserts it is then at the
+ * newest. */
+void fixture_reopen_latest(store_fixture *fx);
 void fixture_setup(store_fixture *fx, gconstpointer data);
 void fixture_teardown(store_fixture *fx, gconstpointer data);
 

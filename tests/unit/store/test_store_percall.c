@@ -202,12 +202,7 @@ static void test_contact_counts(store_fixture *fx, gconstpointer data)
 				     "UPDATE contact_counts SET conversations = 40;"
 				     " DELETE FROM schema_version WHERE version >= 15;",
 				     NULL, NULL, NULL), ==, SQLITE_OK);
-	tsunagu_store_options opts = { 0 };
-	tsunagu_store_close(fx->store);
-	fx->store = NULL;
-	fixture_open(fx, &opts);
-	g_assert_cmpint(tsunagu_store_schema_version(fx->store), ==,
-			tsunagu_sqlite_migrations_latest());
+	fixture_reopen_latest(fx);
 	g_assert_cmpint(int_of(fx, drift, 1), ==, 0);
 	g_assert_cmpint(past(fx, bob, 0), ==, 2);
 	conversation_of(fx, bob, "web"); /* the triggers are there once */
@@ -329,12 +324,7 @@ static void test_settings_rows(store_fixture *fx, gconstpointer data)
 	g_assert_cmpint(tsunagu_store_flush(fx->store), ==, 0);
 	g_assert_cmpint(sqlite3_exec(db_of(fx), "DELETE FROM schema_version WHERE version >= 16;",
 				     NULL, NULL, NULL), ==, SQLITE_OK);
-	tsunagu_store_options opts = { 0 };
-	tsunagu_store_close(fx->store);
-	fx->store = NULL;
-	fixture_open(fx, &opts);
-	g_assert_cmpint(tsunagu_store_schema_version(fx->store), ==,
-			tsunagu_sqlite_migrations_latest());
+	fixture_reopen_latest(fx);
 	char *v = setting(fx, "plugin.sip", "extensions");
 	g_assert_cmpstr(v, ==, big->str);
 	g_free(v);
@@ -375,6 +365,21 @@ static void test_conversation_open(store_fixture *fx, gconstpointer data)
 	g_assert_cmpint(made->assignee_id, ==, 0);
 	g_assert_null(made->visitor_json);
 	g_assert_null(made->route_json);
+	/* built in memory since migration 17: what a read gives, field for field */
+	g_assert_cmpint(made->contact_id, ==, read->contact_id);
+	g_assert_cmpstr(made->channel, ==, read->channel);
+	g_assert_cmpint(made->created_at_us, ==, read->created_at_us);
+	g_assert_cmpint(made->waiting_since_us, ==, read->waiting_since_us);
+	g_assert_cmpint(made->team_id, ==, read->team_id);
+	g_assert_cmpint(made->closed_at_us, ==, read->closed_at_us);
+	g_assert_cmpint(made->last_customer_message_at_us, ==, read->last_customer_message_at_us);
+	g_assert_cmpint(made->last_operator_message_at_us, ==, read->last_operator_message_at_us);
+	g_assert_null(read->category);
+	g_assert_null(made->category);
+	g_assert_null(made->memo);
+	g_assert_null(read->memo);
+	g_assert_null(read->visitor_json);
+	g_assert_null(read->route_json);
 	g_assert_cmpint(int_of(fx, "SELECT count(*) FROM waiting_admits WHERE conversation_id = ?1",
 			       made->id), ==, 1);
 	tsunagu_store_conversation_free(made);
