@@ -191,7 +191,12 @@ static int sip_deliver(void *state, const tsunagu_plugin_outbound *msg)
 
 static int sip_call_event_cb(void *state, const tsunagu_plugin_call_event *ev)
 {
-	return sip_call_event(state, ev);
+	sip_state *st = state;
+	int rc = sip_call_event(st, ev);
+	/* the INVITE/BYE/CANCEL it asked nua for goes out now, not in the
+	 * loop's next iteration */
+	sip_loop_run(st->loop);
+	return rc;
 }
 
 static void sip_destroy(void *state);
@@ -297,6 +302,12 @@ static int sip_start(void *state)
 	 * iterates the loop from inside a nua callback (shutdown_nua iterates
 	 * from stop(), outside it). */
 	g_source_set_can_recurse(su_glib_root_gsource(st->root), TRUE);
+	bool wakeup_skipped = false;
+	if ((rc = sip_loop_attach(st->root, &st->loop, &wakeup_skipped)))
+		return rc;
+	if (!wakeup_skipped)
+		st->api->log(st->host, TSUNAGU_PLUGIN_LOG_DEBUG,
+			     "sofia-sip's port table is not the one known: its wakeups stay");
 	g_source_attach(su_glib_root_gsource(st->root), NULL);
 	/* nua runs its stack as a clone task; threaded (sofia's default) that
 	 * is a second thread with its own epoll loop, every message and event
@@ -375,6 +386,7 @@ static void sip_destroy(void *state)
 	if (st->media)
 		sip_media_free(st->media);
 	if (st->root) {
+		sip_loop_free(st->loop);
 		su_root_destroy(st->root);
 		su_home_deinit(st->home);
 		su_deinit();

@@ -9,6 +9,7 @@
  *                    customer through the outbound trunk
  *   sip_offer.c      SDP inside a dialog: re-INVITE, hold, late offer
  *   sip_admin.c      GET/PUT /plugins/sip/admin/{trunks,extensions}
+ *   sip_loop.c       sofia's message queue drained per loop dispatch
  *   sip_sdp.c, sip_digest.c, sip_accounts.c: pure helpers
  * Media (RTP legs, guidance, bridges) is plugins/sip/media (sip_media.h).
  *
@@ -29,6 +30,7 @@
 
 #include "sip_accounts.h"
 #include "sip_digest.h"
+#include "sip_loop.h"
 #include "sip_media.h"
 #include "sip_sdp.h"
 #include "sip_secret.h"
@@ -103,6 +105,7 @@ struct sip_state {
 	bool have_calls;       /* the host has the 1.2 call engine */
 	su_home_t home[1];
 	su_root_t *root;
+	sip_loop *loop;        /* the root's queue drained per dispatch (sip_loop.h) */
 	nua_t *nua;
 	bool nua_shut;         /* nua_r_shutdown came */
 	bool started, stopping;

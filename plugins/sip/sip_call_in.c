@@ -271,8 +271,21 @@ int sip_call_answer_sdp(sip_call *call, const sip_sdp_audio *offer, char **sdp_o
 	return *sdp_out ? 0 : -ENOMEM;
 }
 
+static void incoming_decided(int status, const char *conversation, int64_t call_id,
+			     int disposition, void *ud);
+
+/* The host's answer to call_incoming() (loop thread; ud: the sip_call). */
 static void on_incoming(int status, const char *conversation, int64_t call_id, int disposition,
 			void *ud)
+{
+	sip_state *st = ((sip_call *)ud)->st;
+	incoming_decided(status, conversation, call_id, disposition, ud);
+	/* its 200 (or refusal) goes out now, not in the next iteration */
+	sip_loop_run(st->loop);
+}
+
+static void incoming_decided(int status, const char *conversation, int64_t call_id,
+			     int disposition, void *ud)
 {
 	sip_call *call = ud;
 	sip_state *st = call->st;

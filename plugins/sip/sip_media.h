@@ -67,11 +67,17 @@ int sip_media_new(tsunagu_host *host, const tsunagu_host_api *api, const char *b
 /* Frees every leg still open (stops their pipelines). */
 void sip_media_free(sip_media *m);
 
+/* The clock the port pool's quarantine reads (monotonic µs; NULL: GLib's
+ * monotonic clock, the default). For tests. */
+void sip_media_set_clock(sip_media *m, int64_t (*now_us)(void *ud), void *ud);
+
 /* Opens a leg (two sockets: RTP on an even port, RTCP on the next). The
- * local address for the SDP comes from sip_leg_local_ip/port. Ports are
- * taken round the range from where the last leg was opened, so a port just
- * freed is the last reused; ports another program holds are skipped. Until
- * sip_leg_set_remote the codec is PCMU and nothing is sent. */
+ * local address for the SDP comes from sip_leg_local_ip/port. A freed
+ * leg's pair stays bound in a pool and goes to a new leg once nothing has
+ * reached it for 4 s (docs/sip-media.md, "Ports"); otherwise ports are
+ * bound round the range from where the last pair was bound, so a port just
+ * closed is the last bound again; ports another program holds are skipped.
+ * Until sip_leg_set_remote the codec is PCMU and nothing is sent. */
 int sip_leg_new(sip_media *m, sip_leg **out);
 const char *sip_leg_local_ip(const sip_leg *leg);
 uint16_t sip_leg_local_port(const sip_leg *leg);
@@ -83,8 +89,8 @@ uint16_t sip_leg_local_port(const sip_leg *leg);
  * stays). ip borrowed. */
 int sip_leg_set_remote(sip_leg *leg, const char *ip, uint16_t port, sip_codec codec,
 		       int payload_type);
-/* Closes the sockets and frees the leg; unbridges and stops playing first
- * (a playing leg's done runs with -ECANCELED before it is freed). */
+/* Frees the leg, its sockets pooled or closed; unbridges and stops playing
+ * first (a playing leg's done runs with -ECANCELED before it is freed). */
 void sip_leg_free(sip_leg *leg);
 
 /* Plays a WAV file (mono 48 kHz S16LE, as guidance_path() gives; other WAVs

@@ -1,5 +1,5 @@
-/* The media engine: the port range, legs and their sockets, and the switch
- * between idle, playing and bridged (sip_media.h). The packet path is in
+/* The media engine: legs and the switch between idle, playing and bridged
+ * (sip_media.h). Their ports are sip_ports.c's, the packet path is in
  * sip_relay.c, GStreamer in sip_pipeline.c.
  */
 #include <arpa/inet.h>
@@ -49,6 +49,18 @@ void sip_out_next(const sip_leg *leg, int64_t now, uint16_t *seq, uint32_t *ts)
 	*ts = leg->out.ts + step;
 }
 
+static int64_t monotonic_us(void *ud)
+{
+	(void)ud;
+	return g_get_monotonic_time();
+}
+
+void sip_media_set_clock(sip_media *m, int64_t (*now_us)(void *ud), void *ud)
+{
+	m->now_us = now_us ? now_us : monotonic_us;
+	m->now_ud = now_us ? ud : NULL;
+}
+
 unsigned sip_codec_clock_rate(sip_codec codec)
 {
 	return codec == SIP_CODEC_OPUS ? 48000 : 8000;
@@ -86,7 +98,9 @@ int sip_media_new(tsunagu_host *host, const tsunagu_host_api *api, const char *b
 	m->port_max = port_max;
 	m->next_port = first;
 	m->epfd = -1;
+	m->now_us = monotonic_us;
 	g_queue_init(&m->legs);
+	g_queue_init(&m->pool);
 	g_object_unref(addr);
 	rc = native ? sip_relay_open(m) : -EINVAL;
 	if (rc < 0) {
@@ -105,61 +119,10 @@ void sip_media_free(sip_media *m)
 		return;
 	while (m->legs.head)
 		sip_leg_free(m->legs.head->data);
+	sip_ports_close_pool(m);
 	sip_relay_close(m);
 	g_free(m->bind_ip);
 	g_free(m);
-}
-
-/* Binds a UDP socket on the media address; -EADDRINUSE when taken. A
- * plain socket: two legs a call, two sockets a leg, and a GSocket each
- * (GObject construction, GInetAddress parsing, GError) was most of what a
- * call's media setup cost. */
-static int bind_one(sip_media *m, uint16_t port, int *out)
-{
-	struct sockaddr_storage sa = m->bind_sa;
-	if (sa.ss_family == AF_INET6)
-		((struct sockaddr_in6 *)&sa)->sin6_port = htons(port);
-	else
-		((struct sockaddr_in *)&sa)->sin_port = htons(port);
-	int fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
-	if (fd < 0)
-		return -EMFILE;
-	if (bind(fd, (struct sockaddr *)&sa, m->bind_len) < 0) {
-		int rc = errno == EADDRINUSE ? -EADDRINUSE : -EADDRNOTAVAIL;
-		close(fd);
-		return rc;
-	}
-	*out = fd;
-	return 0;
-}
-
-/* Takes the next free even/odd pair of the range, searching round from
- * where the last one was taken so a just-freed port is reused last (a late
- * packet of an ended call then reaches nobody's new call). */
-static int bind_pair(sip_media *m, sip_leg *leg)
-{
-	unsigned pairs = (unsigned)(m->port_max - m->port_min + 1) / 2;
-	uint16_t port = m->next_port;
-	for (unsigned i = 0; i < pairs; i++, port = (uint16_t)(port + 2)) {
-		if (port + 1 > m->port_max)
-			port = m->port_min;
-		int rtp = -1, rtcp = -1;
-		int rc = bind_one(m, port, &rtp);
-		if (rc == 0)
-			rc = bind_one(m, (uint16_t)(port + 1), &rtcp);
-		if (rc == 0) {
-			leg->rtp_fd = rtp;
-			leg->rtcp_fd = rtcp;
-			leg->port = port;
-			m->next_port = (uint16_t)(port + 2 + 1 > m->port_max ? m->port_min : port + 2);
-			return 0;
-		}
-		if (rtp >= 0)
-			close(rtp);
-		if (rc != -EADDRINUSE)
-			return rc;
-	}
-	return -EADDRINUSE;
 }
 
 GSocket *sip_leg_rtp_socket(sip_leg *leg)
@@ -177,13 +140,17 @@ GSocket *sip_leg_rtp_socket(sip_leg *leg)
 	return leg->rtp_sock;
 }
 
-static void close_sockets(sip_leg *leg)
+/* The leg's pair back to the ports: pooled unless a duplicate of its RTP
+ * descriptor was made (udpsink's GSocket), which leaves the pair out of
+ * the epoll set first (a duplicate would keep it there) and closes it. */
+static void release_pair(sip_leg *leg)
 {
+	bool shared = leg->rtp_sock != NULL;
+	if (shared)
+		sip_relay_unwatch(leg->m, leg->pair);
 	g_clear_object(&leg->rtp_sock);
-	if (leg->rtp_fd >= 0)
-		close(leg->rtp_fd);
-	if (leg->rtcp_fd >= 0)
-		close(leg->rtcp_fd);
+	sip_ports_give(leg->m, leg->pair, !shared);
+	leg->pair = NULL;
 	leg->rtp_fd = leg->rtcp_fd = -1;
 }
 
@@ -202,19 +169,18 @@ int sip_leg_new(sip_media *m, sip_leg **out)
 	leg->out.ssrc = g_random_int();
 	leg->out.seq = (uint16_t)g_random_int();
 	leg->out.ts = g_random_int();
-	rc = bind_pair(m, leg);
+	rc = sip_ports_take(m, &leg->pair);
 	if (rc < 0)
 		goto fail;
-	rc = sip_relay_watch(leg);
-	if (rc < 0)
-		goto fail;
+	leg->pair->leg = leg;
+	leg->rtp_fd = leg->pair->rtp_fd;
+	leg->rtcp_fd = leg->pair->rtcp_fd;
+	leg->port = leg->pair->port;
 	leg->link.data = leg;
 	g_queue_push_tail_link(&m->legs, &leg->link);
 	*out = leg;
 	return 0;
 fail:
-	sip_relay_unwatch(leg);
-	close_sockets(leg);
 	g_free(leg);
 	return rc;
 }
@@ -334,9 +300,8 @@ void sip_leg_free(sip_leg *leg)
 		return;
 	sip_unbridge(leg);
 	stop_output(leg, true);
-	sip_relay_unwatch(leg);
 	g_queue_unlink(&leg->m->legs, &leg->link);
-	close_sockets(leg);
+	release_pair(leg);
 	g_free(leg);
 }
 

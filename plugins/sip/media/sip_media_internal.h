@@ -1,5 +1,6 @@
 /* The media engine's private state, shared by its files:
- *   sip_media.c     the engine, port range, legs, sockets, counters;
+ *   sip_media.c     the engine, legs, counters;
+ *   sip_ports.c     the port range and the pool of bound pairs;
  *   sip_relay.c     the loop-side relay (recvmmsg/sendmmsg, rewriting);
  *   sip_pipeline.c  GStreamer: playing a WAV, transcoding a bridge.
  * Loop thread only, except the fields of sip_pipe marked otherwise.
@@ -64,14 +65,28 @@ typedef struct sip_pipe {
 	} ring[SIP_PIPE_RING]; /* packet i at ring[i % SIP_PIPE_RING] */
 } sip_pipe;
 
-struct sip_leg {
-	sip_media *m;
+/* A bound RTP/RTCP pair of ports (sip_ports.c). Both sockets stay in
+ * m->epfd, the pair (its low bit set for RTCP) as the event's data, from
+ * bind to close, through any number of legs. */
+typedef struct sip_port_pair {
 	int rtp_fd, rtcp_fd;   /* owned; plain sockets (a GSocket each cost a
 				* GObject construction per socket, 4 a call) */
+	uint16_t port;         /* RTP; RTCP is port + 1 */
+	sip_leg *leg;          /* the leg using it; NULL while pooled */
+	int64_t pooled_us;     /* pooled: quiet since (m->now_us clock) */
+	unsigned pooled_rx;    /* datagrams received while pooled */
+	bool stray;            /* still receiving a stream: out of the epoll set,
+				* closed when it reaches the pool's head */
+	GList link;            /* in m->pool */
+} sip_port_pair;
+
+struct sip_leg {
+	sip_media *m;
+	sip_port_pair *pair;   /* owned while the leg lives */
+	int rtp_fd, rtcp_fd;   /* the pair's, copied for the packet path */
 	GSocket *rtp_sock;     /* made on the first pipeline (sip_leg_rtp_socket),
 				* over a dup of rtp_fd; udpsink borrows it */
 	uint16_t port;         /* RTP; RTCP is port + 1 */
-	bool watched;          /* both sockets in m->epfd */
 
 	bool has_remote;
 	struct sockaddr_storage remote;
@@ -110,8 +125,11 @@ struct sip_media {
 	uint16_t port_min, port_max;
 	uint16_t next_port;    /* where the next search starts (even) */
 	GQueue legs;
-	int epfd;              /* every leg's sockets (sip_relay.c) */
+	int epfd;              /* every pair's sockets (sip_relay.c) */
 	guint watch;           /* the epoll fd's source on the loop */
+	GQueue pool;           /* sip_port_pair* freed, oldest (quiet longest) first */
+	int64_t (*now_us)(void *ud); /* the pool's clock (tests set theirs) */
+	void *now_ud;
 };
 
 /* Logs through the host when there is one (tests pass none). */
@@ -129,11 +147,36 @@ void sip_out_next(const sip_leg *leg, int64_t now, uint16_t *seq, uint32_t *ts);
  * leg); NULL when it cannot be made. Borrowed. */
 GSocket *sip_leg_rtp_socket(sip_leg *leg);
 
+/* sip_ports.c: the port range and the pool of bound pairs. */
+/* How long nothing must have reached a pooled pair before a new leg takes
+ * it: in-flight packets of the ended call and a far end that missed the
+ * BYE show up well within it (RTP every 20 ms, RTCP every 5 s at most
+ * shortened to a quiet check of the RTP socket). */
+#define SIP_PORTS_QUARANTINE_US (4 * G_USEC_PER_SEC)
+/* Pairs kept bound at most (two descriptors each): beyond, a freed pair is
+ * closed as before. */
+#define SIP_PORTS_POOL_MAX 1024
+/* A pair for a new leg: from the pool when its head has been quiet for
+ * SIP_PORTS_QUARANTINE_US, else bound round the range; when the range has
+ * no free pair, the pool's oldest. -EADDRINUSE none at all. */
+int sip_ports_take(sip_media *m, sip_port_pair **out);
+/* The pair of a freed leg: pooled when reusable (no descriptor of it was
+ * duplicated: a pipeline's udpsink may have set options on the socket) and
+ * the pool has room, else closed. */
+void sip_ports_give(sip_media *m, sip_port_pair *pair, bool reusable);
+/* Closes every pooled pair (the engine's end). */
+void sip_ports_close_pool(sip_media *m);
+/* A datagram came to a pooled pair (sip_relay.c, after draining it): its
+ * quarantine starts again. Inside the epoll batch: closes nothing. */
+void sip_ports_pooled_rx(sip_media *m, sip_port_pair *pair, unsigned datagrams);
+
 /* sip_relay.c */
 int sip_relay_open(sip_media *m);
 void sip_relay_close(sip_media *m);
-int sip_relay_watch(sip_leg *leg);
-void sip_relay_unwatch(sip_leg *leg);
+/* Both sockets of a new pair into the epoll set. */
+int sip_relay_watch(sip_media *m, sip_port_pair *pair);
+/* Out of the epoll set (a pair whose descriptor is shared, or a stray). */
+void sip_relay_unwatch(sip_media *m, sip_port_pair *pair);
 
 /* sip_pipeline.c */
 int sip_pipe_new_player(sip_leg *leg, const char *path, bool loop, sip_leg_done_fn done,

@@ -167,9 +167,25 @@ static void read_rtcp(sip_leg *leg)
 			return;
 }
 
-/* The epoll set's data: the leg, its low bit set for the RTCP socket
- * (legs are aligned). */
+/* The epoll set's data: the port pair, its low bit set for the RTCP
+ * socket (pairs are aligned). */
 #define RTCP_TAG ((uintptr_t)1)
+
+/* A pooled pair (no leg): whatever reaches it is read and dropped, and
+ * tells the pool the port is not quiet yet (sip_ports.c). */
+static void read_pooled(sip_media *m, sip_port_pair *pair, int fd)
+{
+	uint8_t buf[16];
+	unsigned n = 0;
+	for (int i = 0; i < BATCH; i++) {
+		if (recv(fd, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC) >= 0)
+			n++;
+		else if (errno != EINTR && errno != ECONNREFUSED)
+			break;
+	}
+	if (n)
+		sip_ports_pooled_rx(m, pair, n);
+}
 
 /* Loop thread. user_data: the sip_media. One source for every socket of
  * the engine: GLib's loop polls and walks every source of the context on
@@ -177,7 +193,7 @@ static void read_rtcp(sip_leg *leg)
  * all calls; epoll hands back only the sockets that have packets. */
 static gboolean on_ready(gint fd, GIOCondition cond, gpointer user_data)
 {
-	(void)user_data;
+	sip_media *m = user_data;
 	(void)cond;
 	struct epoll_event evs[64];
 	for (;;) {
@@ -186,10 +202,13 @@ static gboolean on_ready(gint fd, GIOCondition cond, gpointer user_data)
 			continue;
 		for (int i = 0; i < n; i++) {
 			uintptr_t v = (uintptr_t)evs[i].data.ptr;
-			if (v & RTCP_TAG)
-				read_rtcp((sip_leg *)(v & ~RTCP_TAG));
+			sip_port_pair *pair = (sip_port_pair *)(v & ~RTCP_TAG);
+			if (!pair->leg)
+				read_pooled(m, pair, v & RTCP_TAG ? pair->rtcp_fd : pair->rtp_fd);
+			else if (v & RTCP_TAG)
+				read_rtcp(pair->leg);
 			else
-				read_rtp((sip_leg *)v);
+				read_rtp(pair->leg);
 		}
 		if (n < 64)
 			break;
@@ -216,33 +235,25 @@ void sip_relay_close(sip_media *m)
 	m->epfd = -1;
 }
 
-int sip_relay_watch(sip_leg *leg)
+int sip_relay_watch(sip_media *m, sip_port_pair *pair)
 {
-	int epfd = leg->m->epfd;
-	struct epoll_event rtp = {.events = EPOLLIN, .data.ptr = leg};
+	struct epoll_event rtp = {.events = EPOLLIN, .data.ptr = pair};
 	struct epoll_event rtcp = {.events = EPOLLIN,
-				   .data.ptr = (void *)((uintptr_t)leg | RTCP_TAG)};
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, leg->rtp_fd, &rtp) < 0)
+				   .data.ptr = (void *)((uintptr_t)pair | RTCP_TAG)};
+	if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, pair->rtp_fd, &rtp) < 0)
 		return -errno;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, leg->rtcp_fd, &rtcp) < 0) {
+	if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, pair->rtcp_fd, &rtcp) < 0) {
 		int rc = -errno;
-		epoll_ctl(epfd, EPOLL_CTL_DEL, leg->rtp_fd, NULL);
+		epoll_ctl(m->epfd, EPOLL_CTL_DEL, pair->rtp_fd, NULL);
 		return rc;
 	}
-	leg->watched = true;
 	return 0;
 }
 
-void sip_relay_unwatch(sip_leg *leg)
+/* Inside on_ready too (a stray pooled pair): an event of this pair still
+ * in the current batch finds it alive (nothing is freed here). */
+void sip_relay_unwatch(sip_media *m, sip_port_pair *pair)
 {
-	if (!leg->watched)
-		return;
-	/* Before the sockets close: a pending event of this leg in the
-	 * current epoll batch cannot be (no callback runs inside on_ready).
-	 * Closing a descriptor takes it out of the set by itself, unless a
-	 * duplicate keeps its socket open: only the RTP one ever has one
-	 * (udpsink's GSocket), so only it needs the syscall. */
-	if (leg->rtp_sock)
-		epoll_ctl(leg->m->epfd, EPOLL_CTL_DEL, leg->rtp_fd, NULL);
-	leg->watched = false;
+	epoll_ctl(m->epfd, EPOLL_CTL_DEL, pair->rtp_fd, NULL);
+	epoll_ctl(m->epfd, EPOLL_CTL_DEL, pair->rtcp_fd, NULL);
 }

@@ -39,6 +39,8 @@ bool test_run_until(bool (*pred)(const void *arg), const void *arg);
 bool test_wait_flag(const bool *flag);
 /* Runs pending events of the default main context without blocking. */
 void test_drain_loop(void);
+/* Whether 127.0.0.1:port can be bound now (nothing of ours holds it). */
+bool test_port_free(uint16_t port);
 
 /* The fixture of the leg tests: a media engine on 127.0.0.1 with the port
  * range [port_min, port_max], two legs a and b, and their fake far ends ea

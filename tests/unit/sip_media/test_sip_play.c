@@ -233,18 +233,6 @@ static void test_stop_and_errors(fixture *f, gconstpointer data)
 	g_free(wav);
 }
 
-/* Whether 127.0.0.1:port can be bound now (nothing of ours holds it). */
-static bool port_free(uint16_t port)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-				 .sin_port = htons(port)};
-	bool ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-	close(fd);
-	return ok;
-}
-
 /* A leg's sockets are plain descriptors; the one udpsink needs is a
  * GSocket over a duplicate, made when a file first plays. Freeing the leg
  * closes both: its ports are free at once, and a late packet to its old
@@ -257,16 +245,16 @@ static void test_freed_after_playing(fixture *f, gconstpointer data)
 	sip_leg *c = NULL;
 	g_assert_cmpint(sip_leg_new(f->m, &c), ==, 0);
 	uint16_t port = sip_leg_local_port(c);
-	g_assert_false(port_free(port));
-	g_assert_false(port_free((uint16_t)(port + 1)));
+	g_assert_false(test_port_free(port));
+	g_assert_false(test_port_free((uint16_t)(port + 1)));
 	g_assert_cmpint(sip_leg_set_remote(c, "127.0.0.1", f->ea.port, SIP_CODEC_PCMU, 0), ==, 0);
 	g_assert_cmpint(sip_leg_play(c, wav, false, NULL, NULL), ==, 0);
 	g_assert_true(test_ep_wait(&f->ea, 2));
 	sip_leg_free(c);
 	test_ep_send_rtp(&f->eb, port, 0, 1, 160, 0x77, 160, 0x11);
 	test_drain_loop();
-	g_assert_true(port_free(port));
-	g_assert_true(port_free((uint16_t)(port + 1)));
+	g_assert_true(test_port_free(port));
+	g_assert_true(test_port_free((uint16_t)(port + 1)));
 	/* the relay still works for the legs left */
 	g_assert_cmpint(sip_bridge(f->a, f->b), ==, 0);
 	guint before = f->eb.pkts->len;
