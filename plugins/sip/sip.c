@@ -36,8 +36,9 @@ static const tsunagu_plugin_conf_key sip_schema[] = {
 	 "longest registration granted (longer requests are shortened)"},
 	{"caller_id", TSUNAGU_PLUGIN_CONF_STRING, "tsunagu",
 	 "the From user of call-backs sent through the outbound trunk"},
-	{"secret_file", TSUNAGU_PLUGIN_CONF_STRING, "",
-	 "key file (made 0600 when missing) that encrypts outbound trunk passwords; empty = none"},
+	{"secret_file", TSUNAGU_PLUGIN_CONF_STRING, "secret.key",
+	 "key file (made 0600 when missing) that encrypts outbound trunk passwords; relative to "
+	 "the plugin's data directory; empty = no outbound passwords"},
 	{"jitter_latency", TSUNAGU_PLUGIN_CONF_DURATION, "60ms",
 	 "jitter buffer of transcoded audio (reordered packets put back in order); 0..1s"},
 	{NULL, 0, NULL, NULL},

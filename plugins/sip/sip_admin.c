@@ -181,19 +181,39 @@ static void load_one(sip_state *st, bool trunks)
 }
 
 /* The key of outbound trunk passwords (sip_secret.h). Without one, trunks
- * keep working and only a new outbound password is refused, saying why. */
+ * keep working and only a new outbound password is refused, saying why.
+ * A relative secret_file (the default, "secret.key") lives in the plugin's
+ * data directory, beside the database whose passwords it seals. */
 static void load_secret_key(sip_state *st)
 {
-	const char *path = st->api->config_string(st->host, "secret_file");
-	if (!path || !path[0])
-		return;
-	int rc = sip_secret_key_load(path, st->secret_key);
+	const char *conf = st->api->config_string(st->host, "secret_file");
+	const char *dir = NULL;
+	char *path = NULL;
+	int rc;
+
+	if (!conf || !conf[0])
+		return; /* the admin's choice: no outbound passwords */
+	if (g_path_is_absolute(conf)) {
+		path = g_strdup(conf);
+	} else {
+		rc = TSUNAGU_HOST_HAS(st->api, data_dir) ? st->api->data_dir(st->host, &dir) : -ENOSYS;
+		if (rc) {
+			st->api->log(st->host, TSUNAGU_PLUGIN_LOG_ERROR,
+				     "secret_file %s: relative, and the host gives no data directory (%s); "
+				     "outbound trunk passwords cannot be used",
+				     conf, g_strerror(-rc));
+			return;
+		}
+		path = g_build_filename(dir, conf, NULL);
+	}
+	rc = sip_secret_key_load(path, st->secret_key);
 	st->have_secret_key = rc == 0;
 	if (rc)
 		st->api->log(st->host, TSUNAGU_PLUGIN_LOG_ERROR,
 			     "secret_file %s: %s; outbound trunk passwords cannot be used", path,
 			     rc == -EPERM ? "readable by group or others (chmod 600 it)"
 			     : rc == -EINVAL ? "not a key of 32 bytes" : g_strerror(-rc));
+	g_free(path);
 }
 
 void sip_admin_load(sip_state *st)
