@@ -222,24 +222,33 @@ typedef int (*conv_step)(tsunagu_router *r, tsunagu_store_conversation *conv, vo
 typedef int (*call_step)(tsunagu_router *r, tsunagu_store_conversation *conv,
 			 tsunagu_store_call *c, const void *arg);
 
-/* Loads the conversation, runs step as one atomic unit and re-arms the
- * deadline timer (offers may have come or gone). */
+/* Runs step on conv (loaded by the caller) as one atomic unit and re-arms
+ * the deadline timer (offers may have come or gone). */
+static int conversation_run(tsunagu_router *r, tsunagu_store_conversation *conv, conv_step step,
+			    void *arg)
+{
+	unsigned mark;
+	int ret = router_unit_begin(r, &mark);
+
+	if (ret == 0) {
+		ret = router_unit_end(r, mark, step(r, conv, arg));
+		router_arm_deadline(r);
+	}
+	return ret;
+}
+
+/* conversation_run on the conversation loaded first. */
 static int with_conversation(tsunagu_router *r, int64_t conversation_id, conv_step step,
 			     void *arg)
 {
 	tsunagu_store_conversation *conv = NULL;
-	unsigned mark;
 	int ret;
 
 	if (!r)
 		return -EINVAL;
 	ret = tsunagu_store_conversation_get(r->core->store, conversation_id, &conv);
 	if (ret == 0)
-		ret = router_unit_begin(r, &mark);
-	if (ret == 0) {
-		ret = router_unit_end(r, mark, step(r, conv, arg));
-		router_arm_deadline(r);
-	}
+		ret = conversation_run(r, conv, step, arg);
 	tsunagu_store_conversation_free(conv);
 	return ret;
 }
@@ -260,9 +269,14 @@ static int call_job_run(tsunagu_router *r, tsunagu_store_conversation *conv, voi
 static int with_call(tsunagu_router *r, int64_t call_id, call_step step, const void *arg)
 {
 	call_job job = {NULL, step, arg};
-	int ret = r ? tsunagu_store_call_get(r->core->store, call_id, &job.call) : -EINVAL;
+	tsunagu_store_conversation *conv = NULL;
+	/* One joined read instead of the call, then its conversation. */
+	int ret = r ? tsunagu_store_call_get_with_conversation(r->core->store, call_id, &job.call,
+							       &conv)
+		    : -EINVAL;
 	if (ret == 0)
-		ret = with_conversation(r, job.call->conversation_id, call_job_run, &job);
+		ret = conversation_run(r, conv, call_job_run, &job);
+	tsunagu_store_conversation_free(conv);
 	tsunagu_store_call_free(job.call);
 	return ret;
 }

@@ -112,10 +112,16 @@ static bool batch_due(const tsunagu_store *store, gint *timeout)
 	return false;
 }
 
+/* Also where the reads of the iteration stop sharing their read transaction
+ * (backend reads_end): GLib prepares every source before it polls, and
+ * skips only sources of a lower priority than one already ready, in which
+ * case it polls without waiting and the next iteration ends it. */
 static gboolean source_prepare(GSource *source, gint *timeout)
 {
 	tsunagu_store *store = ((store_source *)source)->store;
 
+	if (store->ops->reads_end)
+		store->ops->reads_end(store->be);
 	*timeout = -1;
 	return store->ready->len > 0 || batch_due(store, timeout);
 }

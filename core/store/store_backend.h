@@ -247,6 +247,16 @@ typedef struct tsunagu_store_backend_ops {
 	 * arguments already checked, *conv_out already NULL. */
 	int (*conversation_of_identity)(void *be, const char *channel, const char *external_id,
 					int64_t *contact_id, tsunagu_store_conversation **conv_out);
+	/* Appended (issue 5, one read transaction per loop iteration): ends
+	 * whatever the backend opened so that the reads outside a batch share
+	 * a snapshot (NULL: none). store.c calls it before the loop waits (its
+	 * source's prepare) and before close; begin must end it as well. A
+	 * read transaction must never outlive the iteration: it would hold a
+	 * WAL read mark (checkpoints stop there) and an old snapshot. */
+	void (*reads_end)(void *be);
+	/* Appended (issue 5): as in store_calls.h; arguments already checked. */
+	int (*call_get_with_conversation)(void *be, int64_t id, tsunagu_store_call **call_out,
+					  tsunagu_store_conversation **conv_out);
 } tsunagu_store_backend_ops;
 
 /* The embedded default (store_sqlite.c). */

@@ -46,6 +46,11 @@ int tsunagu_store_call_create(tsunagu_store *store, int64_t conversation_id,
 int tsunagu_store_call_open(tsunagu_store *store, int64_t conversation_id, const char *direction,
 			    tsunagu_store_call **out);
 int tsunagu_store_call_get(tsunagu_store *store, int64_t id, tsunagu_store_call **out);
+/* The call and its conversation in one read (the router's every call step
+ * needs both: issue 5). Both owned by the caller; -ENOENT when no such call. */
+int tsunagu_store_call_get_with_conversation(tsunagu_store *store, int64_t id,
+					     tsunagu_store_call **call_out,
+					     tsunagu_store_conversation **conv_out);
 /* The newest call of a conversation; -ENOENT when none. */
 int tsunagu_store_call_of_conversation(tsunagu_store *store, int64_t conversation_id,
 				       tsunagu_store_call **out);

@@ -139,6 +139,15 @@ int tsunagu_store_call_get(tsunagu_store *store, int64_t id, tsunagu_store_call 
 	return OPS(store)->call_get(BE(store), id, out);
 }
 
+int tsunagu_store_call_get_with_conversation(tsunagu_store *store, int64_t id,
+					     tsunagu_store_call **call_out,
+					     tsunagu_store_conversation **conv_out)
+{
+	if (!store || !call_out || !conv_out)
+		return -EINVAL;
+	return OPS(store)->call_get_with_conversation(BE(store), id, call_out, conv_out);
+}
+
 int tsunagu_store_call_of_conversation(tsunagu_store *store, int64_t conversation_id,
 				       tsunagu_store_call **out)
 {

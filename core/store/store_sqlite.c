@@ -15,6 +15,7 @@
 #define SQLITE_DEFAULT_BUSY_MS 5000
 
 static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
+static const char SQL_BEGIN_READ[] = "BEGIN DEFERRED";
 static const char SQL_COMMIT[] = "COMMIT";
 static const char SQL_ROLLBACK[] = "ROLLBACK";
 static const char SQL_SAVEPOINT[] = "SAVEPOINT op";
@@ -27,7 +28,7 @@ static const char SQL_NEWEST_MESSAGE[] = "SELECT max(id) FROM messages";
 
 /* ---- helpers --------------------------------------------------------------- */
 
-sqlite3_stmt *tsunagu_sqlite_stmt(tsunagu_sqlite *sq, const char *sql)
+static sqlite3_stmt *stmt_cached(tsunagu_sqlite *sq, const char *sql)
 {
 	sqlite3_stmt *st = g_hash_table_lookup(sq->stmts, sql);
 	int rc;
@@ -41,6 +42,29 @@ sqlite3_stmt *tsunagu_sqlite_stmt(tsunagu_sqlite *sq, const char *sql)
 	}
 	g_hash_table_insert(sq->stmts, (gpointer)sql, st);
 	return st;
+}
+
+/* Opens the read transaction that the reads up to the loop's next wait share
+ * (share_reads). Never inside a batch, nor after the backend aborted one the
+ * store has not yet ended with begin/commit/rollback (sq->batch stays set):
+ * a transaction opened there would make in_transaction() say the lost batch
+ * is alive. A failed BEGIN leaves the read in autocommit, as before. */
+static void read_begin(tsunagu_sqlite *sq)
+{
+	sqlite3_stmt *st;
+
+	if (!sq->share_reads || sq->batch || sq->read_open || !sqlite3_get_autocommit(sq->db))
+		return;
+	st = stmt_cached(sq, SQL_BEGIN_READ);
+	if (st && sqlite3_step(st) == SQLITE_DONE)
+		sq->read_open = true;
+	tsunagu_sqlite_done(st);
+}
+
+sqlite3_stmt *tsunagu_sqlite_stmt(tsunagu_sqlite *sq, const char *sql)
+{
+	read_begin(sq);
+	return stmt_cached(sq, sql);
 }
 
 void tsunagu_sqlite_done(sqlite3_stmt *st)
@@ -193,12 +217,15 @@ out:
 	return r;
 }
 
+static void sq_reads_end(void *be);
+
 static void sq_close(void *be)
 {
 	tsunagu_sqlite *sq = be;
 
 	if (!sq)
 		return;
+	sq_reads_end(sq);
 	tsunagu_sqlite_search_stop(sq);
 	tsunagu_sqlite_checkpointer_stop(sq);
 	tsunagu_sqlite_profile_stop(sq);
@@ -294,6 +321,7 @@ static int sq_open(const tsunagu_store_options *opts, void **be_out)
 	if (r < 0)
 		goto out;
 	tsunagu_sqlite_checkpointer_start(sq);
+	sq->share_reads = true;
 	tlog_info("opened %s (schema %d, WAL, synchronous=%s)", opts->path, sq->schema_version,
 		  sync);
 	*be_out = sq;
@@ -313,20 +341,47 @@ static int sq_schema_version(void *be)
 
 static int sq_exec_cached(tsunagu_sqlite *sq, const char *sql)
 {
-	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, sql);
+	sqlite3_stmt *st = stmt_cached(sq, sql);
 
 	if (!st)
 		return -EIO;
 	return tsunagu_sqlite_run(sq, st, sql);
 }
 
-static int sq_begin(void *be)
+/* Ends the shared read transaction (read_begin). COMMIT of a transaction
+ * that only read cannot fail but for a statement still writing; should a
+ * write have run outside a batch after all, it is made durable here rather
+ * than lost, and said. */
+static void sq_reads_end(void *be)
 {
 	tsunagu_sqlite *sq = be;
 
+	if (!sq->read_open)
+		return;
+	sq->read_open = false;
+	if (sqlite3_get_autocommit(sq->db))
+		return; /* SQLite ended it (an error rolled it back) */
+	if (sqlite3_txn_state(sq->db, NULL) == SQLITE_TXN_WRITE)
+		tlog_error("a write ran outside the batch; committed with the reads");
+	if (sq_exec_cached(sq, SQL_COMMIT) < 0 && !sqlite3_get_autocommit(sq->db))
+		sq_exec_cached(sq, SQL_ROLLBACK);
+}
+
+/* Ends the shared read transaction first rather than upgrading it: a
+ * deferred transaction's upgrade to writing does not wait on the busy
+ * handler (SQLite returns SQLITE_BUSY at once when another connection, such
+ * as an admin tool, holds the write lock), BEGIN IMMEDIATE does. */
+static int sq_begin(void *be)
+{
+	tsunagu_sqlite *sq = be;
+	int r;
+
+	sq_reads_end(sq);
 	sq->batch_first_id = 0;
 	g_array_set_size(sq->fts_marks, 0);
-	return sq_exec_cached(sq, SQL_BEGIN);
+	r = sq_exec_cached(sq, SQL_BEGIN);
+	sq->batch = r == 0;
+	return r;
 }
 
 static void sq_rollback(void *be)
@@ -334,7 +389,8 @@ static void sq_rollback(void *be)
 	tsunagu_sqlite *sq = be;
 
 	sq->batch_first_id = 0;
-
+	sq->batch = false;
+	sq->read_open = false;
 	if (!sqlite3_get_autocommit(sq->db))
 		sq_exec_cached(sq, SQL_ROLLBACK);
 }
@@ -356,6 +412,8 @@ static int sq_commit(void *be)
 	if (r == 0)
 		r = sq_exec_cached(sq, SQL_COMMIT);
 	if (r == 0)
+		sq->batch = false;
+	if (r == 0)
 		tsunagu_sqlite_search_committed(sq, last_id);
 
 	/* A failed COMMIT may leave the transaction open (SQLITE_BUSY); the
@@ -372,7 +430,9 @@ static int sq_commit(void *be)
 
 static bool sq_in_transaction(void *be)
 {
-	return !sqlite3_get_autocommit(((tsunagu_sqlite *)be)->db);
+	tsunagu_sqlite *sq = be;
+
+	return !sq->read_open && !sqlite3_get_autocommit(sq->db);
 }
 
 /* Savepoints share one name: SQLite then releases and rolls back to the
@@ -503,6 +563,8 @@ const tsunagu_store_backend_ops tsunagu_store_sqlite_ops = {
 	.savepoint = sq_savepoint,
 	.release = sq_release,
 	.rollback_to = sq_rollback_to,
+	.reads_end = sq_reads_end,
+	.call_get_with_conversation = tsunagu_sqlite_call_get_with_conversation,
 
 	.event_append = tsunagu_sqlite_event_append,
 	.events_range = tsunagu_sqlite_events_range,

@@ -36,6 +36,13 @@ typedef struct {
 	tsunagu_sqlite_checkpointer *checkpointer; /* store_sqlite_checkpoint.c */
 	tsunagu_sqlite_search *search; /* store_sqlite_search.c; NULL for ":memory:" */
 	tsunagu_sqlite_profile *profile; /* store_sqlite_profile.c; NULL unless asked for */
+	/* Reads outside a batch share one read transaction until the store's
+	 * next prepare (reads_end): in autocommit each read took and dropped
+	 * the file's shared lock and a WAL read mark (~4 fcntl) and set up a
+	 * snapshot. The loop's connection only (a reader thread's has none). */
+	bool share_reads;
+	bool read_open;  /* that read transaction is open */
+	bool batch;      /* begin succeeded and neither commit nor rollback came since */
 } tsunagu_sqlite;
 
 /* The statement profile (store_sqlite_profile.c): start after the open when
@@ -87,7 +94,8 @@ sqlite3 *tsunagu_store_sqlite_db(tsunagu_store *store);
 /* ---- helpers (store_sqlite.c) --------------------------------------------- */
 
 /* The cached statement for sql (static text), reset and unbound; NULL after
- * logging when it does not prepare. */
+ * logging when it does not prepare. Outside a batch on the loop's connection
+ * it first opens the shared read transaction (share_reads). */
 sqlite3_stmt *tsunagu_sqlite_stmt(tsunagu_sqlite *sq, const char *sql);
 /* Resets st after use (NULL is a no-op). */
 void tsunagu_sqlite_done(sqlite3_stmt *st);
@@ -295,6 +303,9 @@ int tsunagu_sqlite_status_subtype_delete(void *be, int64_t id, GArray **moved_ou
 int tsunagu_sqlite_call_create(void *be, int64_t conversation_id, const char *direction,
 			       int64_t *id_out, tsunagu_store_call **call_out);
 int tsunagu_sqlite_call_get(void *be, int64_t id, tsunagu_store_call **out);
+int tsunagu_sqlite_call_get_with_conversation(void *be, int64_t id,
+					      tsunagu_store_call **call_out,
+					      tsunagu_store_conversation **conv_out);
 int tsunagu_sqlite_call_of_conversation(void *be, int64_t conversation_id,
 					tsunagu_store_call **out);
 int tsunagu_sqlite_call_update(void *be, const tsunagu_store_call *c, unsigned parts);

@@ -21,6 +21,9 @@ static const char SQL_CALL_INSERT[] =
 	"INSERT INTO calls (conversation_id, direction, state, queued_at)"
 	" VALUES (?1, ?2, 'queued', ?3)";
 static const char SQL_CALL_GET[] = "SELECT " CALL_COLUMNS " FROM " CALLS_FROM " WHERE calls.id = ?1";
+static const char SQL_CALL_WITH_CONV[] =
+	"SELECT " CALL_COLUMNS ", " TSUNAGU_SQLITE_CONV_COLUMNS("c.") " FROM " CALLS_FROM
+	" JOIN conversations c ON c.id = calls.conversation_id WHERE calls.id = ?1";
 static const char SQL_CALL_OF_CONV[] =
 	"SELECT " CALL_COLUMNS " FROM " CALLS_FROM " WHERE calls.conversation_id = ?1 ORDER BY calls.id DESC LIMIT 1";
 /* Writes only a row that differs (migration 13, docs/store.md): SQLite
@@ -193,6 +196,26 @@ static int call_one(tsunagu_sqlite *sq, const char *sql, int64_t id, tsunagu_sto
 int tsunagu_sqlite_call_get(void *be, int64_t id, tsunagu_store_call **out)
 {
 	return call_one(be, SQL_CALL_GET, id, out);
+}
+
+int tsunagu_sqlite_call_get_with_conversation(void *be, int64_t id,
+					      tsunagu_store_call **call_out,
+					      tsunagu_store_conversation **conv_out)
+{
+	tsunagu_sqlite *sq = be;
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_CALL_WITH_CONV);
+	int r;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	r = tsunagu_sqlite_step_row(sq, st, "reading a call and its conversation");
+	if (r <= 0)
+		return r < 0 ? r : -ENOENT;
+	*call_out = call_row(st);
+	*conv_out = tsunagu_sqlite_conversation_from_row(st, CALL_NCOLUMNS);
+	tsunagu_sqlite_done(st);
+	return 0;
 }
 
 int tsunagu_sqlite_call_of_conversation(void *be, int64_t conversation_id,

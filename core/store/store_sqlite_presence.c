@@ -22,10 +22,12 @@ static const char SQL_STAFF_EXISTS[] = "SELECT 1 FROM staff WHERE id = ?1";
 static const char SQL_SUBTYPE_KIND[] = "SELECT 1 FROM status_subtypes WHERE id = ?1";
 /* Without RETURNING, which materialises its rows in a temporary table at
  * every execution (issue 5: the reset runs at every answered call, and
- * its count is known without reading it). */
+ * its count is known without reading it). A reset of a counter already 0
+ * writes nothing: rewriting the row dirtied the staff page (one more WAL
+ * frame) at nearly every answered call. */
 static const char SQL_MISSED[] =
 	"UPDATE staff SET missed_offers = CASE WHEN ?2 THEN missed_offers + 1 ELSE 0 END"
-	" WHERE id = ?1";
+	" WHERE id = ?1 AND (?2 OR missed_offers <> 0)";
 static const char SQL_MISSED_READ[] = "SELECT missed_offers FROM staff WHERE id = ?1";
 static const char SQL_ELIGIBLE_CHAT[] =
 	"SELECT 1 FROM staff s WHERE s.id = ?1 AND " TSUNAGU_SQLITE_CHAT_ELIGIBLE;
@@ -113,11 +115,14 @@ int tsunagu_sqlite_staff_set_subtype(void *be, int64_t staff_id, int64_t subtype
 int tsunagu_sqlite_staff_count_missed(void *be, int64_t staff_id, bool missed, int *count_out)
 {
 	tsunagu_sqlite *sq = be;
-	int64_t n = 0;
+	int64_t n = 0, exists;
 	int ret = tsunagu_sqlite_run_ids(sq, SQL_MISSED, staff_id, missed, "counting missed offers");
 
+	/* No change: no such staff, or (a reset) a count already 0. */
 	if (ret == 0 && sqlite3_changes(sq->db) == 0)
-		ret = -ENOENT;
+		ret = missed ? -ENOENT
+			     : tsunagu_sqlite_int64_of(sq, SQL_STAFF_EXISTS, staff_id, 0, &exists,
+						       -ENOENT, "counting missed offers");
 	if (ret == 0 && missed)
 		ret = tsunagu_sqlite_int64_of(sq, SQL_MISSED_READ, staff_id, 0, &n, -ENOENT,
 					      "counting missed offers");

@@ -201,8 +201,9 @@ static void test_migration_on_rows(store_fixture *fx, gconstpointer data)
 	assert_checks_enforced(fx, conv, staff);
 }
 
-/* Counting up reads the count back; the reset is 0 without a read; an
- * unknown operator is -ENOENT either way and nothing is written. */
+/* Counting up reads the count back; the reset is 0 without a read and
+ * writes no row when the count is already 0; an unknown operator is -ENOENT
+ * either way and nothing is written. */
 static void test_missed_count(store_fixture *fx, gconstpointer data)
 {
 	int64_t staff = fixture_staff(fx, "amelia");
@@ -217,6 +218,18 @@ static void test_missed_count(store_fixture *fx, gconstpointer data)
 	g_assert_cmpint(tsunagu_store_staff_count_missed(fx->store, staff, true, NULL), ==, 0);
 	g_assert_cmpint(tsunagu_store_flush(fx->store), ==, 0);
 	g_assert_cmpint(count_of(fx, "SELECT missed_offers FROM staff"), ==, 1);
+
+	/* A reset of a count already 0 leaves the row alone (no row written:
+	 * issue 5, a WAL page per answered call) and still says 0. */
+	sqlite3 *db = tsunagu_store_sqlite_db(fx->store);
+	g_assert_cmpint(tsunagu_store_staff_count_missed(fx->store, staff, false, NULL), ==, 0);
+	int changes = sqlite3_total_changes(db);
+	n = -1;
+	g_assert_cmpint(tsunagu_store_staff_count_missed(fx->store, staff, false, &n), ==, 0);
+	g_assert_cmpint(n, ==, 0);
+	g_assert_cmpint(sqlite3_total_changes(db), ==, changes);
+	g_assert_cmpint(tsunagu_store_flush(fx->store), ==, 0);
+	g_assert_cmpint(count_of(fx, "SELECT missed_offers FROM staff"), ==, 0);
 	n = -1;
 	g_assert_cmpint(tsunagu_store_staff_count_missed(fx->store, staff + 1, true, &n), ==,
 			-ENOENT);

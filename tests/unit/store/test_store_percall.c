@@ -228,6 +228,45 @@ static void test_light_reads(store_fixture *fx, gconstpointer data)
 	g_assert_cmpint(tsunagu_store_call_channel(fx->store, call, NULL), ==, -EINVAL);
 }
 
+/* The joined read gives what the two reads give (issue 5: one read per call
+ * step of the router). */
+static void test_call_with_conversation(store_fixture *fx, gconstpointer data)
+{
+	int64_t staff = fixture_staff(fx, "amelia"), conv_id = fixture_conversation(fx, "phone");
+	tsunagu_store_call *call = NULL, *c = NULL;
+	tsunagu_store_conversation *conv = NULL, *v = NULL;
+
+	g_assert_cmpint(tsunagu_store_conversation_assign(fx->store, conv_id, staff, 0), ==, 0);
+	g_assert_cmpint(tsunagu_store_call_open(fx->store, conv_id, "inbound", &call), ==, 0);
+	g_assert_cmpint(tsunagu_store_flush(fx->store), ==, 0);
+	g_assert_cmpint(tsunagu_store_call_get_with_conversation(fx->store, call->id, &c, &v), ==, 0);
+	tsunagu_store_call_free(call);
+	g_assert_cmpint(tsunagu_store_call_get(fx->store, c->id, &call), ==, 0);
+	g_assert_cmpint(tsunagu_store_conversation_get(fx->store, conv_id, &conv), ==, 0);
+	g_assert_cmpint(c->conversation_id, ==, conv_id);
+	g_assert_cmpstr(c->state, ==, call->state);
+	g_assert_cmpstr(c->direction, ==, "inbound");
+	g_assert_cmpint(c->queued_at_us, ==, call->queued_at_us);
+	g_assert_cmpint(v->id, ==, conv_id);
+	g_assert_cmpstr(v->public_id, ==, conv->public_id);
+	g_assert_cmpstr(v->channel, ==, "phone");
+	g_assert_cmpint(v->assignee_id, ==, staff);
+	g_assert_cmpint(v->state, ==, conv->state);
+	g_assert_cmpint(v->contact_id, ==, conv->contact_id);
+	tsunagu_store_call_free(c);
+	tsunagu_store_conversation_free(v);
+	c = NULL;
+	v = NULL;
+	g_assert_cmpint(tsunagu_store_call_get_with_conversation(fx->store, call->id + 1, &c, &v),
+			==, -ENOENT);
+	g_assert_null(c);
+	g_assert_null(v);
+	g_assert_cmpint(tsunagu_store_call_get_with_conversation(fx->store, call->id, NULL, &v), ==,
+			-EINVAL);
+	tsunagu_store_call_free(call);
+	tsunagu_store_conversation_free(conv);
+}
+
 static int64_t guidance(store_fixture *fx, const char *name)
 {
 	tsunagu_store_guidance g = { .name = (char *)name, .duration_ms = 1000, .bytes = 16044,
@@ -405,6 +444,7 @@ int main(int argc, char **argv)
 	ADD("/store/percall/assign-state", test_assign_state);
 	ADD("/store/percall/contact-counts", test_contact_counts);
 	ADD("/store/percall/light-reads", test_light_reads);
+	ADD("/store/percall/call-with-conversation", test_call_with_conversation);
 	ADD("/store/percall/guidance-resolve", test_guidance_resolve);
 	ADD("/store/percall/offers-generation", test_offers_generation);
 	ADD("/store/percall/settings-rows", test_settings_rows);
