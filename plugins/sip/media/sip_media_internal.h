@@ -170,6 +170,10 @@ void sip_ports_close_pool(sip_media *m);
  * quarantine starts again. Inside the epoll batch: closes nothing. */
 void sip_ports_pooled_rx(sip_media *m, sip_port_pair *pair, unsigned datagrams);
 
+/* Reads and drops up to max datagrams waiting on fd (a pooled pair's, an
+ * RTCP socket's: nothing is relayed from them); the number read. */
+unsigned sip_ports_discard(int fd, unsigned max);
+
 /* sip_relay.c */
 int sip_relay_open(sip_media *m);
 void sip_relay_close(sip_media *m);

@@ -94,30 +94,26 @@ static void close_pair(sip_port_pair *p)
 	g_free(p);
 }
 
-/* True when a datagram waits on the pair's RTP socket (it came after the
- * relay's last read); it is read and discarded. */
-static bool rtp_pending(sip_port_pair *p)
+unsigned sip_ports_discard(int fd, unsigned max)
 {
 	uint8_t buf[16];
-	ssize_t n;
-	do
-		n = recv(p->rtp_fd, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC);
-	while (n < 0 && errno == EINTR);
-	/* ECONNREFUSED: an ICMP error of an earlier send, not a datagram */
-	return n >= 0;
+	unsigned n = 0;
+	for (unsigned i = 0; i < max; i++) {
+		if (recv(fd, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC) >= 0)
+			n++;
+		/* ECONNREFUSED: an ICMP error of an earlier send, not a datagram */
+		else if (errno != EINTR && errno != ECONNREFUSED)
+			break;
+	}
+	return n;
 }
 
 /* Empties both sockets: the range had no other pair, a pair still in its
  * quarantine goes to the new leg (what closing and binding again did). */
 static void drain(sip_port_pair *p)
 {
-	uint8_t buf[16];
-	int fds[2] = {p->rtp_fd, p->rtcp_fd};
-	for (int i = 0; i < 2; i++)
-		for (int k = 0; k < 4096; k++)
-			if (recv(fds[i], buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC) < 0 &&
-			    errno != EINTR && errno != ECONNREFUSED)
-				break;
+	sip_ports_discard(p->rtp_fd, 4096);
+	sip_ports_discard(p->rtcp_fd, 4096);
 }
 
 static sip_port_pair *pool_pop(sip_media *m)
@@ -139,7 +135,8 @@ int sip_ports_take(sip_media *m, sip_port_pair **out)
 	while ((p = g_queue_peek_head(&m->pool)) &&
 	       (p->stray || now - p->pooled_us >= SIP_PORTS_QUARANTINE_US)) {
 		pool_pop(m);
-		if (p->stray || rtp_pending(p)) {
+		/* a datagram came after the relay's last read: not quiet */
+		if (p->stray || sip_ports_discard(p->rtp_fd, 1) > 0) {
 			close_pair(p);
 			continue;
 		}

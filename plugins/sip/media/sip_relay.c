@@ -159,12 +159,7 @@ static void read_rtp(sip_leg *leg)
  * end); draining keeps the socket from holding stale reports. */
 static void read_rtcp(sip_leg *leg)
 {
-	uint8_t buf[PKT_MAX];
-	int fd = leg->rtcp_fd;
-	for (int i = 0; i < BATCH; i++)
-		if (recv(fd, buf, sizeof buf, MSG_DONTWAIT) < 0 && errno != EINTR &&
-		    errno != ECONNREFUSED)
-			return;
+	sip_ports_discard(leg->rtcp_fd, BATCH);
 }
 
 /* The epoll set's data: the port pair, its low bit set for the RTCP
@@ -175,14 +170,7 @@ static void read_rtcp(sip_leg *leg)
  * tells the pool the port is not quiet yet (sip_ports.c). */
 static void read_pooled(sip_media *m, sip_port_pair *pair, int fd)
 {
-	uint8_t buf[16];
-	unsigned n = 0;
-	for (int i = 0; i < BATCH; i++) {
-		if (recv(fd, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC) >= 0)
-			n++;
-		else if (errno != EINTR && errno != ECONNREFUSED)
-			break;
-	}
+	unsigned n = sip_ports_discard(fd, BATCH);
 	if (n)
 		sip_ports_pooled_rx(m, pair, n);
 }
