@@ -8,7 +8,9 @@
  * returns or later from the loop thread (for example from a store commit
  * callback, so a webhook gets 2xx only for durable data). If the client goes
  * away first, the request stays valid until responded to; the answer is then
- * dropped.
+ * dropped. A connection waits TSUNAGU_HTTP_ANSWER_TIMEOUT_S for a later
+ * answer, then is closed; handlers with a deadline of their own (reports:
+ * TSUNAGU_REPORT_TIMEOUT_MS) answer before that.
  *
  * WebSockets are routed by URL path (no subprotocol needed).
  * Thread: every function here and every handler run on the loop thread.
@@ -20,6 +22,13 @@
 #include <stdint.h>
 
 #include "core.h"
+
+/* libwebsockets closes a connection whose request is not answered within
+ * its timeout_secs (30 s, meant for reading headers and bodies); a handler
+ * answering later would lose its client at the same moment as a 30 s
+ * deadline of its own expired. A request not answered when its handler
+ * returns gets this much instead. */
+#define TSUNAGU_HTTP_ANSWER_TIMEOUT_S 90
 
 typedef struct tsunagu_http_request tsunagu_http_request;
 typedef struct tsunagu_ws_conn tsunagu_ws_conn;

@@ -200,6 +200,18 @@ void tsunagu_http_dispatch(tsunagu_http_request *req)
 
 /* ---- the libwebsockets protocol --------------------------------------- */
 
+/* After a dispatch: a request still here was not answered with its client
+ * gone; one its handler will answer later gets TSUNAGU_HTTP_ANSWER_TIMEOUT_S
+ * instead of lws' 30 s body timeout, which would cut the client off. */
+static void answer_pending(struct lws *wsi, tsunagu_http_pss *pss)
+{
+	if (!pss->req || !pss->req->dispatched)
+		return;
+	pss->req->in_dispatch = false;
+	if (!pss->req->responded)
+		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, TSUNAGU_HTTP_ANSWER_TIMEOUT_S);
+}
+
 static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 			 size_t len)
 {
@@ -224,8 +236,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		}
 		if (!req->body_expected)
 			tsunagu_http_dispatch(req);
-		if (pss->req) /* still here: not answered with the client gone */
-			pss->req->in_dispatch = false;
+		answer_pending(wsi, pss);
 		return 0;
 	}
 	case LWS_CALLBACK_HTTP_BODY:
@@ -247,8 +258,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		g_byte_array_append(req->body, (const guint8 *)"", 1);
 		g_byte_array_set_size(req->body, req->body->len - 1);
 		tsunagu_http_dispatch(req);
-		if (pss->req)
-			pss->req->in_dispatch = false;
+		answer_pending(wsi, pss);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE: {
 		int r;

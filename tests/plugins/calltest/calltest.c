@@ -18,6 +18,8 @@
  *   GET  /calltest/guidance?line=&kind=              guidance_path() {rc, path}; kind
  *        welcome|queue|busy|out_of_hours (anything else is passed as 0); no
  *        line (or an empty one) asks for the default set (NULL)
+ *   GET  /calltest/later?ms=N                        answers {waited: N} N ms
+ *        later, from a timer (a handler that answers after returning)
  *
  * Built against the SDK headers (and jansson for its JSON) like any plugin. */
 #include <errno.h>
@@ -88,6 +90,14 @@ static void incoming_done(int status, const char *conversation, int64_t call_id,
 			     disposition));
 }
 
+static bool answer_later(void *user_data)
+{
+	tsunagu_host_request *req = user_data;
+	int64_t ms = strtoll(g_ct.api->request_query(req, "ms"), NULL, 10);
+	reply_json(&g_ct, req, 200, json_pack("{s:I}", "waited", (json_int_t)ms));
+	return false;
+}
+
 static void on_request(tsunagu_host_request *req, void *user_data)
 {
 	calltest *ct = user_data;
@@ -109,6 +119,13 @@ static void on_request(tsunagu_host_request *req, void *user_data)
 		if (rc == 0)
 			return; /* answered by incoming_done */
 		reply_json(ct, req, 200, json_pack("{s:i}", "status", rc));
+		return;
+	}
+	if (strcmp(what, "later") == 0) {
+		int64_t ms = q_int(ct, req, "ms");
+		if (ms <= 0 || ms > 600000 || !ct->api->timer_add(ct->host, (uint32_t)ms,
+								  answer_later, req))
+			reply_json(ct, req, 400, json_pack("{s:s}", "error", "ms: 1..600000"));
 		return;
 	}
 	if (strcmp(what, "events") == 0) {
