@@ -25,6 +25,18 @@ void domain_test_core_open(tsunagu_core *core, const char *prefix, const char *s
 	g_assert_cmpint(tsunagu_domain_new(core, &core->domain), ==, 0);
 }
 
+void domain_test_remove_store_files(const char *db)
+{
+	/* the store, its WAL and the full-text index beside it (<db>.search) */
+	static const char *const suffix[] = { "", "-wal", "-shm", ".search", ".search-wal",
+					      ".search-shm" };
+	for (unsigned i = 0; i < G_N_ELEMENTS(suffix); i++) {
+		char *p = g_strconcat(db, suffix[i], NULL);
+		g_unlink(p);
+		g_free(p);
+	}
+}
+
 void domain_test_core_close(tsunagu_core *core, char *dir, char *db)
 {
 	tsunagu_store_flush(core->store);
@@ -32,13 +44,8 @@ void domain_test_core_close(tsunagu_core *core, char *dir, char *db)
 	tsunagu_events_free(core->events);
 	tsunagu_store_close(core->store);
 	g_main_loop_unref(core->loop);
-	char *wal = g_strconcat(db, "-wal", NULL), *shm = g_strconcat(db, "-shm", NULL);
-	g_unlink(wal);
-	g_unlink(shm);
-	g_unlink(db);
+	domain_test_remove_store_files(db);
 	g_rmdir(dir);
-	g_free(wal);
-	g_free(shm);
 	g_free(db);
 	g_free(dir);
 }

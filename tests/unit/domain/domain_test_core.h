@@ -12,3 +12,6 @@ void domain_test_core_open(tsunagu_core *core, const char *prefix, const char *s
 /* Commits, frees the domain, the events and the store, removes the files
  * and frees dir and db. */
 void domain_test_core_close(tsunagu_core *core, char *dir, char *db);
+/* Removes the files of the store at db: the database, its WAL and shared
+ * memory, and the full-text index beside it. */
+void domain_test_remove_store_files(const char *db);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "domain_test_core.h"
 #include "status_report.h"
 #include "store.h"
 
@@ -60,12 +61,7 @@ static void teardown(fixture *f, gconstpointer data)
 	tsunagu_store_close(f->store);
 	while (g_main_context_iteration(NULL, FALSE))
 		;
-	const char *suffix[] = { "", "-wal", "-shm" };
-	for (unsigned i = 0; i < G_N_ELEMENTS(suffix); i++) {
-		char *p = g_strconcat(f->db, suffix[i], NULL);
-		g_unlink(p);
-		g_free(p);
-	}
+	domain_test_remove_store_files(f->db);
 	g_rmdir(f->dir);
 	g_free(f->db);
 	g_free(f->dir);
