@@ -198,14 +198,15 @@ static int start_rules(tsunagu_core *core)
 	return tsunagu_workflows_new(core, &core->workflows);
 }
 
-/* store.commit_delay, at most a second: every acknowledgement and event
- * waits for the commit, so a longer window only stalls them. */
-static int commit_delay_ms(tsunagu_core *core)
+/* store.commit_delay or store.commit_interval, at most a second: every
+ * acknowledgement and event waits for the commit, so longer only stalls
+ * them. */
+static int commit_wait_ms(tsunagu_core *core, const char *key)
 {
-	int64_t ms = tsunagu_config_duration_ms(core->config, "store.commit_delay");
+	int64_t ms = tsunagu_config_duration_ms(core->config, key);
 
 	if (ms > 1000) {
-		tlog_warn("store.commit_delay %" G_GINT64_FORMAT "ms is above 1s; 1s is used", ms);
+		tlog_warn("%s %" G_GINT64_FORMAT "ms is above 1s; 1s is used", key, ms);
 		ms = 1000;
 	}
 	return (int)MAX(ms, 0);
@@ -224,7 +225,8 @@ static int start(tsunagu_core *core)
 		.busy_timeout_ms = (int)tsunagu_config_duration_ms(core->config,
 								   "store.busy_timeout"),
 		.max_batch = (int)tsunagu_config_int(core->config, "store.max_batch"),
-		.commit_delay_ms = commit_delay_ms(core),
+		.commit_delay_ms = commit_wait_ms(core, "store.commit_delay"),
+		.commit_interval_ms = commit_wait_ms(core, "store.commit_interval"),
 		.context = core->context,
 	};
 	ret = tsunagu_store_open(&so, &core->store);

@@ -25,9 +25,12 @@ static const tsunagu_conf_key core_schema[] = {
 	 "SQLite synchronous: full (durable on power loss), normal, off"},
 	{"store.busy_timeout", TSUNAGU_CONF_DURATION, "5s", "wait for a locked database"},
 	{"store.max_batch", TSUNAGU_CONF_INT, "10000", "writes per group commit at most"},
-	{"store.commit_delay", TSUNAGU_CONF_DURATION, "10ms",
+	{"store.commit_delay", TSUNAGU_CONF_DURATION, "0ms",
 	 "group-commit window: a batch commits once open this long, with every write made "
 	 "meanwhile (0 = at the end of the loop iteration that wrote)"},
+	{"store.commit_interval", TSUNAGU_CONF_DURATION, "30ms",
+	 "commit pacing: a batch commits no sooner than this after the previous commit "
+	 "(0 = no pacing)"},
 	{"rules.dir", TSUNAGU_CONF_STRING, "", "directory of Lua rule files; empty = built-in rules"},
 	{"rules.instruction_limit", TSUNAGU_CONF_INT, "1000000",
 	 "Lua instructions per rule evaluation"},

@@ -41,6 +41,14 @@ typedef struct {
 	 * between, instead of at the end of the iteration that opened it (0,
 	 * the default here: no window). */
 	int commit_delay_ms;
+	/* Commit pacing: a batch commits no sooner than this long after the
+	 * previous commit, whenever it opened (0, the default here: no pacing).
+	 * After a quiet spell a batch commits as soon as commit_delay allows;
+	 * under load the commits, each a WAL sync and a copy of every page it
+	 * touched, come at most once per interval, each shared by every write
+	 * made meanwhile. Bounded like the window: max_batch, STORE_WINDOW_FULL
+	 * writes, flush, a clock set back. */
+	int commit_interval_ms;
 	GMainContext *context; /* where the commit source runs (NULL: default) */
 } tsunagu_store_options;
 

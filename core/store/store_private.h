@@ -16,6 +16,8 @@ struct tsunagu_store {
 	void *be;           /* the backend's handle, or its reader handle */
 	int max_batch;
 	int64_t commit_delay_us; /* 0: commit at the end of the iteration */
+	int64_t commit_interval_us; /* 0: no pacing */
+	int64_t last_commit_us;  /* tsunagu_core_now_us() of the last commit; 0: none */
 	bool batch_open;
 	int64_t batch_opened_us; /* tsunagu_core_now_us() of its first write */
 	int batch_writes;   /* successful writes in the open batch */

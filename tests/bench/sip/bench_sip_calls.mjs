@@ -34,6 +34,7 @@ const usage = `bench-sip-calls [options]
   --seconds S         measured seconds per media step (10, <= 60)
   --warmup S          unmeasured seconds before (2)
   --commit-delay D    store.commit_delay of tsunagud (a duration; its default if absent)
+  --commit-interval D store.commit_interval of tsunagud (likewise)
   --no-kamailio       skip the peer     --kamailio PATH (kamailio)
   --keep              keep the data directory and SIPp's files`;
 
@@ -44,7 +45,7 @@ const { values: a } = parseArgs({
     rate: { type: 'string', default: '100' }, hold: { type: 'string', default: '1000' },
     'media-calls': { type: 'string', default: '100,200,400,600' },
     seconds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '2' },
-    'commit-delay': { type: 'string' }, 'no-kamailio': { type: 'boolean' }, kamailio: { type: 'string', default: 'kamailio' },
+    'commit-delay': { type: 'string' }, 'commit-interval': { type: 'string' }, 'no-kamailio': { type: 'boolean' }, kamailio: { type: 'string', default: 'kamailio' },
     keep: { type: 'boolean' }, help: { type: 'boolean' },
   },
 });
@@ -54,12 +55,13 @@ const o = {
   hold: Number(a.hold), seconds: Number(a.seconds), warmup: Number(a.warmup),
   media: a['media-calls'] ? a['media-calls'].split(',').map(Number) : [],
   benchSip: a['bench-sip'], commitDelay: a['commit-delay'],
+  commitInterval: a['commit-interval'],
 };
 const bad = !(o.operators >= 1 && o.operators <= 1000) || !(o.rounds >= 1 && o.rounds <= 50) ||
   !(o.rate > 0 && o.rate <= 2000) || !(o.hold >= 0 && o.hold <= 60000) ||
   !(o.seconds > 0 && o.seconds <= 60) || !(o.warmup >= 0 && o.warmup <= 60) ||
   o.media.some((n) => !(n >= 1 && n <= 1000)) || (o.media.length && !o.benchSip) ||
-  (o.commitDelay !== undefined && !/^\d{1,4}(ms|s)$/.test(o.commitDelay));
+  [o.commitDelay, o.commitInterval].some((d) => d !== undefined && !/^\d{1,4}(ms|s)$/.test(d));
 if (bad) { console.error(`bad options\n${usage}`); process.exit(2); }
 
 // The integration harness finds tsunagud and its plugins through these.

@@ -94,7 +94,9 @@ export async function startCallCentre(o) {
   const { startServer } = o.lib.server;
   const { ApiClient } = o.lib.api;
   const { freeUdpPort } = o.lib.sip;
-  const config = (o.commitDelay ? `[store]\ncommit_delay = ${o.commitDelay}\n\n` : '') +
+  const store = [o.commitDelay && `commit_delay = ${o.commitDelay}`,
+    o.commitInterval && `commit_interval = ${o.commitInterval}`].filter(Boolean);
+  const config = (store.length ? `[store]\n${store.join('\n')}\n\n` : '') +
     '[plugin.sip]\nlisten = 127.0.0.1:0\n' +
     `rtp_port_min = ${o.rtpPortMin}\nrtp_port_max = ${o.rtpPortMax}\n`;
   const srv = await startServer({ dataDir: o.dataDir, config, startTimeoutMs: 60000 });

@@ -1,7 +1,9 @@
 /* Store: the group-commit window (store.commit_delay, commit_delay_ms in
- * tsunagu_store_options). A batch gathers the writes of every iteration
- * until it has been open that long on the core clock, which these tests
- * move by hand; the callbacks still run only after the commit. */
+ * tsunagu_store_options) and commit pacing (store.commit_interval,
+ * commit_interval_ms). A batch gathers the writes of every iteration until
+ * it has been open that long, and, paced, until the interval since the
+ * previous commit has passed, on the core clock, which these tests move by
+ * hand; the callbacks still run only after the commit. */
 #include <errno.h>
 
 #include "core.h"
@@ -62,12 +64,34 @@ static void write_held(store_fixture *fx, int n, cb_log *log, const int *commits
 	g_assert_cmpint(log->ran, ==, 0);
 }
 
-static void open_window(store_fixture *fx, int delay_ms, int max_batch, int *commits)
+static void open_paced(store_fixture *fx, int delay_ms, int interval_ms, int max_batch,
+		       int *commits)
 {
-	tsunagu_store_options opts = { .commit_delay_ms = delay_ms, .max_batch = max_batch };
+	tsunagu_store_options opts = { .commit_delay_ms = delay_ms,
+				       .commit_interval_ms = interval_ms,
+				       .max_batch = max_batch };
 
 	fixture_open(fx, &opts);
 	sqlite3_commit_hook(tsunagu_store_sqlite_db(fx->store), count_commits, commits);
+}
+
+static void open_window(store_fixture *fx, int delay_ms, int max_batch, int *commits)
+{
+	open_paced(fx, delay_ms, 0, max_batch, commits);
+}
+
+/* One write and its callback; the commit comes within the iteration. */
+static void write_committed(store_fixture *fx, int *commits)
+{
+	cb_log log = { 0 };
+	int before = *commits;
+
+	write_events(fx, 1);
+	tsunagu_store_on_commit(fx->store, on_commit, &log);
+	g_main_context_iteration(fx->context, FALSE);
+	g_assert_cmpint(*commits, ==, before + 1);
+	g_assert_cmpint(log.ran, ==, 1);
+	g_assert_cmpint(log.status[0], ==, 0);
 }
 
 static void test_window_gathers_iterations(store_fixture *fx, gconstpointer data)
@@ -173,11 +197,95 @@ static void test_window_full_batch(store_fixture *fx, gconstpointer data)
 	g_assert_cmpint(log.status[0], ==, 0);
 }
 
+/* Pacing alone: after a quiet spell a write commits within its iteration;
+ * a write soon after a commit waits until the interval since that commit
+ * has passed, gathering what comes meanwhile; then the next quiet write is
+ * not held again. */
+static void test_pacing(store_fixture *fx, gconstpointer data)
+{
+	int commits = 0;
+	cb_log log = { 0 };
+	sqlite3 *peer;
+
+	open_paced(fx, 0, 30, 0, &commits);
+	peer = fixture_peer(fx);
+	write_committed(fx, &commits); /* the first commit: nothing to wait for */
+
+	fake_now += 1000;
+	write_held(fx, 1, &log, &commits);
+	fake_now += 20000;
+	g_assert_cmpint(tsunagu_store_event_append(fx->store, "b", 0, 0, NULL, NULL), ==, 0);
+	tsunagu_store_on_commit(fx->store, on_commit, &log);
+	fake_now += 8999; /* 29.999 ms since the commit */
+	idle_iterations(fx);
+	g_assert_cmpint(commits, ==, 1);
+	g_assert_cmpint(log.ran, ==, 0);
+	g_assert_cmpint(query_int(peer, "SELECT count(*) FROM events"), ==, 1);
+
+	fake_now += 1;
+	g_assert_true(fixture_iterate_until(fx, &log.done));
+	g_assert_cmpint(commits, ==, 2); /* both writes, one commit */
+	g_assert_cmpint(log.ran, ==, 2);
+	g_assert_cmpint(query_int(peer, "SELECT count(*) FROM events"), ==, 3);
+
+	fake_now += 30000; /* quiet for the whole interval */
+	write_committed(fx, &commits);
+	sqlite3_close(peer);
+}
+
+/* Pacing with a window: a batch waits for the later of the two; the loop
+ * sleeps no longer than what is left; a clock set back behind the last
+ * commit commits at once. */
+static void test_pacing_with_window(store_fixture *fx, gconstpointer data)
+{
+	int commits = 0, priority = 0, timeout = -1;
+	cb_log log = { 0 };
+	GPollFD fds[16];
+
+	open_paced(fx, 5, 30, 0, &commits);
+	write_held(fx, 1, &log, &commits);
+	fake_now += 5000;
+	g_assert_true(fixture_iterate_until(fx, &log.done)); /* the window, no commit before */
+	g_assert_cmpint(commits, ==, 1);
+
+	/* 40 ms later: the interval has passed, the window has not */
+	fake_now += 40000;
+	log = (cb_log){ 0 };
+	write_held(fx, 1, &log, &commits);
+	fake_now += 4999;
+	idle_iterations(fx);
+	g_assert_cmpint(commits, ==, 1);
+	fake_now += 1;
+	g_assert_true(fixture_iterate_until(fx, &log.done));
+	g_assert_cmpint(commits, ==, 2);
+
+	/* at once after a commit: the interval decides, and bounds the sleep */
+	fake_now += 2000;
+	log = (cb_log){ 0 };
+	write_held(fx, 1, &log, &commits);
+	g_assert_true(g_main_context_acquire(fx->context));
+	g_assert_false(g_main_context_prepare(fx->context, &priority));
+	g_main_context_query(fx->context, priority, &timeout, fds, G_N_ELEMENTS(fds));
+	g_assert_cmpint(timeout, >=, 27);
+	g_assert_cmpint(timeout, <=, 28);
+	g_main_context_check(fx->context, priority, fds, 0);
+	g_main_context_release(fx->context);
+	g_assert_cmpint(commits, ==, 2);
+
+	fake_now -= 10000; /* the wall clock was set back before the commit */
+	g_assert_true(fixture_iterate_until(fx, &log.done));
+	g_assert_cmpint(commits, ==, 3);
+}
+
 static void test_window_refused(store_fixture *fx, gconstpointer data)
 {
 	tsunagu_store_options opts = { .path = fx->path, .commit_delay_ms = -1 };
 	tsunagu_store *s = NULL;
 
+	g_assert_cmpint(tsunagu_store_open(&opts, &s), ==, -EINVAL);
+	g_assert_null(s);
+	opts.commit_delay_ms = 0;
+	opts.commit_interval_ms = -1;
 	g_assert_cmpint(tsunagu_store_open(&opts, &s), ==, -EINVAL);
 	g_assert_null(s);
 }
@@ -191,6 +299,8 @@ int main(int argc, char **argv)
 	ADD("/store/commit-window/wakes-the-loop", test_window_wakes_the_loop);
 	ADD("/store/commit-window/bounds", test_window_bounds);
 	ADD("/store/commit-window/full-batch", test_window_full_batch);
+	ADD("/store/commit-window/pacing", test_pacing);
+	ADD("/store/commit-window/pacing-with-window", test_pacing_with_window);
 	ADD("/store/commit-window/refused", test_window_refused);
 	return g_test_run();
 }
