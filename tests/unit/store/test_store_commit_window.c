@@ -80,6 +80,20 @@ static void open_window(store_fixture *fx, int delay_ms, int max_batch, int *com
 	open_paced(fx, delay_ms, 0, max_batch, commits);
 }
 
+/* How long the loop would sleep now (nothing ready), without iterating. */
+static int loop_timeout(store_fixture *fx)
+{
+	int priority = 0, timeout = -1;
+	GPollFD fds[16];
+
+	g_assert_true(g_main_context_acquire(fx->context));
+	g_assert_false(g_main_context_prepare(fx->context, &priority));
+	g_main_context_query(fx->context, priority, &timeout, fds, G_N_ELEMENTS(fds));
+	g_main_context_check(fx->context, priority, fds, 0);
+	g_main_context_release(fx->context);
+	return timeout;
+}
+
 /* One write and its callback; the commit comes within the iteration. */
 static void write_committed(store_fixture *fx, int *commits)
 {
@@ -135,19 +149,14 @@ static void test_window_gathers_iterations(store_fixture *fx, gconstpointer data
 /* The loop sleeps no longer than what is left of the window. */
 static void test_window_wakes_the_loop(store_fixture *fx, gconstpointer data)
 {
-	int commits = 0, priority = 0, timeout = -1;
-	GPollFD fds[16];
+	int commits = 0, timeout = -1;
 
 	open_window(fx, 5, 0, &commits);
 	g_assert_cmpint(tsunagu_store_event_append(fx->store, "a", 0, 0, NULL, NULL), ==, 0);
 	fake_now += 2000;
-	g_assert_true(g_main_context_acquire(fx->context));
-	g_assert_false(g_main_context_prepare(fx->context, &priority));
-	g_main_context_query(fx->context, priority, &timeout, fds, G_N_ELEMENTS(fds));
+	timeout = loop_timeout(fx);
 	g_assert_cmpint(timeout, >=, 0);
 	g_assert_cmpint(timeout, <=, 3);
-	g_main_context_check(fx->context, priority, fds, 0);
-	g_main_context_release(fx->context);
 	g_assert_cmpint(commits, ==, 0);
 }
 
@@ -238,9 +247,8 @@ static void test_pacing(store_fixture *fx, gconstpointer data)
  * commit commits at once. */
 static void test_pacing_with_window(store_fixture *fx, gconstpointer data)
 {
-	int commits = 0, priority = 0, timeout = -1;
+	int commits = 0, timeout = -1;
 	cb_log log = { 0 };
-	GPollFD fds[16];
 
 	open_paced(fx, 5, 30, 0, &commits);
 	write_held(fx, 1, &log, &commits);
@@ -263,13 +271,9 @@ static void test_pacing_with_window(store_fixture *fx, gconstpointer data)
 	fake_now += 2000;
 	log = (cb_log){ 0 };
 	write_held(fx, 1, &log, &commits);
-	g_assert_true(g_main_context_acquire(fx->context));
-	g_assert_false(g_main_context_prepare(fx->context, &priority));
-	g_main_context_query(fx->context, priority, &timeout, fds, G_N_ELEMENTS(fds));
+	timeout = loop_timeout(fx);
 	g_assert_cmpint(timeout, >=, 27);
 	g_assert_cmpint(timeout, <=, 28);
-	g_main_context_check(fx->context, priority, fds, 0);
-	g_main_context_release(fx->context);
 	g_assert_cmpint(commits, ==, 2);
 
 	fake_now -= 10000; /* the wall clock was set back before the commit */
