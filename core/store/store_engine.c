@@ -245,7 +245,8 @@ int tsunagu_store_offers_clear(tsunagu_store *store, int64_t conversation_id)
 	if (!store)
 		return -EINVAL;
 	store->offers_gen++;
-	TSUNAGU_STORE_WRITE(store, false, OPS(store)->offers_clear(BE(store), conversation_id));
+	/* atomic: the backend may delete them one statement each */
+	TSUNAGU_STORE_WRITE(store, true, OPS(store)->offers_clear(BE(store), conversation_id));
 }
 
 int tsunagu_store_offers_of(tsunagu_store *store, int64_t conversation_id, GPtrArray **out)

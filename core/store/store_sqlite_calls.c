@@ -91,7 +91,14 @@ static const char SQL_OFFER_MARK[] =
 	" WHERE conversation_id = ?1 AND staff_id = ?2 AND state = 'pending'";
 static const char SQL_OFFER_DELETE[] =
 	"DELETE FROM offers WHERE conversation_id = ?1 AND staff_id = ?2 AND state = 'pending'";
-static const char SQL_OFFERS_CLEAR[] = "DELETE FROM offers WHERE conversation_id = ?1";
+/* A conversation's offers are deleted one by one, by primary key: with
+ * foreign keys on, SQLite runs a DELETE that may match several rows in two
+ * passes, collecting the keys in an ephemeral B-tree (opened, its page
+ * cache allocated and freed, on every call's answer); by key it is one
+ * pass. */
+static const char SQL_OFFERS_STAFF[] = "SELECT staff_id FROM offers WHERE conversation_id = ?1";
+static const char SQL_OFFER_DELETE_ANY[] =
+	"DELETE FROM offers WHERE conversation_id = ?1 AND staff_id = ?2";
 #define OFFER_COLUMNS "conversation_id, staff_id, kind, state, coalesce(deadline, 0)"
 static const char SQL_OFFERS_OF[] =
 	"SELECT " OFFER_COLUMNS " FROM offers WHERE conversation_id = ?1 ORDER BY staff_id";
@@ -320,12 +327,20 @@ int tsunagu_sqlite_offer_end(void *be, int64_t conversation_id, int64_t staff_id
 int tsunagu_sqlite_offers_clear(void *be, int64_t conversation_id)
 {
 	tsunagu_sqlite *sq = be;
-	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_OFFERS_CLEAR);
+	sqlite3_stmt *st = tsunagu_sqlite_stmt(sq, SQL_OFFERS_STAFF);
+	GArray *staff = NULL;
+	int r;
 
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, conversation_id);
-	return tsunagu_sqlite_run(sq, st, "forgetting offers");
+	r = tsunagu_sqlite_ids(sq, st, "forgetting offers", &staff);
+	for (guint i = 0; r == 0 && i < staff->len; i++)
+		r = tsunagu_sqlite_run_ids(sq, SQL_OFFER_DELETE_ANY, conversation_id,
+					   g_array_index(staff, int64_t, i), "forgetting offers");
+	if (staff)
+		g_array_unref(staff);
+	return r;
 }
 
 int tsunagu_sqlite_offers_of(void *be, int64_t conversation_id, GPtrArray **out)

@@ -255,6 +255,23 @@ static void test_offers(store_fixture *fx, gconstpointer data)
 	g_assert_cmpint(tsunagu_store_offers_of(fx->store, c2, &of), ==, 0);
 	g_assert_cmpuint(of->len, ==, 0);
 	g_ptr_array_unref(of);
+	/* several at once (pending and missed), and only this conversation's */
+	g_assert_cmpint(tsunagu_store_offer_put(fx->store, c2, a, true, 500), ==, 0);
+	g_assert_cmpint(tsunagu_store_offer_put(fx->store, c2, b, true, 500), ==, 0);
+	g_assert_cmpint(tsunagu_store_offer_end(fx->store, c2, b, "missed"), ==, 0);
+	g_assert_cmpint(tsunagu_store_offer_put(fx->store, c1, b, true, 500), ==, 0);
+	g_assert_cmpint(tsunagu_store_offers_of(fx->store, c1, &of), ==, 0);
+	guint c1_offers = of->len;
+	g_ptr_array_unref(of);
+	g_assert_cmpuint(c1_offers, >=, 1);
+	g_assert_cmpint(tsunagu_store_offers_clear(fx->store, c2), ==, 0);
+	g_assert_cmpint(tsunagu_store_offers_of(fx->store, c2, &of), ==, 0);
+	g_assert_cmpuint(of->len, ==, 0);
+	g_ptr_array_unref(of);
+	g_assert_cmpint(tsunagu_store_offers_of(fx->store, c1, &of), ==, 0);
+	g_assert_cmpuint(of->len, ==, c1_offers);
+	g_ptr_array_unref(of);
+	g_assert_cmpint(tsunagu_store_offers_clear(fx->store, c1), ==, 0);
 	int missed = 0;
 	g_assert_cmpint(tsunagu_store_staff_count_missed(fx->store, a, true, &missed), ==, 0);
 	g_assert_cmpint(tsunagu_store_staff_count_missed(fx->store, a, true, &missed), ==, 0);
