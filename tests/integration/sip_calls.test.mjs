@@ -36,6 +36,25 @@ after(async () => {
 
 const waitForNth = (re, count) => waitForNthLine(srv, re, count);
 
+// Waits for the count-th answered call; the phone's SIPp ending first (a
+// port taken meanwhile, a scenario error) fails at once with its output
+// instead of as a timeout (CI saw the phone never answer once).
+async function answeredWhilePhoneRuns(phone, count) {
+  let done = false;
+  const early = phone.then((ph) => {
+    if (!done) {
+      throw new Error(`the phone's SIPp ended before the call was answered (exit ${ph.code}): `
+        + `${ph.stdout.slice(-1500)} ${ph.stderr.slice(-500)}`);
+    }
+  });
+  early.catch(() => {}); // reported through the race below
+  try {
+    await Promise.race([waitForNth(/call \d+ answered by staff \d+/, count), early]);
+  } finally {
+    done = true;
+  }
+}
+
 test('an answered call: audio from the caller reaches the phone and comes back', async () => {
   const phonePort = await freeUdpPort();
   const mediaPort = await freeUdpPort();
@@ -56,7 +75,7 @@ test('an answered call: audio from the caller reaches the phone and comes back',
   const to = sdpAddress(ans.text);
   assert.equal(to.ip, '127.0.0.1');
 
-  await waitForNth(/call \d+ answered by staff \d+/, 1);
+  await answeredWhilePhoneRuns(phone, 1);
   // 2 s of tone from the caller; what the phone echoes comes back through
   // the bridge: packets, and not silence.
   for (let seq = 0; seq < 100; seq++) {
