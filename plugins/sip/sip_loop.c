@@ -1,6 +1,6 @@
 /* sip_loop: sofia-sip's message queue drained within the su_glib dispatch
- * that filled it, and no eventfd wakeup for messages the loop thread
- * sends to itself (sip_loop.h says why and when). */
+ * that filled it, no eventfd wakeup for messages the loop thread sends to
+ * itself, and no busy loop before a timer (sip_loop.h says why and when). */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -24,6 +24,9 @@ extern int su_base_port_start_shared(su_root_t *parent, su_clone_r return_clone,
 extern void su_base_port_wait(su_clone_r rclone);
 extern int su_base_port_max_defer(su_port_t *self, su_duration_t *return_duration,
 				  su_duration_t *set_duration);
+/* Exported, declared in su_port.h too: milliseconds from now to the first
+ * timer of the queue, 0 when due, SU_DURATION_MAX when none. */
+extern su_duration_t su_timer_next_expires(su_timer_queue_t const *timers, su_time_t now);
 
 typedef void (*sip_loop_fn)(void);
 
@@ -57,8 +60,14 @@ typedef struct {
 struct sip_loop {
 	sip_port_vtable vtable;           /* first: the port points here */
 	const sip_port_vtable *original;  /* NULL when the table is not ours */
+	GSourceFuncs funcs;               /* su_glib's, with our prepare */
+	const GSourceFuncs *su_funcs;     /* su_glib's own; NULL: not replaced */
 	su_port_t *port;
 	GSource *source;
+	/* Set by every send into an empty queue (loop_wakeup, any thread),
+	 * cleared by the drain before it takes the queue: false means the
+	 * queue is empty. Read and written with __atomic builtins. */
+	bool queued;
 	sip_loop_stats stats;
 };
 
@@ -67,6 +76,8 @@ static int loop_wakeup(su_port_t *port)
 {
 	sip_loop *loop = (sip_loop *)((sip_port_head *)port)->vtable;
 	GMainContext *ctx = g_source_get_context(loop->source);
+
+	__atomic_store_n(&loop->queued, true, __ATOMIC_SEQ_CST);
 
 	/* The owner is running this code, so it is not blocked in poll():
 	 * the drain or the next prepare (zero timeout for a non-empty queue)
@@ -84,6 +95,9 @@ static void drain(sip_loop *loop)
 	int n = 0;
 
 	for (int round = 0; round < SIP_LOOP_MAX_ROUNDS; round++) {
+		/* Before taking the queue: a message sent from here on (by the
+		 * handlers below or another thread) sets it again. */
+		__atomic_store_n(&loop->queued, false, __ATOMIC_SEQ_CST);
 		int ran = su_base_port_getmsgs(loop->port);
 		if (ran <= 0)
 			break;
@@ -102,6 +116,48 @@ static gboolean loop_drain(gpointer user_data)
 	loop->stats.dispatches++;
 	drain(loop);
 	return G_SOURCE_CONTINUE;
+}
+
+/* Milliseconds until the first timer of queue, rounded up: 0 when due.
+ * su_timer_next_expires() truncates (mostly: su_duration() divides the
+ * microseconds apart from the seconds, so across a second boundary it may
+ * round up instead); asked from 999 µs earlier it answers the rounded-up
+ * wait instead, within that same one millisecond. */
+static su_duration_t timer_wait_ceil(su_timer_queue_t *queue)
+{
+	if (!queue || !*queue)
+		return SU_DURATION_MAX;
+	/* su_glib reads the wall clock (g_source_get_current_time) in NTP
+	 * seconds, as su_now() sets the timers. */
+	int64_t us = g_get_real_time() - 999;
+	su_time_t earlier = {
+		.tv_sec = (unsigned long)(us / G_USEC_PER_SEC) + 2208988800UL,
+		.tv_usec = (unsigned long)(us % G_USEC_PER_SEC),
+	};
+	return su_timer_next_expires(queue, earlier);
+}
+
+/* Loop thread: su_glib's prepare, its millisecond rounded up. su_glib
+ * asks GLib for a zero timeout, and says "ready", as soon as its first
+ * timer is less than a millisecond away (the truncation above): until that
+ * timer is due, every iteration polls without waiting and dispatches the
+ * source for nothing. At 100 calls a second that spin was about a third of
+ * tsunagud's loop iterations. A queued message still makes it ready at
+ * once. */
+static gboolean loop_prepare(GSource *gs, gint *timeout)
+{
+	sip_loop *loop = (sip_loop *)((char *)gs->source_funcs - offsetof(sip_loop, funcs));
+	gboolean ready = loop->su_funcs->prepare(gs, timeout);
+
+	if (!ready || *timeout != 0 || __atomic_load_n(&loop->queued, __ATOMIC_SEQ_CST))
+		return ready;
+	su_duration_t wait = MIN(timer_wait_ceil(su_base_port_timers(loop->port)),
+				 timer_wait_ceil(su_base_port_deferrable(loop->port)));
+	if (wait <= 0)
+		return TRUE;
+	loop->stats.early_timers++;
+	*timeout = (gint)MIN(wait, (su_duration_t)G_MAXINT);
+	return FALSE;
 }
 
 void sip_loop_run(sip_loop *loop)
@@ -146,6 +202,7 @@ int sip_loop_attach(su_root_t *root, sip_loop **out, bool *wakeup_skipped)
 	loop = g_new0(sip_loop, 1);
 	loop->port = port;
 	loop->source = gs;
+	loop->queued = true; /* what was sent before is not known */
 	g_source_set_callback(gs, loop_drain, loop, NULL);
 	sip_port_head *head = (sip_port_head *)port;
 	if (table_known(head->vtable)) {
@@ -155,6 +212,16 @@ int sip_loop_attach(su_root_t *root, sip_loop **out, bool *wakeup_skipped)
 		head->vtable = &loop->vtable;
 		if (wakeup_skipped)
 			*wakeup_skipped = true;
+		/* The prepare needs to know the queue is empty: only our
+		 * wakeup tells. GSource's source_funcs is a field of the
+		 * public (ABI-stable) struct; GLib reads it at each
+		 * iteration, on the thread that owns the context. */
+		if (gs->source_funcs && gs->source_funcs->prepare) {
+			loop->su_funcs = gs->source_funcs;
+			loop->funcs = *gs->source_funcs;
+			loop->funcs.prepare = loop_prepare;
+			gs->source_funcs = &loop->funcs;
+		}
 	}
 	*out = loop;
 	rc = 0;
@@ -168,6 +235,8 @@ void sip_loop_free(sip_loop *loop)
 		return;
 	if (loop->original)
 		((sip_port_head *)loop->port)->vtable = loop->original;
+	if (loop->su_funcs)
+		loop->source->source_funcs = loop->su_funcs;
 	g_source_set_callback(loop->source, NULL, NULL, NULL);
 	g_free(loop);
 }

@@ -18,10 +18,17 @@
  *  - a message sent on the thread that owns the context wakes nothing: that
  *    thread is not in poll(), and the next prepare (or the drain above)
  *    sees the message. Messages from any other thread still wake the loop.
- * The second needs the su_port's function table, which sofia-sip does not
- * install a header for: its layout is checked against the exported
- * su_base_port_* functions it must hold (sofia-sip 1.12.11); when anything
- * differs, only the drain is used.
+ *  - su_glib's prepare rounds the wait for its first timer down to the
+ *    millisecond and reports the source ready when that is 0: from a
+ *    millisecond before each timer until it is due, GLib polled without
+ *    waiting and dispatched the source for nothing, again and again. The
+ *    source's prepare is wrapped: with no message queued and no timer due
+ *    it waits the rounded-up millisecond instead (sip_loop_stats
+ *    early_timers counts those).
+ * The second and third need the su_port's function table, which sofia-sip
+ * does not install a header for: its layout is checked against the
+ * exported su_base_port_* functions it must hold (sofia-sip 1.12.11); when
+ * anything differs, only the drain is used.
  */
 #pragma once
 
@@ -36,7 +43,8 @@
 
 typedef struct sip_loop sip_loop;
 
-/* Hooks root's GSource (su_glib_root_gsource(root); attached or not) and
+/* Hooks root's GSource (su_glib_root_gsource(root); attached or not: before
+ * g_source_attach() is best, as the prepare is replaced in place) and
  * returns the hook in *out, owned by the caller (sip_loop_free()). 0, or
  * -EINVAL for a root that is not su_glib's. *wakeup_skipped (may be NULL)
  * says whether the owner thread's wakeups are skipped (the port's table
@@ -60,5 +68,6 @@ typedef struct {
 	uint64_t drained;      /* messages the drain ran */
 	uint64_t wakeups_skipped;
 	uint64_t wakeups_sent; /* sends from other threads, or outside the loop */
+	uint64_t early_timers; /* prepares that waited a millisecond, not zero */
 } sip_loop_stats;
 void sip_loop_get_stats(const sip_loop *loop, sip_loop_stats *out);

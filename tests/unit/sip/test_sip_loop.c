@@ -2,7 +2,8 @@
  * chain of messages, each sent by the previous one's handler as nua's
  * stack and application do, runs within one loop iteration; messages the
  * loop thread sends to itself write no eventfd wakeup; a message from
- * another thread still wakes a loop blocked in poll(). */
+ * another thread still wakes a loop blocked in poll(); a timer is waited
+ * for, not spun on in its last millisecond. */
 #include <glib.h>
 
 #include <sofia-sip/su.h>
@@ -178,6 +179,61 @@ static void test_run_inside_not_reentrant(fixture *f, gconstpointer data)
 	g_assert_cmpint(c.max_depth, ==, 1);
 }
 
+static void on_timer(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* su_glib alone reports its source ready, with a zero timeout, from the
+ * moment its first timer is less than a millisecond away: the loop spun
+ * (hundreds of empty iterations per timer). Hooked, a timer takes a few
+ * iterations and still fires when due, not before. */
+static void test_timer_no_spin(fixture *f, gconstpointer data)
+{
+	const int timers = 5, ms = 20;
+	int fired = 0, iterations = 0;
+	su_timer_t *t = su_timer_create(su_root_task(f->root), ms);
+	sip_loop_stats s;
+
+	g_assert_nonnull(t);
+	g_assert_true(g_main_context_acquire(f->ctx));
+	for (int i = 0; i < timers; i++) {
+		su_time_t set_at = su_now();
+		g_assert_cmpint(su_timer_set(t, on_timer, &fired), ==, 0);
+		while (fired == i) {
+			g_main_context_iteration(f->ctx, TRUE);
+			iterations++;
+		}
+		g_assert_cmpint(fired, ==, i + 1);
+		g_assert_cmpint(su_duration(su_now(), set_at), >=, ms);
+	}
+	g_test_message("%d timers of %d ms: %d loop iterations", timers, ms, iterations);
+	g_assert_cmpint(iterations, <=, 5 * timers);
+	sip_loop_get_stats(f->loop, &s);
+	g_test_message("prepares that waited a millisecond: %" G_GUINT64_FORMAT, s.early_timers);
+	su_timer_destroy(t);
+	g_main_context_release(f->ctx);
+}
+
+/* A message queued while a timer is under a millisecond away still runs
+ * at once: the rounded-up wait is only for an empty queue. */
+static void test_timer_message_first(fixture *f, gconstpointer data)
+{
+	int fired = 0;
+	chain c = {.root = f->root, .hops_left = 0};
+	su_timer_t *t = su_timer_create(su_root_task(f->root), 1);
+
+	g_assert_true(g_main_context_acquire(f->ctx));
+	g_assert_cmpint(su_timer_set(t, on_timer, &fired), ==, 0);
+	send_hop(&c);
+	g_main_context_iteration(f->ctx, FALSE);
+	g_assert_cmpint(c.ran, ==, 1);
+	while (!fired)
+		g_main_context_iteration(f->ctx, TRUE);
+	su_timer_destroy(t);
+	g_main_context_release(f->ctx);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -190,5 +246,8 @@ int main(int argc, char **argv)
 	g_test_add("/sip/loop/run-outside", fixture, NULL, setup, test_run_outside, teardown);
 	g_test_add("/sip/loop/run-inside-not-reentrant", fixture, NULL, setup,
 		   test_run_inside_not_reentrant, teardown);
+	g_test_add("/sip/loop/timer-no-spin", fixture, NULL, setup, test_timer_no_spin, teardown);
+	g_test_add("/sip/loop/timer-message-first", fixture, NULL, setup,
+		   test_timer_message_first, teardown);
 	return g_test_run();
 }
