@@ -400,6 +400,7 @@ tsunagu_host *tsunagu_host_new(tsunagu_plugins *plugins, const char *path, void 
 	h->inbound = g_hash_table_new(NULL, NULL);
 	h->pending = g_hash_table_new(NULL, NULL);
 	h->calls = g_hash_table_new(NULL, NULL);
+	h->own_calls = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	h->routes = g_ptr_array_new_with_free_func(g_free);
 	h->channels = g_ptr_array_new_with_free_func(g_free);
 	return h;
@@ -436,6 +437,7 @@ void tsunagu_host_free(tsunagu_host *h)
 	g_hash_table_destroy(h->inbound);
 	g_hash_table_destroy(h->pending);
 	g_hash_table_destroy(h->calls);
+	g_hash_table_destroy(h->own_calls);
 	g_ptr_array_free(h->routes, TRUE);
 	g_ptr_array_free(h->channels, TRUE);
 	g_free(h->name);

@@ -76,18 +76,41 @@ static bool owns_channel(const tsunagu_host *h, const char *channel)
 	return false;
 }
 
+/* Calls remembered as the plugin's: at most this many, then forgotten
+ * all at once (a forgotten one is read again). */
+#define OWN_CALLS_MAX 4096
+
+/* Remembers that call_id is of one of h's channels (a call's channel never
+ * changes): its reports skip the read below. */
+static void own_call_add(tsunagu_host *h, int64_t call_id)
+{
+	if (g_hash_table_size(h->own_calls) >= OWN_CALLS_MAX)
+		g_hash_table_remove_all(h->own_calls);
+	g_hash_table_add(h->own_calls, g_memdup2(&call_id, sizeof call_id));
+}
+
 /* A call of one of the plugin's channels: 0, -ENOENT unknown, -EPERM
- * another channel's. */
+ * another channel's. A call the plugin brought in (or was asked to dial)
+ * is known without a read: every report of every call asks (issue 5). */
 static int own_call(tsunagu_host *h, int64_t call_id)
 {
 	char *channel = NULL;
-	/* the channel alone: every report of every call asks (issue 5) */
+	if (call_id > 0 && g_hash_table_contains(h->own_calls, &call_id))
+		return 0;
 	int rc = call_id > 0 ? tsunagu_store_call_channel(h->core->store, call_id, &channel)
 			     : -ENOENT;
 	if (rc == 0 && !owns_channel(h, channel))
 		rc = -EPERM;
+	if (rc == 0)
+		own_call_add(h, call_id);
 	g_free(channel);
 	return rc;
+}
+
+/* The end of a call: its later reports (none expected) read again. */
+static void own_call_forget(tsunagu_host *h, int64_t call_id)
+{
+	g_hash_table_remove(h->own_calls, &call_id);
 }
 
 /* ---- what the plugin reports -------------------------------------------------- */
@@ -98,6 +121,8 @@ static void incoming_done(int status, const char *conversation, int64_t call_id,
 	host_call_ack *a = user_data;
 	if (!a->cancelled) {
 		g_hash_table_remove(a->h->calls, a);
+		if (status == 0 && call_id > 0)
+			own_call_add(a->h, call_id);
 		a->cb(status, conversation, call_id, disposition, a->user_data);
 	}
 	g_free(a);
@@ -168,7 +193,9 @@ static int host_call_ended(tsunagu_host *h, int64_t call_id)
 	int rc = calls_ready(h);
 	if (rc == 0)
 		rc = own_call(h, call_id);
-	return rc ? rc : tsunagu_router_call_ended(h->core->router, call_id);
+	if (rc == 0 && (rc = tsunagu_router_call_ended(h->core->router, call_id)) == 0)
+		own_call_forget(h, call_id);
+	return rc;
 }
 
 static int host_call_missed(tsunagu_host *h, int64_t call_id, const char *reason)
@@ -176,7 +203,9 @@ static int host_call_missed(tsunagu_host *h, int64_t call_id, const char *reason
 	int rc = calls_ready(h);
 	if (rc == 0)
 		rc = reason && strlen(reason) < MISSED_REASON_MAX ? own_call(h, call_id) : -EINVAL;
-	return rc ? rc : tsunagu_router_call_missed(h->core->router, call_id, reason);
+	if (rc == 0 && (rc = tsunagu_router_call_missed(h->core->router, call_id, reason)) == 0)
+		own_call_forget(h, call_id);
+	return rc;
 }
 
 static int host_staff_find(tsunagu_host *h, const char *login, int64_t *staff_id_out,
@@ -248,6 +277,7 @@ static void dispatch(tsunagu_plugins *p, const call_request *q)
 	tsunagu_host *h = call_owner(p, conv->channel);
 	if (!h)
 		goto out; /* no phone channel runs: nobody to tell */
+	own_call_add(h, c->id);
 	if (q->staff_id > 0 && tsunagu_store_staff_login(store, q->staff_id, &login) < 0)
 		goto out;
 	/* the customer's number on the channel: the caller, or whom to dial */

@@ -38,6 +38,7 @@ struct tsunagu_host {
 	GHashTable *inbound;     /* host_inbound_call* awaiting their commit (set) */
 	GHashTable *pending;     /* host_customers.c calls awaiting their commit (set) */
 	GHashTable *calls;       /* host_calls.c call_incoming()s awaiting their commit (set) */
+	GHashTable *own_calls;   /* host_calls.c: int64 ids of calls known to be of its channels */
 	GPtrArray *routes;       /* host_route* (HTTP and WS), freed with the plugin */
 	GPtrArray *channels;     /* char* registered channel names */
 	gint pending_posts;      /* atomic: posts accepted and not yet freed */

@@ -52,6 +52,10 @@ test('queued, rung, answered, ended; after-call work holds the next call until c
   assert.deepEqual(calls.map((c) => [c.id, c.staff_login, c.line]), [[first.call, 'op-a', '0120-000-000']]);
   assert.equal(await report(srv, 'ended', { call: first.call }), 0);
   assert.equal(await report(srv, 'ended', { call: first.call }), -32);
+  // a call that does not exist is nobody's (the host remembers its own
+  // calls; anything else is read)
+  assert.equal(await report(srv, 'ended', { call: first.call + 1000 }), -2 /* ENOENT */);
+  assert.equal(await report(srv, 'answered', { call: first.call + 1000, login: 'op-a' }), -2);
 
   // after-call work: a second call waits, nobody's phone rings
   const second = await dialIn(srv, '0398765432', 'sip-2');
