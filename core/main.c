@@ -7,6 +7,7 @@
  * shutdown.timeout. A second signal exits at once. SIGHUP reloads the rules.
  */
 #define TSUNAGU_LOG_TOPIC "main"
+#include <dlfcn.h>
 #include <errno.h>
 #include <glib-unix.h>
 #include <locale.h>
@@ -328,6 +329,26 @@ static int check_or_dump(const tsunagu_config *config, bool dump)
 	return 0;
 }
 
+/* The allocator the process runs: the library whose malloc every other
+ * library calls (the build's 'malloc' option, core/meson.build). Named in
+ * --version and the ready line, so a build that lost its allocator (a
+ * linker dropping it, a missing package) shows. */
+static const char *allocator_name(void)
+{
+	void *(*volatile fn)(size_t) = malloc;
+	Dl_info info;
+
+	if (!dladdr((void *)fn, &info) || !info.dli_fname)
+		return "unknown";
+	if (strstr(info.dli_fname, "libmimalloc"))
+		return "mimalloc";
+	if (strstr(info.dli_fname, "libjemalloc"))
+		return "jemalloc";
+	if (strstr(info.dli_fname, "libc.so"))
+		return "glibc";
+	return info.dli_fname;
+}
+
 static int serve(tsunagu_core *core, const options *o)
 {
 	/* A peer that vanishes mid-write must not kill the server. */
@@ -345,7 +366,7 @@ static int serve(tsunagu_core *core, const options *o)
 	int ret = start(core);
 	if (ret == 0) {
 		core->state = TSUNAGU_CORE_RUNNING;
-		tlog_info("tsunagud %s ready", TSUNAGU_VERSION);
+		tlog_info("tsunagud %s ready (malloc: %s)", TSUNAGU_VERSION, allocator_name());
 		g_main_loop_run(core->loop);
 	}
 	stop(core);
@@ -368,7 +389,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (o.version) {
-		printf("tsunagud %s\n", TSUNAGU_VERSION);
+		printf("tsunagud %s (malloc: %s)\n", TSUNAGU_VERSION, allocator_name());
 		status = 0;
 		goto out;
 	}

@@ -13,6 +13,7 @@ set -eu
 # SIP: sofia-sip (the plugin), SIPp (sip-tester) and baresip-core as real
 # peers in the tests, Kamailio as the peer of the SIP benchmark; GStreamer
 # for guidance and call media, sox as the normalization benchmark's peer.
+# mimalloc: the allocator tsunagud links (meson option malloc, README.md).
 # The SIP plugin's signalling is sofia-sip (nua on the GLib loop); SIPp
 # (sip-tester) plays trunks and operators' phones in its tests.
 PKGS="build-essential pkg-config meson ninja-build python3
@@ -22,7 +23,8 @@ PKGS="build-essential pkg-config meson ninja-build python3
  chromium libwebsockets-test-server sqlite3
  libsofia-sip-ua-glib-dev sip-tester baresip-core kamailio
  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base
- gstreamer1.0-plugins-good gstreamer1.0-tools sox libssl-dev"
+ gstreamer1.0-plugins-good gstreamer1.0-tools sox libssl-dev
+ libmimalloc-dev"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: run as root (apt-get needs it)" >&2
