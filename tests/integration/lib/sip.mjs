@@ -32,6 +32,19 @@ export async function freeUdpPort() {
   return port;
 }
 
+// Resolves once something (a SIPp started meanwhile) has bound UDP port on
+// 127.0.0.1: a phone registered before its SIPp listens gets our INVITE
+// refused by ICMP, and the engine rings it again — one ring more than the
+// test counts. Fails after 10 s.
+export async function udpBound(port) {
+  const taken = () => new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', () => { try { s.close(); } catch { /* never bound */ } resolve(true); });
+    s.bind(port, '127.0.0.1', () => s.close(() => resolve(false)));
+  });
+  return eventually(taken, `UDP port ${port} bound`, 10000);
+}
+
 // Runs one SIPp scenario against the server to completion (-m 1 call by
 // default); resolves {code, stdout, stderr, port}. keys: {name: value} for
 // -key; auth: [user, password] for [authentication].
