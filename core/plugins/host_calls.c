@@ -84,6 +84,9 @@ static bool owns_channel(const tsunagu_host *h, const char *channel)
  * changes): its reports skip the read below. */
 static void own_call_add(tsunagu_host *h, int64_t call_id)
 {
+	/* every event of a call to the plugin passes here: no copy when known */
+	if (g_hash_table_contains(h->own_calls, &call_id))
+		return;
 	if (g_hash_table_size(h->own_calls) >= OWN_CALLS_MAX)
 		g_hash_table_remove_all(h->own_calls);
 	g_hash_table_add(h->own_calls, g_memdup2(&call_id, sizeof call_id));

@@ -337,6 +337,8 @@ int tsunagu_sqlite_waiting_admitted(void *be, tsunagu_admits_kind kind, int64_t 
  * GArray of int64_t, then resets it (store_sqlite_status.c). */
 int tsunagu_sqlite_ids(tsunagu_sqlite *sq, sqlite3_stmt *st, const char *what, GArray **out);
 /* Binds the target of q: ?1 all, ?2 staff ids, ?3 team ids, ?4 excluded. */
+/* Binds ?1 (q->all), ?2, ?3 and ?4 (the JSON lists, "[]" for none); a text
+ * that names only some of them ignores the others. */
 void tsunagu_sqlite_bind_pick(sqlite3_stmt *st, const tsunagu_store_pick *q);
 
 /* The events the partial index events_type holds since migration 14: the
@@ -362,6 +364,16 @@ void tsunagu_sqlite_bind_pick(sqlite3_stmt *st, const tsunagu_store_pick *q);
 
 /* Whether type is one of TSUNAGU_SQLITE_EVENTS_REPORTED's. */
 bool tsunagu_sqlite_report_type(const char *type);
+
+/* Whom a route names (tsunagu_store_pick, bound by tsunagu_sqlite_bind_pick:
+ * ?2 the JSON staff ids, ?3 the JSON team ids) and whom it excludes (?4),
+ * as SQL over the staff row s: shared by the picks and the route's id
+ * list. */
+#define TSUNAGU_SQLITE_IN_ROUTE                                                            \
+	"(s.id IN (SELECT value FROM json_each(?2))"                                       \
+	" OR s.id IN (SELECT tm.staff_id FROM team_members tm"                             \
+	"  WHERE tm.team_id IN (SELECT value FROM json_each(?3))))"
+#define TSUNAGU_SQLITE_NOT_EXCLUDED "s.id NOT IN (SELECT value FROM json_each(?4))"
 
 /* Who qualifies for a chat or a call (tsunagu_store_pick), as SQL over
  * the staff row s: shared by the pick and the eligibility check. */

@@ -38,10 +38,8 @@ static const char SQL_ELIGIBLE_PHONE[] =
 static const char SQL_ROUTE_IDS[] =
 	"SELECT s.id FROM staff s NOT INDEXED WHERE s.id > ?6 AND s.id < ?7 AND s.disabled = 0"
 	" AND s.inquiry_types IN ('both', ?5)"
-	" AND (?1 OR s.id IN (SELECT value FROM json_each(?2))"
-	"  OR s.id IN (SELECT tm.staff_id FROM team_members tm"
-	"   WHERE tm.team_id IN (SELECT value FROM json_each(?3))))"
-	" AND s.id NOT IN (SELECT value FROM json_each(?4)) ORDER BY s.id";
+	" AND (?1 OR " TSUNAGU_SQLITE_IN_ROUTE ")"
+	" AND " TSUNAGU_SQLITE_NOT_EXCLUDED " ORDER BY s.id";
 
 #define SUBTYPE_SELECT "SELECT id, kind, name, position, is_default FROM status_subtypes"
 static const char SQL_SUBTYPE_LIST[] =

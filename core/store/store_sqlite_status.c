@@ -34,8 +34,8 @@ static const char SQL_WAITING[] =
 	" WHERE state = 'waiting' AND (waiting_since, id) > (?1, ?2)"
 	" ORDER BY waiting_since, id LIMIT ?3";
 
-/* Who qualifies (TSUNAGU_SQLITE_*_ELIGIBLE), in the target (?1 all, or in
- * the JSON id lists ?2 staff / ?3 teams), not excluded (?4). Every pick
+/* Who qualifies (TSUNAGU_SQLITE_*_ELIGIBLE), in the target (everyone, or
+ * TSUNAGU_SQLITE_IN_ROUTE), not excluded (?4). Every pick
  * walks an index in its order and stops at the first who qualifies, so the
  * eligibility subqueries run for few rows, never for everyone available:
  * longest idle walks staff_idle_handled (status, idle_since, id, ...: the
@@ -46,17 +46,14 @@ static const char SQL_WAITING[] =
  * (that order with the day and count: SQLite tests them in the index,
  * before reading the row or running a subquery), then those with some,
  * by staff_fewest (status, handled_day, handled_today, idle_since, id). idle_since is max(last assignment, became available). */
-#define PICK_IN_ROUTE                                                                      \
-	" AND (s.id IN (SELECT value FROM json_each(?2))"                                  \
-	"  OR s.id IN (SELECT tm.staff_id FROM team_members tm"                            \
-	"   WHERE tm.team_id IN (SELECT value FROM json_each(?3))))"
-#define PICK_NOT_EXCLUDED " AND s.id NOT IN (SELECT value FROM json_each(?4))"
+#define PICK_IN_ROUTE " AND " TSUNAGU_SQLITE_IN_ROUTE
+#define PICK_NOT_EXCLUDED " AND " TSUNAGU_SQLITE_NOT_EXCLUDED
 /* Each pick in four texts: with or without the route's lists (q->all) and
  * the exclusions (none: "[]" or NULL). SQLite builds every IN list into a
  * temporary B-tree at each run — a pager and fresh pages, even for "[]" and
  * even when "?1 OR" made the list moot: a quarter of a longest-idle pick
- * among 800 operators (issue 5, CPU per call). PICK_SQL(set, q) names the
- * text for q. */
+ * among 800 operators (issue 5, CPU per call). pick_sql_for() names the
+ * text for a pick. */
 #define PICK_FROM(from, eligible, order, target, excluded)                                 \
 	"SELECT s.id FROM " from " WHERE " eligible target excluded order
 #define PICK_SET(from, eligible, order)                                                    \
